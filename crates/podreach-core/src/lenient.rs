@@ -1,0 +1,400 @@
+//! Lenient serde field types: what AWS and kubectl really print, never a reason to reject a document.
+//!
+//! Every member of an AWS output shape is optional, numbers sometimes arrive as strings (and the
+//! reverse), and `null` means "absent". These wrappers accept all of that and remember what they
+//! had to coerce, so that loading can turn it into diagnostics instead of silent guesses.
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::fmt;
+use std::marker::PhantomData;
+
+/// One scalar field as it was found in the JSON.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Field<T> {
+    /// The key was absent or `null`.
+    #[default]
+    Absent,
+    /// The value had the expected JSON type.
+    Value(T),
+    /// The value had another JSON type that converts without loss (a number as a string, …).
+    Coerced(T),
+    /// The value had a JSON type that cannot mean this field (an object where a string belongs).
+    Wrong(&'static str),
+}
+
+impl<T> Field<T> {
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Field::Value(v) | Field::Coerced(v) => Some(v),
+            Field::Absent | Field::Wrong(_) => None,
+        }
+    }
+
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Field::Value(v) | Field::Coerced(v) => Some(v),
+            Field::Absent | Field::Wrong(_) => None,
+        }
+    }
+
+    /// Describes a coercion or a wrong type, for a diagnostic; `None` when the value was clean.
+    pub fn oddity(&self) -> Option<&'static str> {
+        match self {
+            Field::Coerced(_) => Some("coerced"),
+            Field::Wrong(kind) => Some(kind),
+            Field::Absent | Field::Value(_) => None,
+        }
+    }
+}
+
+impl Field<String> {
+    pub fn as_str(&self) -> Option<&str> {
+        self.get().map(String::as_str)
+    }
+}
+
+fn ignore_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+fn ignore_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+macro_rules! wrong_compound {
+    () => {
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            ignore_map(map)?;
+            Ok(Field::Wrong("an object"))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            ignore_seq(seq)?;
+            Ok(Field::Wrong("an array"))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Field::Absent)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Field::Absent)
+        }
+    };
+}
+
+struct StringVisitor;
+
+impl<'de> Visitor<'de> for StringVisitor {
+    type Value = Field<String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Field::Value(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Field::Value(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Field::Coerced(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Field::Coerced(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Field::Coerced(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Field::Coerced(v.to_string()))
+    }
+    wrong_compound!();
+}
+
+impl<'de> Deserialize<'de> for Field<String> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StringVisitor)
+    }
+}
+
+struct IntVisitor;
+
+impl<'de> Visitor<'de> for IntVisitor {
+    type Value = Field<i64>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an integer")
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(v).map_or(Field::Wrong("a number out of range"), Field::Value))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Field::Value(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // 5432.0 is 5432; 1e300 or 0.5 are not integers.
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            #[expect(clippy::cast_possible_truncation, reason = "checked to be integral and in range")]
+            Ok(Field::Coerced(v as i64))
+        } else {
+            Ok(Field::Wrong("a number out of range"))
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.trim().parse::<i64>().map_or(Field::Wrong("a non-numeric string"), Field::Coerced))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Field::Wrong("a boolean"))
+    }
+    wrong_compound!();
+}
+
+impl<'de> Deserialize<'de> for Field<i64> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IntVisitor)
+    }
+}
+
+struct BoolVisitor;
+
+impl<'de> Visitor<'de> for BoolVisitor {
+    type Value = Field<bool>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a boolean")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Field::Value(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(match v.trim().to_ascii_lowercase().as_str() {
+            "true" => Field::Coerced(true),
+            "false" => Field::Coerced(false),
+            _ => Field::Wrong("a string"),
+        })
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Field::Wrong("a number"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Field::Wrong("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Field::Wrong("a number"))
+    }
+    wrong_compound!();
+}
+
+impl<'de> Deserialize<'de> for Field<bool> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(BoolVisitor)
+    }
+}
+
+/// A list of objects. `null` or absent is empty; an element that is not an object is dropped
+/// and counted, so one odd element never rejects the document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct List<T> {
+    pub items: Vec<T>,
+    /// Elements (or the whole value) that had the wrong JSON type.
+    pub dropped: usize,
+}
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List { items: Vec::new(), dropped: 0 }
+    }
+}
+
+struct ListVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ListVisitor<T> {
+    type Value = List<T>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = List { items: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096)), dropped: 0 };
+        while let Some(item) = seq.next_element::<Obj<T>>()? {
+            match item.0 {
+                Some(v) => out.items.push(v),
+                None => out.dropped += 1,
+            }
+        }
+        Ok(out)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        ignore_map(map)?;
+        Ok(List { items: Vec::new(), dropped: 1 })
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(List::default())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(List::default())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(List { items: Vec::new(), dropped: 1 })
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(List { items: Vec::new(), dropped: 1 })
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(List { items: Vec::new(), dropped: 1 })
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(List { items: Vec::new(), dropped: 1 })
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(List { items: Vec::new(), dropped: 1 })
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ListVisitor(PhantomData))
+    }
+}
+
+/// An element that must be an object; anything else becomes `None`.
+pub struct Obj<T>(pub Option<T>);
+
+struct ObjVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjVisitor<T> {
+    type Value = Obj<T>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|v| Obj(Some(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ignore_seq(seq)?;
+        Ok(Obj(None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Obj(None))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Obj(None))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Obj(None))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Obj(None))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Obj(None))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Obj(None))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Obj(None))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ObjVisitor(PhantomData))
+    }
+}
+
+/// A list of plain strings (for example `AssociatedSubnets`); non-strings are dropped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StrList(pub Vec<String>);
+
+struct StrListVisitor;
+
+impl<'de> Visitor<'de> for StrListVisitor {
+    type Value = StrList;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of strings")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(item) = seq.next_element::<Field<String>>()? {
+            if let Some(s) = item.into_option() {
+                out.push(s);
+            }
+        }
+        Ok(StrList(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        ignore_map(map)?;
+        Ok(StrList::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(StrList::default())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(StrList(vec![v.to_owned()]))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(StrList::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(StrList::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(StrList::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(StrList::default())
+    }
+}
+
+impl<'de> Deserialize<'de> for StrList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrListVisitor)
+    }
+}
+
+/// A string-to-string map (kubernetes labels and annotations); odd values are dropped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StrMap(pub Vec<(String, String)>);
+
+struct StrMapVisitor;
+
+impl<'de> Visitor<'de> for StrMapVisitor {
+    type Value = StrMap;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object of strings")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some((k, v)) = map.next_entry::<String, Field<String>>()? {
+            if let Some(v) = v.into_option() {
+                out.push((k, v));
+            }
+        }
+        Ok(StrMap(out))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ignore_seq(seq)?;
+        Ok(StrMap::default())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(StrMap::default())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(StrMap::default())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(StrMap::default())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(StrMap::default())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(StrMap::default())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(StrMap::default())
+    }
+}
+
+impl<'de> Deserialize<'de> for StrMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrMapVisitor)
+    }
+}

@@ -1,0 +1,1425 @@
+//! Loading: texts in, a validated `Model` plus diagnostics out. Never aborts on one bad item.
+//!
+//! A text may hold several JSON documents one after another; each is recognised by its top-level
+//! key, never by file name. Documents of the same kind are concatenated and deduplicated by id,
+//! in an order that does not depend on the order of the inputs.
+
+use crate::aws;
+use crate::diag::{line_col, Diagnostic, Location, Severity, Sink};
+use crate::lenient::{Field, List, Obj, StrMap};
+use crate::model::*;
+use crate::net::{parse_v4, parse_v6, Cidr4, Cidr6, Ports, Proto};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// One text to load: a file's bytes, or what was pasted.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// Shown in messages: a path, `-` for stdin, or `pasted text`.
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// One recognised JSON document, for the page's chips and the CLI's summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    pub file: String,
+    pub line: usize,
+    pub kind: ExportKind,
+    pub count: usize,
+    pub partial: bool,
+}
+
+impl Document {
+    /// "48 network interfaces", "12 security groups (partial page: NextToken)".
+    pub fn label(&self) -> String {
+        let mut s = format!("{} {}", self.count, self.kind.noun());
+        if self.partial {
+            s.push_str(" (partial page: NextToken)");
+        }
+        s
+    }
+}
+
+#[derive(Debug)]
+pub struct Loaded {
+    pub model: Model,
+    /// Sorted: errors first.
+    pub diagnostics: Vec<Diagnostic>,
+    pub documents: Vec<Document>,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Loads every input into one model.
+pub fn load(inputs: &[Input<'_>]) -> Loaded {
+    let mut acc = Acc::default();
+    let mut sink = Sink::default();
+    let mut documents = Vec::new();
+    for input in inputs {
+        read_text(input, &mut acc, &mut sink, &mut documents);
+    }
+    let model = build(acc, &mut sink);
+    Loaded { model, diagnostics: sink.finish(), documents }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading texts into raw documents.
+
+/// Raw items gathered from every document, each with the file it came from.
+#[derive(Default)]
+struct Acc {
+    enis: Vec<(String, aws::NetworkInterface)>,
+    sgs: Vec<(String, aws::SecurityGroup)>,
+    sg_rules: Vec<(String, aws::SecurityGroupRule)>,
+    nacls: Vec<(String, aws::NetworkAcl)>,
+    subnets: Vec<(String, aws::Subnet)>,
+    prefix_lists: Vec<(String, aws::PrefixList)>,
+    labelled_entries: Vec<(String, Vec<aws::PrefixListEntry>)>,
+    unlabelled_entries: usize,
+    instances: Vec<(String, aws::Instance)>,
+    pods: Vec<(String, aws::K8sObject)>,
+    nodes: Vec<(String, aws::K8sObject)>,
+    coverage: Coverage,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<Document>) {
+    let name = input.name;
+    let bytes = input.bytes.strip_prefix(BOM).unwrap_or(input.bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = bytes.get(..e.valid_up_to()).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("");
+            let (line, column) = line_col(good, good.len());
+            let bad = bytes.get(e.valid_up_to()).copied().unwrap_or(0);
+            sink.push_at(
+                Severity::Error,
+                "not-utf8",
+                name,
+                format!("invalid utf-8 byte 0x{bad:02x}; save the export as utf-8 (the aws cli and kubectl print utf-8)"),
+                Some(Location { file: name.to_owned(), line, column }),
+            );
+            return;
+        }
+    };
+    if text.trim().is_empty() {
+        sink.push(
+            Severity::Error,
+            "empty-input",
+            name,
+            format!("{name}: the input is empty; paste the output of an `aws ec2 describe-…` or `kubectl get … -o json` command"),
+        );
+        return;
+    }
+    let mut offset = 0usize;
+    let mut unknown_docs = 0usize;
+    while offset < text.len() {
+        let rest = text.get(offset..).unwrap_or("");
+        let skipped_ws = rest.len() - rest.trim_start().len();
+        let start = offset + skipped_ws;
+        let Some(first) = rest.trim_start().chars().next() else { break };
+        if first != '{' && first != '[' {
+            if let Some(hint) = sniff_format(rest.trim_start()) {
+                let (line, column) = line_col(text, start);
+                sink.push_at(Severity::Error, "not-json", name, hint.to_owned(), Some(Location { file: name.to_owned(), line, column }));
+                return;
+            }
+            // Shell noise between documents (a prompt, a command line): skip to the next line that
+            // opens a JSON object, if there is one.
+            if let Some(next) = next_object_line(text, start) {
+                let (line, column) = line_col(text, start);
+                sink.push_at(
+                    Severity::Warning,
+                    "skipped-text",
+                    name,
+                    "skipped text that is not json (a shell prompt or command?)".to_owned(),
+                    Some(Location { file: name.to_owned(), line, column }),
+                );
+                offset = next;
+                continue;
+            }
+        }
+        let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<TopLevel>();
+        let mut stop = true;
+        loop {
+            let doc_start = offset + stream.byte_offset();
+            match stream.next() {
+                None => break,
+                Some(Ok(top)) => {
+                    let (line, column) = line_col(text, first_non_ws(text, doc_start));
+                    let loc = Location { file: name.to_owned(), line, column };
+                    accept(top, &loc, acc, sink, docs, &mut unknown_docs);
+                }
+                Some(Err(e)) => {
+                    let err_at = offset + offset_of(rest, e.line(), e.column());
+                    let doc_first = first_non_ws(text, doc_start);
+                    // Text that is not JSON where a new document would begin: shell noise.
+                    if err_at <= doc_first + 1 && doc_first > 0 {
+                        if let Some(next) = next_object_line(text, doc_first) {
+                            let (line, column) = line_col(text, doc_first);
+                            sink.push_at(
+                                Severity::Warning,
+                                "skipped-text",
+                                name,
+                                "skipped text that is not json (a shell prompt or command?)".to_owned(),
+                                Some(Location { file: name.to_owned(), line, column }),
+                            );
+                            offset = next;
+                            stop = false;
+                            break;
+                        }
+                    }
+                    let (line, column) = line_col(text, err_at.min(text.len()));
+                    sink.push_at(
+                        Severity::Error,
+                        "invalid-json",
+                        name,
+                        json_error_message(&e),
+                        Some(Location { file: name.to_owned(), line, column }),
+                    );
+                    break;
+                }
+            }
+        }
+        if stop {
+            break;
+        }
+    }
+    let _ = unknown_docs;
+}
+
+fn first_non_ws(text: &str, from: usize) -> usize {
+    let rest = text.get(from..).unwrap_or("");
+    from + (rest.len() - rest.trim_start().len())
+}
+
+/// The byte offset of a 1-based line and column (serde_json counts columns in bytes).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut off = 0usize;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return off + column.saturating_sub(1).min(l.len());
+        }
+        off += l.len();
+    }
+    text.len()
+}
+
+/// The offset of the next line after `from` that starts with `{`.
+fn next_object_line(text: &str, from: usize) -> Option<usize> {
+    let rest = text.get(from..)?;
+    let mut off = from;
+    for l in rest.split_inclusive('\n') {
+        if off > from && l.starts_with('{') {
+            return Some(off);
+        }
+        off += l.len();
+    }
+    None
+}
+
+/// Recognises what people paste instead of JSON, and says how to get JSON.
+fn sniff_format(text: &str) -> Option<&'static str> {
+    let head: String = text.chars().take(2000).collect();
+    let lower = head.to_ascii_lowercase();
+    let first_line = head.lines().next().unwrap_or("").trim_end();
+    if lower.starts_with("<!doctype") || lower.starts_with("<html") || lower.starts_with("<?xml") || lower.starts_with('<') {
+        return Some("this is an html or xml page (a proxy or sign-in error?), not command output; save what the command printed");
+    }
+    if first_line.starts_with("---") && head.lines().nth(1).is_some_and(|l| l.trim_start().starts_with('|'))
+        || first_line.starts_with('+') && first_line.contains('-')
+        || first_line.starts_with('|')
+    {
+        return Some("this looks like `aws --output table` output; re-run the command with `--output json`");
+    }
+    let yaml_keys = [
+        "NetworkInterfaces:", "SecurityGroups:", "SecurityGroupRules:", "NetworkAcls:", "Subnets:",
+        "PrefixLists:", "Entries:", "Reservations:", "apiVersion:", "kind:", "items:",
+    ];
+    if first_line == "---" || yaml_keys.iter().any(|k| first_line.starts_with(k)) || first_line.starts_with("- ") {
+        return Some("this looks like yaml (`aws --output yaml` or `kubectl -o yaml`); re-run the command with `--output json` (or `-o json`)");
+    }
+    let text_prefixes = [
+        "NETWORKINTERFACES", "SECURITYGROUPS", "SECURITYGROUPRULES", "NETWORKACLS", "SUBNETS", "PREFIXLISTS",
+        "ENTRIES", "RESERVATIONS", "GROUPS", "IPPERMISSIONS", "PRIVATEIPADDRESSES",
+    ];
+    if text_prefixes.iter().any(|p| first_line.starts_with(p)) || first_line.contains('\t') {
+        return Some("this looks like `aws --output text` output; re-run the command with `--output json`");
+    }
+    if lower.starts_with("name ") && lower.contains("ready") || lower.starts_with("namespace ") {
+        return Some("this looks like kubectl's table output; re-run it with `-o json`");
+    }
+    None
+}
+
+fn json_error_message(e: &serde_json::Error) -> String {
+    let raw = e.to_string();
+    let what = raw.split(" at line ").next().unwrap_or(&raw).to_owned();
+    match e.classify() {
+        serde_json::error::Category::Eof => {
+            "the json ends early (truncated copy or a partial file?); export it again and paste all of it".to_owned()
+        }
+        _ if what.contains("trailing comma") => {
+            "not valid json: trailing comma; remove it, or export again with `--output json`".to_owned()
+        }
+        _ if what.contains("recursion limit") => {
+            "not valid aws cli output: nesting deeper than 128 levels".to_owned()
+        }
+        _ if what.contains("trailing characters") => {
+            "not valid json: unexpected text after a document; check the paste".to_owned()
+        }
+        _ => format!("not valid json: {what}; export again with `--output json`"),
+    }
+}
+
+/// A top-level JSON document: whichever supported keys it has, and what else it looks like.
+#[derive(Default)]
+struct TopLevel {
+    enis: Option<List<aws::NetworkInterface>>,
+    sgs: Option<List<aws::SecurityGroup>>,
+    sg_rules: Option<List<aws::SecurityGroupRule>>,
+    nacls: Option<List<aws::NetworkAcl>>,
+    subnets: Option<List<aws::Subnet>>,
+    prefix_lists: Option<List<aws::PrefixList>>,
+    entries: Option<List<aws::PrefixListEntry>>,
+    entries_label: Option<String>,
+    reservations: Option<List<aws::Reservation>>,
+    kind: Option<String>,
+    items: Option<List<aws::K8sObject>>,
+    metadata: Option<aws::ObjectMeta>,
+    spec: Option<aws::K8sSpec>,
+    status: Option<aws::K8sStatus>,
+    next_token: bool,
+    response_metadata: bool,
+    other_keys: Vec<String>,
+    /// `None` for an object; otherwise what the document was instead.
+    not_object: Option<&'static str>,
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = TopLevel;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a json object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+        let mut t = TopLevel::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "NetworkInterfaces" => t.enis = Some(map.next_value()?),
+                "SecurityGroups" => t.sgs = Some(map.next_value()?),
+                "SecurityGroupRules" => t.sg_rules = Some(map.next_value()?),
+                "NetworkAcls" => t.nacls = Some(map.next_value()?),
+                "Subnets" => t.subnets = Some(map.next_value()?),
+                "PrefixLists" => t.prefix_lists = Some(map.next_value()?),
+                "Entries" => t.entries = Some(map.next_value()?),
+                "PrefixListId" => t.entries_label = map.next_value::<Field<String>>()?.into_option(),
+                "Reservations" => t.reservations = Some(map.next_value()?),
+                "kind" => t.kind = map.next_value::<Field<String>>()?.into_option(),
+                "items" => t.items = Some(map.next_value()?),
+                "metadata" => t.metadata = map.next_value::<Obj<aws::ObjectMeta>>()?.0,
+                "spec" => t.spec = map.next_value::<Obj<aws::K8sSpec>>()?.0,
+                "status" => t.status = map.next_value::<Obj<aws::K8sStatus>>()?.0,
+                "NextToken" | "nextToken" => {
+                    let v = map.next_value::<Field<String>>()?;
+                    t.next_token = v.as_str().is_some_and(|s| !s.is_empty());
+                }
+                "ResponseMetadata" => {
+                    map.next_value::<IgnoredAny>()?;
+                    t.response_metadata = true;
+                }
+                other => {
+                    if t.other_keys.len() < 5 {
+                        t.other_keys.push(other.to_owned());
+                    }
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(t)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TopLevel, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(TopLevel { not_object: Some("array"), ..TopLevel::default() })
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<TopLevel, E> {
+        Ok(TopLevel { not_object: Some("string"), ..TopLevel::default() })
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<TopLevel, E> {
+        Ok(TopLevel { not_object: Some("boolean"), ..TopLevel::default() })
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<TopLevel, E> {
+        Ok(TopLevel { not_object: Some("number"), ..TopLevel::default() })
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<TopLevel, E> {
+        Ok(TopLevel { not_object: Some("number"), ..TopLevel::default() })
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<TopLevel, E> {
+        Ok(TopLevel { not_object: Some("number"), ..TopLevel::default() })
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<TopLevel, E> {
+        Ok(TopLevel { not_object: Some("null"), ..TopLevel::default() })
+    }
+}
+
+impl<'de> Deserialize<'de> for TopLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+fn accept(t: TopLevel, loc: &Location, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<Document>, unknown: &mut usize) {
+    let file = &loc.file;
+    if let Some(what) = t.not_object {
+        let msg = if what == "array" {
+            "a bare json array: this looks like `--query` output; run the command without `--query`"
+        } else {
+            "a bare json value, not an aws cli or kubectl document; paste the command's whole output"
+        };
+        sink.push_at(Severity::Error, "unsupported-document", file, msg.to_owned(), Some(loc.clone()));
+        return;
+    }
+    let mut recognised = false;
+    let partial = t.next_token;
+    let mut doc = |kind: ExportKind, count: usize, acc: &mut Acc| {
+        acc.coverage.have.insert(kind);
+        if partial {
+            acc.coverage.partial.insert(kind);
+        }
+        docs.push(Document { file: file.clone(), line: loc.line, kind, count, partial });
+    };
+    let mut dropped = 0usize;
+    if let Some(list) = t.enis {
+        recognised = true;
+        dropped += list.dropped;
+        doc(ExportKind::NetworkInterfaces, list.items.len(), acc);
+        acc.enis.extend(list.items.into_iter().map(|i| (file.clone(), i)));
+    }
+    if let Some(list) = t.sgs {
+        recognised = true;
+        dropped += list.dropped;
+        doc(ExportKind::SecurityGroups, list.items.len(), acc);
+        acc.sgs.extend(list.items.into_iter().map(|i| (file.clone(), i)));
+    }
+    if let Some(list) = t.sg_rules {
+        recognised = true;
+        dropped += list.dropped;
+        doc(ExportKind::SecurityGroupRules, list.items.len(), acc);
+        acc.sg_rules.extend(list.items.into_iter().map(|i| (file.clone(), i)));
+    }
+    if let Some(list) = t.nacls {
+        recognised = true;
+        dropped += list.dropped;
+        doc(ExportKind::NetworkAcls, list.items.len(), acc);
+        acc.nacls.extend(list.items.into_iter().map(|i| (file.clone(), i)));
+    }
+    if let Some(list) = t.subnets {
+        recognised = true;
+        dropped += list.dropped;
+        doc(ExportKind::Subnets, list.items.len(), acc);
+        acc.subnets.extend(list.items.into_iter().map(|i| (file.clone(), i)));
+    }
+    if let Some(list) = t.prefix_lists {
+        recognised = true;
+        dropped += list.dropped;
+        doc(ExportKind::ManagedPrefixLists, list.items.len(), acc);
+        acc.prefix_lists.extend(list.items.into_iter().map(|i| (file.clone(), i)));
+    }
+    if let Some(list) = t.entries {
+        recognised = true;
+        dropped += list.dropped;
+        doc(ExportKind::PrefixListEntries, list.items.len(), acc);
+        match t.entries_label {
+            Some(label) => acc.labelled_entries.push((label, list.items)),
+            None => {
+                acc.unlabelled_entries += 1;
+                sink.push_at(
+                    Severity::Warning,
+                    "unlabelled-prefix-list-entries",
+                    file,
+                    "`get-managed-prefix-list-entries` output does not say which prefix list it belongs to, so it is not used; \
+                     re-run it with `--query '{PrefixListId: `pl-…`, Entries: Entries}'`"
+                        .to_owned(),
+                    Some(loc.clone()),
+                );
+            }
+        }
+    }
+    if let Some(list) = t.reservations {
+        recognised = true;
+        dropped += list.dropped;
+        let instances: Vec<aws::Instance> = list.items.into_iter().flat_map(|r| r.instances.items).collect();
+        doc(ExportKind::Instances, instances.len(), acc);
+        acc.instances.extend(instances.into_iter().map(|i| (file.clone(), i)));
+    }
+    let kind = t.kind.as_deref().unwrap_or("");
+    if let Some(list) = t.items {
+        if matches!(kind, "List" | "PodList" | "NodeList") {
+            dropped += list.dropped;
+            let (mut pods, mut nodes, mut other) = (Vec::new(), Vec::new(), 0usize);
+            for item in list.items {
+                let item_kind = item.kind.as_str().unwrap_or(match kind {
+                    "PodList" => "Pod",
+                    "NodeList" => "Node",
+                    _ => "",
+                });
+                match item_kind {
+                    "Pod" => pods.push((file.clone(), item)),
+                    "Node" => nodes.push((file.clone(), item)),
+                    _ => other += 1,
+                }
+            }
+            if !pods.is_empty() || kind == "PodList" {
+                recognised = true;
+                doc(ExportKind::Pods, pods.len(), acc);
+                acc.pods.extend(pods);
+            }
+            if !nodes.is_empty() || kind == "NodeList" {
+                recognised = true;
+                doc(ExportKind::Nodes, nodes.len(), acc);
+                acc.nodes.extend(nodes);
+            }
+            if kind == "List" && !recognised && other == 0 {
+                recognised = true;
+                sink.push_at(
+                    Severity::Warning,
+                    "empty-list",
+                    file,
+                    "an empty kubectl list (no pods or nodes matched); check the namespace (`-A`) and the context".to_owned(),
+                    Some(loc.clone()),
+                );
+            }
+            if other > 0 {
+                sink.push_at(
+                    Severity::Info,
+                    "ignored-kubernetes-objects",
+                    file,
+                    format!("{other} kubernetes objects that are neither pods nor nodes were ignored"),
+                    Some(loc.clone()),
+                );
+            }
+        }
+    }
+    if matches!(kind, "Pod" | "Node") {
+        let obj = aws::K8sObject {
+            kind: Field::Value(kind.to_owned()),
+            metadata: t.metadata.map(|m| Obj(Some(m))),
+            spec: t.spec.map(|m| Obj(Some(m))),
+            status: t.status.map(|m| Obj(Some(m))),
+        };
+        recognised = true;
+        if kind == "Pod" {
+            doc(ExportKind::Pods, 1, acc);
+            acc.pods.push((file.clone(), obj));
+        } else {
+            doc(ExportKind::Nodes, 1, acc);
+            acc.nodes.push((file.clone(), obj));
+        }
+    }
+    if dropped > 0 {
+        sink.push_at(
+            Severity::Warning,
+            "dropped-items",
+            file,
+            format!("{dropped} list elements were not objects and were skipped"),
+            Some(loc.clone()),
+        );
+    }
+    if !recognised {
+        *unknown += 1;
+        sink.push_at(Severity::Error, "unsupported-document", file, describe_unknown(&t.other_keys, kind), Some(loc.clone()));
+        return;
+    }
+    if t.next_token {
+        sink.push_at(
+            Severity::Warning,
+            "partial-page",
+            file,
+            "this page ends with a `NextToken`, so the export is incomplete; re-run without `--max-items` or `--no-paginate`"
+                .to_owned(),
+            Some(loc.clone()),
+        );
+    }
+    if t.response_metadata {
+        sink.push_at(
+            Severity::Info,
+            "sdk-output",
+            file,
+            "`ResponseMetadata` means this came from an sdk, not the aws cli; it is read the same way".to_owned(),
+            Some(loc.clone()),
+        );
+    }
+}
+
+fn describe_unknown(keys: &[String], kind: &str) -> String {
+    if !kind.is_empty() {
+        return format!(
+            "a kubernetes `{kind}` is not used; give `kubectl get pods -A -o json` and `kubectl get nodes -o json`"
+        );
+    }
+    if keys.is_empty() {
+        return "an empty json object is not an export; paste the command's whole output".to_owned();
+    }
+    let shown = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    let camel = keys.iter().any(|k| {
+        matches!(k.as_str(), "networkInterfaces" | "securityGroups" | "configurationItems" | "resourceType" | "configuration")
+    });
+    if camel {
+        return format!("keys {shown} are lowerCamelCase (aws config or another tool), not aws cli output; export with the aws cli");
+    }
+    format!("json with keys {shown} is not a supported export; see `podreach --help` for the commands to run")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the model.
+
+fn tags(list: List<aws::Tag>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = list
+        .items
+        .into_iter()
+        .filter_map(|t| Some((t.key.into_option()?, t.value.into_option().unwrap_or_default())))
+        .collect();
+    out.sort();
+    out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+fn name_tag(tags: &[(String, String)]) -> Option<String> {
+    tags.iter().find(|(k, _)| k == "Name").map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
+}
+
+fn opt_string(f: Field<String>) -> Option<String> {
+    f.into_option().filter(|s| !s.is_empty())
+}
+
+/// Records coerced or wrong-typed fields of one item as a folded diagnostic.
+fn note_field<T>(sink: &mut Sink, file: &str, item: &str, field: &str, f: &Field<T>) {
+    match f {
+        Field::Coerced(_) => sink.push(
+            Severity::Warning,
+            "coerced-field",
+            &format!("{file}:{field}"),
+            format!("{file}: {item}: `{field}` had the wrong json type (a string for a number or the reverse) and was converted"),
+        ),
+        Field::Wrong(kind) => sink.push(
+            Severity::Warning,
+            "wrong-field-type",
+            &format!("{file}:{field}"),
+            format!("{file}: {item}: `{field}` is {kind} and was ignored"),
+        ),
+        Field::Absent | Field::Value(_) => {}
+    }
+}
+
+fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance_hint: Option<&str>) -> Option<Eni> {
+    let Some(id) = opt_string(raw.network_interface_id) else {
+        sink.push(
+            Severity::Warning,
+            "missing-id",
+            &format!("{file}:eni"),
+            format!("{file}: a network interface without `NetworkInterfaceId` was skipped"),
+        );
+        return None;
+    };
+    let mut groups = Vec::new();
+    for g in raw.groups.items {
+        match opt_string(g.group_id) {
+            Some(gid) => {
+                if !groups.iter().any(|x: &GroupRef| x.id == gid) {
+                    groups.push(GroupRef { id: gid, name: opt_string(g.group_name) });
+                }
+            }
+            None => sink.push(
+                Severity::Warning,
+                "missing-id",
+                &format!("{file}:eni-group"),
+                format!("{file}: {id}: a group without `GroupId` was skipped"),
+            ),
+        }
+    }
+    let mut private_ips = Vec::new();
+    let mut primary_ip = None;
+    let bad_ip = |sink: &mut Sink, s: &str| {
+        sink.push(
+            Severity::Warning,
+            "bad-address",
+            &format!("{file}:address"),
+            format!("{file}: {id}: `{s}` is not an ipv4 address and was skipped"),
+        );
+    };
+    for p in raw.private_ip_addresses.items {
+        let Some(s) = p.private_ip_address.as_str() else { continue };
+        match parse_v4(s) {
+            Some(ip) => {
+                if p.primary.get() == Some(&true) {
+                    primary_ip = Some(ip);
+                }
+                if !private_ips.contains(&ip) {
+                    private_ips.push(ip);
+                }
+            }
+            None => bad_ip(sink, s),
+        }
+    }
+    if let Some(s) = raw.private_ip_address.as_str() {
+        match parse_v4(s) {
+            Some(ip) => {
+                if primary_ip.is_none() {
+                    primary_ip = Some(ip);
+                }
+                if !private_ips.contains(&ip) {
+                    private_ips.insert(0, ip);
+                }
+            }
+            None => bad_ip(sink, s),
+        }
+    }
+    // Primary first, then the rest in numeric order.
+    private_ips.sort_by_key(|ip| (Some(*ip) != primary_ip, u32::from(*ip)));
+    let mut prefixes = Vec::new();
+    for p in raw.ipv4_prefixes.items {
+        let Some(s) = p.ipv4_prefix.as_str() else { continue };
+        match Cidr4::parse(s) {
+            Some(c) => prefixes.push(c),
+            None => bad_ip(sink, s),
+        }
+    }
+    prefixes.sort();
+    prefixes.dedup();
+    let mut ipv6: Vec<_> = raw.ipv6_addresses.items.iter().filter_map(|a| a.ipv6_address.as_str().and_then(parse_v6)).collect();
+    ipv6.sort();
+    ipv6.dedup();
+    let mut ipv6_prefixes: Vec<_> =
+        raw.ipv6_prefixes.items.iter().filter_map(|a| a.ipv6_prefix.as_str().and_then(Cidr6::parse)).collect();
+    ipv6_prefixes.sort();
+    ipv6_prefixes.dedup();
+    let attachment = raw.attachment.and_then(|a| a.0).map(|a| {
+        note_field(sink, file, &id, "Attachment.DeviceIndex", &a.device_index);
+        Attachment {
+            instance: opt_string(a.instance_id).or_else(|| instance_hint.map(str::to_owned)),
+            device_index: a.device_index.get().and_then(|d| u32::try_from(*d).ok()),
+            network_card: a.network_card_index.get().and_then(|d| u32::try_from(*d).ok()).unwrap_or(0),
+            owner: opt_string(a.instance_owner_id),
+        }
+    });
+    note_field(sink, file, &id, "RequesterManaged", &raw.requester_managed);
+    let interface_type = opt_string(raw.interface_type).unwrap_or_else(|| "interface".to_owned());
+    Some(Eni {
+        vpc: opt_string(raw.vpc_id),
+        subnet: opt_string(raw.subnet_id),
+        az: opt_string(raw.availability_zone),
+        description: raw.description.into_option().unwrap_or_default(),
+        interface_type,
+        status: opt_string(raw.status),
+        groups,
+        private_ips,
+        primary_ip,
+        prefixes,
+        ipv6,
+        ipv6_prefixes,
+        attachment,
+        requester_id: opt_string(raw.requester_id),
+        requester_managed: raw.requester_managed.get().copied().unwrap_or(false),
+        tags: tags(raw.tag_set),
+        public_ip: raw.association.and_then(|a| a.0).and_then(|a| a.public_ip.as_str().and_then(parse_v4)),
+        role: Role::Other,
+        instance: None,
+        id,
+    })
+}
+
+fn classify(e: &Eni) -> Role {
+    let t = e.interface_type.as_str();
+    let d = e.description.as_str();
+    let requester = e.requester_id.as_deref().unwrap_or("");
+    match t {
+        "branch" => return Role::Branch,
+        "trunk" => return Role::Trunk,
+        "nat_gateway" | "natGateway" => return Role::NatGateway,
+        "vpc_endpoint" => return Role::VpcEndpoint,
+        "network_load_balancer" | "gateway_load_balancer" | "load_balancer" => return Role::LoadBalancer,
+        "lambda" => return Role::Lambda,
+        _ => {}
+    }
+    if let Some(a) = &e.attachment {
+        if a.instance.is_some() && a.owner.as_deref() != Some("amazon-rds") {
+            return match a.device_index {
+                Some(0) if a.network_card == 0 => Role::InstancePrimary,
+                _ if d.starts_with("aws-K8S-") || e.tag("node.k8s.amazonaws.com/instance_id").is_some() => {
+                    Role::CniSecondary
+                }
+                _ => Role::OtherSecondary,
+            };
+        }
+    }
+    if d == "RDSNetworkInterface" || requester == "amazon-rds" {
+        Role::Rds
+    } else if d.starts_with("ELB ") || requester == "amazon-elb" {
+        Role::LoadBalancer
+    } else if d.starts_with("Amazon EKS ") {
+        Role::EksControlPlane
+    } else if d.starts_with("VPC Endpoint Interface") {
+        Role::VpcEndpoint
+    } else if d.starts_with("Interface for NAT Gateway") {
+        Role::NatGateway
+    } else if d.starts_with("AWS Lambda VPC ENI") {
+        Role::Lambda
+    } else if d.starts_with("EFS mount target") {
+        Role::Efs
+    } else {
+        Role::Other
+    }
+}
+
+fn convert_rule_common(
+    proto_s: &Field<String>,
+    from: &Field<i64>,
+    to: &Field<i64>,
+    sink: &mut Sink,
+    file: &str,
+    gid: &str,
+) -> Option<(Proto, RulePorts)> {
+    let Some(p) = proto_s.as_str() else {
+        sink.push(
+            Severity::Warning,
+            "bad-rule",
+            &format!("{file}:proto"),
+            format!("{file}: {gid}: a rule without `IpProtocol` was skipped"),
+        );
+        return None;
+    };
+    let Some(proto) = Proto::parse(p) else {
+        sink.push(
+            Severity::Warning,
+            "bad-rule",
+            &format!("{file}:proto"),
+            format!("{file}: {gid}: protocol `{p}` is not a name or number; the rule was skipped"),
+        );
+        return None;
+    };
+    note_field(sink, file, gid, "FromPort", from);
+    note_field(sink, file, gid, "ToPort", to);
+    Some((proto, rule_ports(proto, from.get().copied(), to.get().copied())))
+}
+
+fn peer_of_pair(pair: aws::UserIdGroupPair) -> Option<(Peer, Option<String>)> {
+    let id = opt_string(pair.group_id)?;
+    Some((
+        Peer::Group(GroupPeer {
+            id,
+            user_id: opt_string(pair.user_id),
+            vpc: opt_string(pair.vpc_id),
+            peering: opt_string(pair.vpc_peering_connection_id),
+            peering_status: opt_string(pair.peering_status),
+        }),
+        opt_string(pair.description),
+    ))
+}
+
+fn convert_permissions(file: &str, gid: &str, perms: List<aws::IpPermission>, sink: &mut Sink) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for p in perms.items {
+        let Some((proto, ports)) = convert_rule_common(&p.ip_protocol, &p.from_port, &p.to_port, sink, file, gid) else {
+            continue;
+        };
+        let mut push = |peer: Peer, description: Option<String>| {
+            out.push(Rule { id: None, proto, ports, peer, description });
+        };
+        for r in p.ip_ranges.items {
+            let Some(s) = r.cidr_ip.as_str() else { continue };
+            match Cidr4::parse(s) {
+                Some(c) => push(Peer::Cidr4(c), opt_string(r.description)),
+                None => sink.push(
+                    Severity::Warning,
+                    "bad-rule",
+                    &format!("{file}:cidr"),
+                    format!("{file}: {gid}: `{s}` is not an ipv4 cidr; that rule source was skipped"),
+                ),
+            }
+        }
+        for r in p.ipv6_ranges.items {
+            if let Some(c) = r.cidr_ipv6.as_str().and_then(Cidr6::parse) {
+                push(Peer::Cidr6(c), opt_string(r.description));
+            }
+        }
+        for r in p.prefix_list_ids.items {
+            if let Some(id) = opt_string(r.prefix_list_id) {
+                push(Peer::PrefixList(id), opt_string(r.description));
+            }
+        }
+        for pair in p.user_id_group_pairs.items {
+            if let Some((peer, d)) = peer_of_pair(pair) {
+                push(peer, d);
+            }
+        }
+    }
+    out
+}
+
+fn convert_sg_rule(file: &str, r: aws::SecurityGroupRule, sink: &mut Sink) -> Option<(String, bool, Rule)> {
+    let gid = opt_string(r.group_id)?;
+    let (proto, ports) = convert_rule_common(&r.ip_protocol, &r.from_port, &r.to_port, sink, file, &gid)?;
+    let peer = if let Some(c) = r.cidr_ipv4.as_str() {
+        Peer::Cidr4(Cidr4::parse(c)?)
+    } else if let Some(c) = r.cidr_ipv6.as_str() {
+        Peer::Cidr6(Cidr6::parse(c)?)
+    } else if let Some(pl) = opt_string(r.prefix_list_id) {
+        Peer::PrefixList(pl)
+    } else {
+        let g = r.referenced_group_info.and_then(|g| g.0)?;
+        Peer::Group(GroupPeer {
+            id: opt_string(g.group_id)?,
+            user_id: opt_string(g.user_id),
+            vpc: opt_string(g.vpc_id),
+            peering: opt_string(g.vpc_peering_connection_id),
+            peering_status: opt_string(g.peering_status),
+        })
+    };
+    let egress = r.is_egress.get().copied().unwrap_or(false);
+    let rule = Rule { id: opt_string(r.security_group_rule_id), proto, ports, peer, description: opt_string(r.description) };
+    Some((gid, egress, rule))
+}
+
+/// Sorts rules, and merges duplicates (the same rule from describe-security-groups and
+/// describe-security-group-rules), keeping the `sgr-` id where one copy has it.
+fn normalise_rules(rules: &mut Vec<Rule>) {
+    rules.sort_by(|a, b| {
+        (a.proto, a.ports, &a.peer, a.id.is_none(), &a.id, &a.description).cmp(&(
+            b.proto,
+            b.ports,
+            &b.peer,
+            b.id.is_none(),
+            &b.id,
+            &b.description,
+        ))
+    });
+    rules.dedup_by(|later, earlier| {
+        later.proto == earlier.proto
+            && later.ports == earlier.ports
+            && later.peer == earlier.peer
+            && (later.id.is_none() || later.id == earlier.id)
+    });
+}
+
+fn nacl_entries(file: &str, id: &str, entries: List<aws::NaclEntry>, sink: &mut Sink) -> (Vec<NaclEntry>, Vec<NaclEntry>) {
+    let (mut ingress, mut egress) = (Vec::new(), Vec::new());
+    for e in entries.items {
+        let number = e.rule_number.get().and_then(|n| u32::try_from(*n).ok());
+        let proto = e.protocol.as_str().and_then(Proto::parse);
+        let action = match e.rule_action.as_str().map(str::to_ascii_lowercase).as_deref() {
+            Some("allow") => Some(Action::Allow),
+            Some("deny") => Some(Action::Deny),
+            _ => None,
+        };
+        let addr = if let Some(c) = e.cidr_block.as_str().and_then(Cidr4::parse) {
+            Some(NaclAddr::V4(c))
+        } else {
+            e.ipv6_cidr_block.as_str().and_then(Cidr6::parse).map(NaclAddr::V6)
+        };
+        let (Some(number), Some(proto), Some(action), Some(addr)) = (number, proto, action, addr) else {
+            sink.push(
+                Severity::Warning,
+                "bad-nacl-entry",
+                &format!("{file}:nacl"),
+                format!("{file}: {id}: an entry without a valid rule number, protocol, action or cidr was skipped"),
+            );
+            continue;
+        };
+        let ports = if proto.has_ports() {
+            e.port_range.and_then(|p| p.0).and_then(|p| {
+                let f = u16::try_from(*p.from.get()?).ok()?;
+                let t = u16::try_from(*p.to.get()?).ok()?;
+                Some(Ports { from: f.min(t), to: f.max(t) })
+            })
+        } else {
+            None
+        };
+        let icmp_type = if proto.is_icmp() {
+            e.icmp_type_code.and_then(|c| c.0).and_then(|c| c.kind.get().and_then(|t| u8::try_from(*t).ok()))
+        } else {
+            None
+        };
+        let egress_flag = e.egress.get().copied().unwrap_or(false);
+        let entry = NaclEntry { number, egress: egress_flag, action, proto, addr, ports, icmp_type };
+        if egress_flag {
+            egress.push(entry);
+        } else {
+            ingress.push(entry);
+        }
+    }
+    ingress.sort_by_key(|e| (e.number, matches!(e.addr, NaclAddr::V6(_))));
+    egress.sort_by_key(|e| (e.number, matches!(e.addr, NaclAddr::V6(_))));
+    (ingress, egress)
+}
+
+fn k8s_parts(o: aws::K8sObject) -> (aws::ObjectMeta, aws::K8sSpec, aws::K8sStatus) {
+    (
+        o.metadata.and_then(|m| m.0).unwrap_or_default(),
+        o.spec.and_then(|m| m.0).unwrap_or_default(),
+        o.status.and_then(|m| m.0).unwrap_or_default(),
+    )
+}
+
+fn map_get<'a>(m: &'a StrMap, key: &str) -> Option<&'a str> {
+    m.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn convert_pod(file: &str, o: aws::K8sObject, sink: &mut Sink) -> Option<Pod> {
+    let (meta, spec, status) = k8s_parts(o);
+    let name = opt_string(meta.name)?;
+    let namespace = opt_string(meta.namespace).unwrap_or_else(|| "default".to_owned());
+    let mut ips = Vec::new();
+    let mut ipv6 = Vec::new();
+    let mut add = |s: &str| {
+        if let Some(v4) = parse_v4(s) {
+            if !ips.contains(&v4) {
+                ips.push(v4);
+            }
+        } else if let Some(v6) = parse_v6(s) {
+            if !ipv6.contains(&v6) {
+                ipv6.push(v6);
+            }
+        }
+    };
+    if let Some(s) = status.pod_ip.as_str() {
+        add(s);
+    }
+    for p in &status.pod_ips.items {
+        if let Some(s) = p.ip.as_str() {
+            add(s);
+        }
+    }
+    let branch_eni = map_get(&meta.annotations, "vpc.amazonaws.com/pod-eni").and_then(|raw| {
+        match serde_json::from_str::<Vec<aws::PodEni>>(raw) {
+            Ok(list) => list.into_iter().find_map(|p| opt_string(p.eni_id)),
+            Err(_) => {
+                sink.push(
+                    Severity::Warning,
+                    "bad-annotation",
+                    &format!("{file}:pod-eni"),
+                    format!("{file}: pod {namespace}/{name}: the `vpc.amazonaws.com/pod-eni` annotation is not a json array; ignored"),
+                );
+                None
+            }
+        }
+    });
+    let owner = meta
+        .owner_references
+        .items
+        .iter()
+        .find(|r| r.controller.get() == Some(&true))
+        .or_else(|| meta.owner_references.items.first())
+        .and_then(|r| {
+            let kind = r.kind.as_str()?;
+            let oname = r.name.as_str()?;
+            if kind == "ReplicaSet" {
+                let hash = map_get(&meta.labels, "pod-template-hash");
+                let deployment = hash.and_then(|h| oname.strip_suffix(h)).and_then(|s| s.strip_suffix('-'));
+                return Some(match deployment {
+                    Some(d) => Workload { kind: "Deployment".to_owned(), name: d.to_owned() },
+                    None => Workload { kind: "ReplicaSet".to_owned(), name: oname.to_owned() },
+                });
+            }
+            Some(Workload { kind: kind.to_owned(), name: oname.to_owned() })
+        });
+    Some(Pod {
+        namespace,
+        name,
+        node: opt_string(spec.node_name),
+        host_network: spec.host_network.get().copied().unwrap_or(false),
+        ips,
+        ipv6,
+        branch_eni,
+        owner,
+        phase: opt_string(status.phase),
+    })
+}
+
+fn convert_node(o: aws::K8sObject) -> Option<Node> {
+    let (meta, spec, status) = k8s_parts(o);
+    let name = opt_string(meta.name)?;
+    let instance = spec.provider_id.as_str().and_then(|p| {
+        let last = p.trim_start_matches("aws://").rsplit('/').next()?;
+        last.starts_with("i-").then(|| last.to_owned())
+    });
+    let internal_ip = status
+        .addresses
+        .items
+        .iter()
+        .find(|a| a.kind.as_str() == Some("InternalIP"))
+        .and_then(|a| a.address.as_str().and_then(parse_v4));
+    let eni_config = map_get(&meta.labels, "k8s.amazonaws.com/eniConfig")
+        .or_else(|| map_get(&meta.annotations, "k8s.amazonaws.com/eniConfig"))
+        .map(str::to_owned);
+    let fargate = map_get(&meta.labels, "eks.amazonaws.com/compute-type") == Some("fargate");
+    Some(Node { name, instance, internal_ip, eni_config, fargate })
+}
+
+fn build(acc: Acc, sink: &mut Sink) -> Model {
+    let mut model = Model { coverage: acc.coverage, unlabelled_entries: acc.unlabelled_entries, ..Model::default() };
+
+    // Instances, and the ENIs that describe-instances lists for them.
+    let mut instance_enis: Vec<(String, Eni)> = Vec::new();
+    for (file, inst) in acc.instances {
+        let Some(id) = opt_string(inst.instance_id) else { continue };
+        let t = tags(inst.tags);
+        for raw in inst.network_interfaces.items {
+            if let Some(e) = convert_eni(&file, raw, sink, Some(&id)) {
+                instance_enis.push((file.clone(), e));
+            }
+        }
+        let state = inst.state.and_then(|s| s.0).and_then(|s| opt_string(s.name));
+        let entry = Instance { id: id.clone(), instance_type: opt_string(inst.instance_type), name: name_tag(&t), state };
+        model.instances.entry(id).or_insert(entry);
+    }
+
+    // ENIs: describe-network-interfaces first; describe-instances fills in the ones it lacks.
+    let mut by_id: BTreeMap<String, Vec<Eni>> = BTreeMap::new();
+    for (file, raw) in acc.enis {
+        if let Some(e) = convert_eni(&file, raw, sink, None) {
+            by_id.entry(e.id.clone()).or_default().push(e);
+        }
+    }
+    let mut dup_count = 0usize;
+    let mut first_dup = String::new();
+    let mut enis = Vec::with_capacity(by_id.len());
+    for (id, mut copies) in by_id {
+        if copies.len() > 1 {
+            dup_count += 1;
+            if first_dup.is_empty() {
+                first_dup.clone_from(&id);
+            }
+        }
+        enis.push(merge_copies(&mut copies, sink));
+    }
+    if dup_count > 0 {
+        sink.push(
+            Severity::Warning,
+            "duplicate-eni",
+            "dup",
+            format!("{dup_count} network interfaces appear more than once (first: {first_dup}); the copies were merged"),
+        );
+    }
+    let known: std::collections::HashSet<String> = enis.iter().map(|e| e.id.clone()).collect();
+    let mut extra: BTreeMap<String, Eni> = BTreeMap::new();
+    for (_, e) in instance_enis {
+        if !known.contains(&e.id) {
+            extra.entry(e.id.clone()).or_insert(e);
+        }
+    }
+    if !extra.is_empty() {
+        model.coverage.have.insert(ExportKind::NetworkInterfaces);
+    }
+    enis.extend(extra.into_values());
+    enis.sort_by(|a, b| a.id.cmp(&b.id));
+    for e in &mut enis {
+        e.role = classify(e);
+        e.instance = e.attachment.as_ref().and_then(|a| a.instance.clone());
+    }
+    // A branch ENI belongs to the instance of its trunk.
+    let trunk_instance: HashMap<String, String> = enis
+        .iter()
+        .filter(|e| e.role == Role::Trunk)
+        .filter_map(|e| Some((e.id.clone(), e.instance.clone()?)))
+        .collect();
+    for e in &mut enis {
+        if e.role == Role::Branch && e.instance.is_none() {
+            e.instance = e
+                .tag("vpcresources.k8s.aws/trunk-eni-id")
+                .and_then(|t| trunk_instance.get(t).cloned())
+                .or_else(|| e.tag("node.k8s.amazonaws.com/instance_id").map(str::to_owned));
+        }
+    }
+    model.enis = enis;
+
+    // Security groups: describe-security-groups and describe-security-group-rules, merged.
+    for (file, raw) in acc.sgs {
+        let Some(id) = opt_string(raw.group_id) else { continue };
+        let ingress = convert_permissions(&file, &id, raw.ip_permissions, sink);
+        let egress = convert_permissions(&file, &id, raw.ip_permissions_egress, sink);
+        let g = model.groups.entry(id.clone()).or_insert_with(|| SecurityGroup {
+            id,
+            name: None,
+            description: None,
+            vpc: None,
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        });
+        g.name = g.name.take().or(opt_string(raw.group_name));
+        g.description = g.description.take().or(opt_string(raw.description));
+        g.vpc = g.vpc.take().or(opt_string(raw.vpc_id));
+        g.ingress.extend(ingress);
+        g.egress.extend(egress);
+    }
+    for (file, raw) in acc.sg_rules {
+        let Some((gid, egress, rule)) = convert_sg_rule(&file, raw, sink) else { continue };
+        let g = model.groups.entry(gid.clone()).or_insert_with(|| SecurityGroup {
+            id: gid,
+            name: None,
+            description: None,
+            vpc: None,
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        });
+        if egress {
+            g.egress.push(rule);
+        } else {
+            g.ingress.push(rule);
+        }
+    }
+    for g in model.groups.values_mut() {
+        normalise_rules(&mut g.ingress);
+        normalise_rules(&mut g.egress);
+        if g.name.is_none() {
+            g.name = None;
+        }
+    }
+
+    // NACLs.
+    let mut nacls: BTreeMap<String, Nacl> = BTreeMap::new();
+    for (file, raw) in acc.nacls {
+        let Some(id) = opt_string(raw.network_acl_id) else { continue };
+        let (ingress, egress) = nacl_entries(&file, &id, raw.entries, sink);
+        let mut subnets: Vec<String> = raw.associations.items.into_iter().filter_map(|a| opt_string(a.subnet_id)).collect();
+        subnets.sort();
+        subnets.dedup();
+        nacls.entry(id.clone()).or_insert(Nacl {
+            id,
+            vpc: opt_string(raw.vpc_id),
+            is_default: raw.is_default.get().copied().unwrap_or(false),
+            subnets,
+            ingress,
+            egress,
+        });
+    }
+    model.nacls = nacls.into_values().collect();
+
+    for (_, raw) in acc.subnets {
+        let Some(id) = opt_string(raw.subnet_id) else { continue };
+        let t = tags(raw.tags);
+        model.subnets.entry(id.clone()).or_insert(Subnet {
+            id,
+            vpc: opt_string(raw.vpc_id),
+            cidr: raw.cidr_block.as_str().and_then(Cidr4::parse),
+            az: opt_string(raw.availability_zone),
+            name: name_tag(&t),
+        });
+    }
+
+    // Prefix lists.
+    for (_, raw) in acc.prefix_lists {
+        let Some(id) = opt_string(raw.prefix_list_id) else { continue };
+        let cidrs: Vec<Cidr4> = raw.cidrs.0.iter().filter_map(|c| Cidr4::parse(c)).collect();
+        let pl = model.prefix_lists.entry(id.clone()).or_insert(PrefixList {
+            id,
+            name: None,
+            cidrs: None,
+            cidrs6: Vec::new(),
+        });
+        pl.name = pl.name.take().or(opt_string(raw.prefix_list_name));
+        if !raw.cidrs.0.is_empty() {
+            pl.cidrs.get_or_insert_with(Vec::new).extend(cidrs);
+        }
+    }
+    for (label, entries) in acc.labelled_entries {
+        let pl = model.prefix_lists.entry(label.clone()).or_insert(PrefixList {
+            id: label,
+            name: None,
+            cidrs: None,
+            cidrs6: Vec::new(),
+        });
+        let list = pl.cidrs.get_or_insert_with(Vec::new);
+        for e in entries {
+            if let Some(s) = e.cidr.as_str() {
+                if let Some(c) = Cidr4::parse(s) {
+                    list.push(c);
+                } else if let Some(c) = Cidr6::parse(s) {
+                    pl.cidrs6.push(c);
+                }
+            }
+        }
+    }
+    for pl in model.prefix_lists.values_mut() {
+        if let Some(c) = pl.cidrs.as_mut() {
+            c.sort();
+            c.dedup();
+        }
+        pl.cidrs6.sort();
+        pl.cidrs6.dedup();
+    }
+
+    // Kubernetes.
+    let mut pods: BTreeMap<(String, String), Pod> = BTreeMap::new();
+    for (file, o) in acc.pods {
+        if let Some(p) = convert_pod(&file, o, sink) {
+            pods.entry((p.namespace.clone(), p.name.clone())).or_insert(p);
+        }
+    }
+    model.pods = pods.into_values().collect();
+    let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+    for (_, o) in acc.nodes {
+        if let Some(n) = convert_node(o) {
+            nodes.entry(n.name.clone()).or_insert(n);
+        }
+    }
+    model.nodes = nodes.into_values().collect();
+
+    // Branch ENIs whose trunk is not exported: use the pod annotation and the pod's node.
+    let node_instance: HashMap<&str, &str> =
+        model.nodes.iter().filter_map(|n| Some((n.name.as_str(), n.instance.as_deref()?))).collect();
+    let mut branch_hint: HashMap<String, String> = HashMap::new();
+    for p in &model.pods {
+        if let (Some(b), Some(node)) = (&p.branch_eni, &p.node) {
+            if let Some(i) = node_instance.get(node.as_str()) {
+                branch_hint.insert(b.clone(), (*i).to_owned());
+            }
+        }
+    }
+    for e in &mut model.enis {
+        if e.role == Role::Branch && e.instance.is_none() {
+            e.instance = branch_hint.get(&e.id).cloned();
+        }
+    }
+
+    // Instances named by ENIs but absent from describe-instances.
+    for e in &model.enis {
+        if let Some(i) = &e.instance {
+            model.instances.entry(i.clone()).or_insert_with(|| Instance {
+                id: i.clone(),
+                instance_type: None,
+                name: None,
+                state: None,
+            });
+        }
+    }
+
+    build_index(&mut model, sink);
+    model
+}
+
+/// Merges copies of one ENI: addresses are united; when the group sets differ, the copy with the
+/// greatest sorted group list wins, so the result does not depend on input order.
+fn merge_copies(copies: &mut Vec<Eni>, sink: &mut Sink) -> Eni {
+    copies.sort_by(|a, b| {
+        let ka: Vec<&str> = a.group_ids().into_iter().collect();
+        let kb: Vec<&str> = b.group_ids().into_iter().collect();
+        kb.cmp(&ka).then_with(|| b.private_ips.len().cmp(&a.private_ips.len()))
+    });
+    let mut rest = copies.split_off(1.min(copies.len()));
+    let Some(mut base) = copies.pop() else {
+        return rest.pop().unwrap_or_else(|| empty_eni(String::new()));
+    };
+    for other in rest.drain(..) {
+        if other.group_ids() != base.group_ids() {
+            let show = |e: &Eni| e.groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>().join(" ");
+            sink.push(
+                Severity::Warning,
+                "conflicting-eni",
+                &base.id,
+                format!(
+                    "copies of {} disagree on security groups ([{}] and [{}]); using [{}]; export again so both come from one moment",
+                    base.id,
+                    show(&base),
+                    show(&other),
+                    show(&base)
+                ),
+            );
+        }
+        for ip in other.private_ips {
+            if !base.private_ips.contains(&ip) {
+                base.private_ips.push(ip);
+            }
+        }
+        for p in other.prefixes {
+            if !base.prefixes.contains(&p) {
+                base.prefixes.push(p);
+            }
+        }
+        if base.attachment.is_none() {
+            base.attachment = other.attachment;
+        }
+    }
+    let primary = base.primary_ip;
+    base.private_ips.sort_by_key(|ip| (Some(*ip) != primary, u32::from(*ip)));
+    base.prefixes.sort();
+    base
+}
+
+fn empty_eni(id: String) -> Eni {
+    Eni {
+        id,
+        vpc: None,
+        subnet: None,
+        az: None,
+        description: String::new(),
+        interface_type: String::new(),
+        status: None,
+        groups: Vec::new(),
+        private_ips: Vec::new(),
+        primary_ip: None,
+        prefixes: Vec::new(),
+        ipv6: Vec::new(),
+        ipv6_prefixes: Vec::new(),
+        attachment: None,
+        requester_id: None,
+        requester_managed: false,
+        tags: Vec::new(),
+        public_ip: None,
+        role: Role::Other,
+        instance: None,
+    }
+}
+
+fn build_index(model: &mut Model, sink: &mut Sink) {
+    let mut idx = Index::default();
+    for (i, e) in model.enis.iter().enumerate() {
+        idx.eni_by_id.insert(e.id.clone(), i);
+        for ip in &e.private_ips {
+            if let Some(prev) = idx.ip_owner.insert(u32::from(*ip), i) {
+                let prev_id = model.enis.get(prev).map_or("", |p| p.id.as_str());
+                sink.push(
+                    Severity::Warning,
+                    "address-conflict",
+                    "ip",
+                    format!("{ip} is held by both {prev_id} and {} (overlapping vpcs, or exports from different times)", e.id),
+                );
+                idx.ip_owner.insert(u32::from(*ip), prev);
+            }
+        }
+        for p in &e.prefixes {
+            idx.prefix_owner.push((*p, i));
+        }
+        for g in &e.groups {
+            idx.members.entry(g.id.clone()).or_default().push(i);
+        }
+        if let Some(inst) = &e.instance {
+            idx.instance_enis.entry(inst.clone()).or_default().push(i);
+        }
+    }
+    idx.prefix_owner.sort();
+    for (i, n) in model.nacls.iter().enumerate() {
+        for s in &n.subnets {
+            idx.subnet_nacl.entry(s.clone()).or_insert(i);
+        }
+    }
+    // ENIs of an instance in device-index order; branch ENIs last.
+    for list in idx.instance_enis.values_mut() {
+        list.sort_by_key(|&i| {
+            let e = model.enis.get(i);
+            (
+                e.and_then(|e| e.attachment.as_ref()).map(|a| a.network_card).unwrap_or(u32::MAX),
+                e.and_then(Eni::device_index).unwrap_or(u32::MAX),
+                e.map(|e| e.id.clone()),
+            )
+        });
+    }
+    model.index = idx;
+}

@@ -1,0 +1,272 @@
+//! Addresses, CIDR blocks, protocols and port ranges, with AWS's spellings and matching rules.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// An IPv4 CIDR block, stored canonically (host bits cleared), as AWS prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cidr4 {
+    pub base: u32,
+    pub len: u8,
+}
+
+impl Cidr4 {
+    pub fn host(addr: Ipv4Addr) -> Cidr4 {
+        Cidr4 { base: u32::from(addr), len: 32 }
+    }
+
+    pub fn parse(s: &str) -> Option<Cidr4> {
+        let s = s.trim();
+        let (addr, len) = match s.split_once('/') {
+            Some((a, l)) => (a, l.parse::<u8>().ok()?),
+            None => (s, 32),
+        };
+        if len > 32 {
+            return None;
+        }
+        let addr: Ipv4Addr = addr.parse().ok()?;
+        Some(Cidr4 { base: u32::from(addr) & mask4(len), len })
+    }
+
+    pub fn first(self) -> u32 {
+        self.base
+    }
+
+    pub fn last(self) -> u32 {
+        self.base | !mask4(self.len)
+    }
+
+    pub fn contains_addr(self, addr: u32) -> bool {
+        addr & mask4(self.len) == self.base
+    }
+
+    /// How `self` relates to `other`: all of `other` inside `self`, none of it, or part of it.
+    pub fn cover(self, other: Cidr4) -> Cover {
+        if other.first() >= self.first() && other.last() <= self.last() {
+            Cover::All
+        } else if other.last() < self.first() || other.first() > self.last() {
+            Cover::None
+        } else {
+            Cover::Part
+        }
+    }
+
+    pub fn is_host(self) -> bool {
+        self.len == 32
+    }
+
+    /// Always with the prefix length, as AWS prints rule CIDRs (`3.3.3.3/32`).
+    pub fn cidr_string(self) -> String {
+        format!("{}/{}", Ipv4Addr::from(self.base), self.len)
+    }
+}
+
+impl fmt::Display for Cidr4 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.len == 32 {
+            write!(f, "{}", Ipv4Addr::from(self.base))
+        } else {
+            write!(f, "{}/{}", Ipv4Addr::from(self.base), self.len)
+        }
+    }
+}
+
+fn mask4(len: u8) -> u32 {
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len.min(32)))
+    }
+}
+
+/// How much of a source block a rule's block covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cover {
+    All,
+    Part,
+    None,
+}
+
+/// An IPv6 CIDR block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cidr6 {
+    pub base: u128,
+    pub len: u8,
+}
+
+impl Cidr6 {
+    pub fn parse(s: &str) -> Option<Cidr6> {
+        let s = s.trim();
+        let (addr, len) = match s.split_once('/') {
+            Some((a, l)) => (a, l.parse::<u8>().ok()?),
+            None => (s, 128),
+        };
+        if len > 128 {
+            return None;
+        }
+        let addr: Ipv6Addr = addr.parse().ok()?;
+        let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+        Some(Cidr6 { base: u128::from(addr) & mask, len })
+    }
+}
+
+impl fmt::Display for Cidr6 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", Ipv6Addr::from(self.base), self.len)
+    }
+}
+
+/// An IP protocol as a security-group rule or NACL entry names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Proto {
+    /// `-1`: every protocol.
+    All,
+    /// A protocol number: 6 tcp, 17 udp, 1 icmp, 58 icmpv6, anything else by number.
+    Num(u8),
+}
+
+pub const TCP: u8 = 6;
+pub const UDP: u8 = 17;
+pub const ICMP: u8 = 1;
+pub const ICMPV6: u8 = 58;
+
+impl Proto {
+    /// Parses `tcp`, `6`, `-1`, `all`, `icmp`, `50`, … (case-insensitive).
+    pub fn parse(s: &str) -> Option<Proto> {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "-1" | "all" => Some(Proto::All),
+            "tcp" => Some(Proto::Num(TCP)),
+            "udp" => Some(Proto::Num(UDP)),
+            "icmp" => Some(Proto::Num(ICMP)),
+            "icmpv6" | "ipv6-icmp" => Some(Proto::Num(ICMPV6)),
+            other => other.parse::<u8>().ok().map(Proto::Num),
+        }
+    }
+
+    pub fn has_ports(self) -> bool {
+        matches!(self, Proto::Num(TCP) | Proto::Num(UDP))
+    }
+
+    pub fn is_icmp(self) -> bool {
+        matches!(self, Proto::Num(ICMP) | Proto::Num(ICMPV6))
+    }
+
+    /// The spelling for `aws` command lines (`tcp`, `udp`, `icmp`, `-1`, `50`).
+    pub fn cli(self) -> String {
+        match self {
+            Proto::All => "-1".to_owned(),
+            Proto::Num(n) => match n {
+                TCP => "tcp".to_owned(),
+                UDP => "udp".to_owned(),
+                ICMP => "icmp".to_owned(),
+                ICMPV6 => "icmpv6".to_owned(),
+                other => other.to_string(),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Proto::All => f.write_str("all"),
+            Proto::Num(_) => f.write_str(&self.cli()),
+        }
+    }
+}
+
+/// An inclusive range of ports (or, for ICMP, of types).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ports {
+    pub from: u16,
+    pub to: u16,
+}
+
+impl Ports {
+    pub const ALL: Ports = Ports { from: 0, to: 65535 };
+    /// Linux clients' ephemeral ports (`ip_local_port_range` default).
+    pub const EPHEMERAL: Ports = Ports { from: 32768, to: 60999 };
+
+    pub fn one(p: u16) -> Ports {
+        Ports { from: p, to: p }
+    }
+
+    pub fn contains(self, p: u16) -> bool {
+        self.from <= p && p <= self.to
+    }
+
+    pub fn covers(self, other: Ports) -> bool {
+        self.from <= other.from && other.to <= self.to
+    }
+
+    pub fn overlaps(self, other: Ports) -> bool {
+        self.from <= other.to && other.from <= self.to
+    }
+}
+
+impl fmt::Display for Ports {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.from == self.to {
+            write!(f, "{}", self.from)
+        } else if *self == Ports::ALL {
+            f.write_str("all ports")
+        } else {
+            write!(f, "{}-{}", self.from, self.to)
+        }
+    }
+}
+
+/// The traffic being asked about: a protocol and, for tcp/udp, a port (for icmp, a type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flow {
+    pub proto: Proto,
+    /// tcp/udp destination port, or the icmp type; `None` for other protocols.
+    pub port: Option<u16>,
+}
+
+impl fmt::Display for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.proto, self.port) {
+            (Proto::All, _) => f.write_str("all traffic"),
+            (p, Some(port)) if p.has_ports() => write!(f, "{p}/{port}"),
+            (p, Some(t)) if p.is_icmp() => write!(f, "{p} type {t}"),
+            (p, _) => write!(f, "{p}"),
+        }
+    }
+}
+
+/// Parses an IPv4 address, tolerating surrounding white space.
+pub fn parse_v4(s: &str) -> Option<Ipv4Addr> {
+    s.trim().parse().ok()
+}
+
+pub fn parse_v6(s: &str) -> Option<Ipv6Addr> {
+    s.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_is_canonical_and_covers() {
+        let c = Cidr4::parse("100.68.0.18/18").unwrap();
+        assert_eq!(c.to_string(), "100.68.0.0/18");
+        let p = Cidr4::parse("10.0.2.32/28").unwrap();
+        assert_eq!(Cidr4::parse("10.0.0.0/16").unwrap().cover(p), Cover::All);
+        assert_eq!(Cidr4::parse("10.0.2.40/29").unwrap().cover(p), Cover::Part);
+        assert_eq!(Cidr4::parse("10.1.0.0/16").unwrap().cover(p), Cover::None);
+        assert_eq!(Cidr4::parse("0.0.0.0/0").unwrap().cover(p), Cover::All);
+        assert!(Cidr4::parse("10.0.0.0/33").is_none());
+    }
+
+    #[test]
+    fn protocol_spellings() {
+        assert_eq!(Proto::parse("6"), Proto::parse("TCP"));
+        assert_eq!(Proto::parse("-1"), Some(Proto::All));
+        assert_eq!(Proto::parse("50"), Some(Proto::Num(50)));
+        assert_eq!(Proto::parse("bogus"), None);
+        assert_eq!(Proto::Num(6).cli(), "tcp");
+    }
+}

@@ -1,0 +1,1100 @@
+//! The evaluator: can each source address reach the target, and exactly why (not).
+//!
+//! Security groups are allow-only and stateful; NACLs are ordered, first match wins, stateless.
+//! Missing data can only turn `blocked` into `unknown`, never into `reachable`.
+
+use crate::model::*;
+use crate::net::{Cidr4, Cover, Flow, Ports, Proto, ICMP};
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    Reachable,
+    Blocked,
+    Unknown,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Reachable => "reachable",
+            Verdict::Blocked => "blocked",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// The layer a step of the path belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Layer {
+    Path,
+    SourceEgress,
+    NaclSourceOut,
+    NaclTargetIn,
+    NaclTargetOut,
+    NaclSourceIn,
+    TargetIngress,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Path => "path",
+            Layer::SourceEgress => "source egress",
+            Layer::NaclSourceOut => "source subnet nacl, outbound",
+            Layer::NaclTargetIn => "target subnet nacl, inbound",
+            Layer::NaclTargetOut => "target subnet nacl, outbound reply",
+            Layer::NaclSourceIn => "source subnet nacl, inbound reply",
+            Layer::TargetIngress => "target ingress",
+        }
+    }
+}
+
+/// One step of the explanation chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub layer: Layer,
+    /// The step's own verdict: `Reachable` means it let the traffic pass.
+    pub outcome: Verdict,
+    pub code: &'static str,
+    /// Specific to this source.
+    pub message: String,
+    /// The same fact without the source's own names, for grouping sources by cause.
+    pub cause: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceResult {
+    /// The source block: a host address or a delegated prefix.
+    pub addr: Cidr4,
+    pub eni: usize,
+    pub verdict: Verdict,
+    pub steps: Vec<Step>,
+    /// The step that decided the verdict (the first blocking one, else the first unknown one).
+    pub decisive: Option<usize>,
+    /// What blocked it, for fixes.
+    pub block: Option<Block>,
+    /// Exports that would settle an `unknown`.
+    pub missing: Vec<Missing>,
+}
+
+impl SourceResult {
+    pub fn cause(&self) -> String {
+        match self.decisive.and_then(|i| self.steps.get(i)) {
+            Some(s) => s.cause.clone(),
+            None => "allowed in both directions".to_owned(),
+        }
+    }
+}
+
+/// What stopped a blocked source, in the terms a fix needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// The target's groups admit nothing that matches; `near` is the group holding the nearest rule.
+    Ingress { target_groups: Vec<String>, near: Option<String>, source_eni: usize },
+    /// The source ENI's groups let nothing out to the target.
+    Egress { source_eni: usize },
+    /// A NACL entry (or the default deny when `entry` is `None`).
+    Nacl { nacl: String, egress: bool, entry: Option<u32>, peer: Cidr4, ports: Option<Ports> },
+    /// A path that security groups cannot fix (a cross-region reference, a public address).
+    Path,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Missing {
+    Groups(Vec<String>),
+    PrefixList(String),
+    NaclFor(String),
+    Subnet(String),
+    PrimaryEni(String),
+    NatGateway,
+    SecurityGroups,
+}
+
+impl Missing {
+    /// The export that would settle it.
+    pub fn command(&self) -> String {
+        match self {
+            Missing::Groups(ids) => format!("aws ec2 describe-security-groups --group-ids {}", ids.join(" ")),
+            Missing::SecurityGroups => "aws ec2 describe-security-groups".to_owned(),
+            Missing::PrefixList(id) => format!(
+                "aws ec2 get-managed-prefix-list-entries --prefix-list-id {id} --query '{{PrefixListId: `{id}`, Entries: Entries}}'"
+            ),
+            Missing::NaclFor(subnet) => {
+                format!("aws ec2 describe-network-acls --filters Name=association.subnet-id,Values={subnet}")
+            }
+            Missing::Subnet(eni) => format!("aws ec2 describe-network-interfaces --network-interface-ids {eni}"),
+            Missing::PrimaryEni(instance) => format!(
+                "aws ec2 describe-network-interfaces --filters Name=attachment.instance-id,Values={instance}"
+            ),
+            Missing::NatGateway => {
+                "aws ec2 describe-network-interfaces --filters Name=interface-type,Values=nat_gateway".to_owned()
+            }
+        }
+    }
+}
+
+/// What to reach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetSpec {
+    Eni(String),
+    Ip(Ipv4Addr),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Query {
+    pub target: TargetSpec,
+    pub flow: Flow,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub eni: usize,
+    pub ip: Ipv4Addr,
+    /// The address asked for is the ENI's public address: traffic leaves the VPC.
+    pub public: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analysis {
+    pub target: Target,
+    pub flow: Flow,
+    pub sources: Vec<SourceResult>,
+    /// Assumptions the verdicts rest on, stated once.
+    pub assumptions: Vec<String>,
+    pub nacls_evaluated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryError(pub String);
+
+/// Resolves the target of a query against the model.
+pub fn resolve(model: &Model, spec: &TargetSpec) -> Result<Target, QueryError> {
+    match spec {
+        TargetSpec::Eni(id) => {
+            let i = *model.index.eni_by_id.get(id).ok_or_else(|| {
+                QueryError(format!("`{id}` is not in the exported network interfaces; check the id or export it"))
+            })?;
+            let e = model.enis.get(i).ok_or_else(|| QueryError(format!("`{id}` is not loaded")))?;
+            let ip = e
+                .primary_ip
+                .or_else(|| e.private_ips.first().copied())
+                .ok_or_else(|| QueryError(format!("`{id}` has no private ipv4 address in the export")))?;
+            Ok(Target { eni: i, ip, public: false })
+        }
+        TargetSpec::Ip(ip) => {
+            if let Some(i) = model.owner_of(*ip) {
+                return Ok(Target { eni: i, ip: *ip, public: false });
+            }
+            if let Some(i) = model.public_owner_of(*ip) {
+                return Ok(Target { eni: i, ip: *ip, public: true });
+            }
+            Err(QueryError(format!(
+                "no exported network interface holds `{ip}`; give an `eni-` id, or export the target's interfaces"
+            )))
+        }
+    }
+}
+
+/// The source blocks of a query: every private IPv4 address and delegated prefix of every ENI
+/// attached to an instance or of type `branch`, except the target ENI's own.
+pub fn sources(model: &Model, target_eni: usize) -> Vec<(Cidr4, usize)> {
+    let mut out = Vec::new();
+    for (i, e) in model.enis.iter().enumerate() {
+        if i == target_eni {
+            continue;
+        }
+        let attached = e.attachment.as_ref().is_some_and(|a| a.instance.is_some()) && e.role != Role::Rds;
+        if !(attached || e.role == Role::Branch) {
+            continue;
+        }
+        out.extend(e.private_ips.iter().map(|ip| (Cidr4::host(*ip), i)));
+        out.extend(e.prefixes.iter().map(|p| (*p, i)));
+    }
+    out.sort_by_key(|(c, i)| (c.first(), c.len, *i));
+    out
+}
+
+/// Evaluates every source against the target.
+pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
+    let target = resolve(model, &query.target)?;
+    let flow = query.flow;
+    if flow.proto.has_ports() && flow.port.is_none() {
+        return Err(QueryError(format!("{} needs a destination port: add `--port N`", flow.proto)));
+    }
+    let ctx = Ctx { model, target: &target, flow, nacls: model.coverage.have.contains(&ExportKind::NetworkAcls) };
+    let mut assumptions = vec![
+        "routing inside a vpc follows the `local` route (route tables were not given; a middlebox in the path would also stop security-group references from matching)".to_owned(),
+    ];
+    if flow.proto.has_ports() {
+        assumptions.push(format!(
+            "clients use linux ephemeral ports {}-{} for replies",
+            Ports::EPHEMERAL.from,
+            Ports::EPHEMERAL.to
+        ));
+    }
+    let list = sources(model, target.eni);
+    let mut results = Vec::with_capacity(list.len());
+    let mut snat_seen = false;
+    for (addr, eni) in list {
+        let r = ctx.evaluate(addr, eni);
+        snat_seen |= r.steps.iter().any(|s| s.code == "snat");
+        results.push(r);
+    }
+    if snat_seen {
+        assumptions.push(
+            "pods reach addresses outside their vpc through snat to the node's primary address and primary eni (AWS_VPC_K8S_CNI_EXTERNALSNAT=false, the default)".to_owned(),
+        );
+    }
+    if model.enis.iter().any(|e| e.role == Role::Branch) {
+        assumptions.push(
+            "pods with branch enis (security groups for pods) use strict mode, the default: all their traffic is subject to the branch eni's groups".to_owned(),
+        );
+    }
+    if results.iter().any(|r| r.addr.len < 32) {
+        assumptions.push(
+            "a security-group reference matches addresses inside a delegated /28 prefix of an eni that carries the group (implied by the eks docs, not stated by aws)".to_owned(),
+        );
+    }
+    let nacls_evaluated = ctx.nacls;
+    Ok(Analysis { target, flow, sources: results, assumptions, nacls_evaluated })
+}
+
+struct Ctx<'a> {
+    model: &'a Model,
+    target: &'a Target,
+    flow: Flow,
+    nacls: bool,
+}
+
+/// The far end of a security-group check: the address the rules must match, and the ENI that
+/// carries it (for security-group references).
+#[derive(Clone, Copy)]
+struct Peer<'a> {
+    addr: Cidr4,
+    eni: Option<&'a Eni>,
+    /// Addresses that can never match a security-group reference (public, after NAT).
+    public: bool,
+}
+
+enum SgOutcome {
+    Allowed { group: String, rule: String, inferred: bool },
+    Blocked { why: String, cause: String, near: Option<String>, notes: Vec<String> },
+    Unknown { why: String, missing: Vec<Missing> },
+}
+
+enum NaclOutcome {
+    Allowed(String),
+    Denied { entry: Option<u32>, text: String },
+}
+
+impl<'a> Ctx<'a> {
+    fn evaluate(&self, addr: Cidr4, eni_idx: usize) -> SourceResult {
+        let m = self.model;
+        let mut steps = Vec::new();
+        let mut missing = Vec::new();
+        let mut block = None;
+        let Some(src) = m.enis.get(eni_idx) else {
+            return SourceResult {
+                addr,
+                eni: eni_idx,
+                verdict: Verdict::Unknown,
+                steps,
+                decisive: None,
+                block,
+                missing,
+            };
+        };
+        let Some(tgt) = m.enis.get(self.target.eni) else {
+            return SourceResult { addr, eni: eni_idx, verdict: Verdict::Unknown, steps, decisive: None, block, missing };
+        };
+        // Same instance: the traffic never crosses an ENI.
+        if src.role != Role::Branch && src.instance.is_some() && src.instance == tgt.instance && !self.target.public {
+            steps.push(Step {
+                layer: Layer::Path,
+                outcome: Verdict::Reachable,
+                code: "same-instance",
+                message: format!(
+                    "{} and the target are on the same instance {}: the traffic stays on the host, so security groups and nacls do not apply (kubernetes network policy is out of scope)",
+                    addr,
+                    src.instance.as_deref().unwrap_or("")
+                ),
+                cause: "same instance: security groups and nacls do not apply".to_owned(),
+            });
+            return finish(addr, eni_idx, steps, None, missing);
+        }
+
+        // Which ENI and address the packet leaves with.
+        let other_vpc = match (&src.vpc, &tgt.vpc) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        };
+        let leaves_vpc = other_vpc || self.target.public;
+        let mut eff = src;
+        let mut eff_addr = addr;
+        if leaves_vpc && src.role != Role::Branch {
+            let primary = src.instance.as_deref().and_then(|i| m.primary_eni(i)).and_then(|i| m.enis.get(i));
+            match primary.and_then(|p| p.primary_ip.map(|ip| (p, ip))) {
+                Some((p, ip)) => {
+                    eff = p;
+                    eff_addr = Cidr4::host(ip);
+                    let why = if self.target.public { "is a public address" } else { "is in another vpc" };
+                    steps.push(Step {
+                        layer: Layer::Path,
+                        outcome: Verdict::Reachable,
+                        code: "snat",
+                        message: format!(
+                            "the target {why}, so the vpc cni snats {addr} to the node's primary address {ip} and the packet leaves through {}{}; that eni's groups decide",
+                            p.id,
+                            p.eth().map(|e| format!(" ({e})")).unwrap_or_default()
+                        ),
+                        cause: format!("snat to the node's primary eni (the target {why})"),
+                    });
+                }
+                None => {
+                    let inst = src.instance.clone().unwrap_or_default();
+                    missing.push(Missing::PrimaryEni(inst.clone()));
+                    steps.push(Step {
+                        layer: Layer::Path,
+                        outcome: Verdict::Unknown,
+                        code: "missing-primary-eni",
+                        message: format!(
+                            "the target is outside the vpc, so traffic is snatted to the primary eni of {inst}, which is not in the export"
+                        ),
+                        cause: "the node's primary eni is not in the export".to_owned(),
+                    });
+                    return finish(addr, eni_idx, steps, None, missing);
+                }
+            }
+        }
+
+        // Cross-region peering: security-group references never match.
+        let cross_region = match (eff.region(), tgt.region()) {
+            (Some(a), Some(b)) => a != b,
+            _ => false,
+        };
+
+        // 1. Source egress.
+        let egress_peer = Peer { addr: Cidr4::host(self.target.ip), eni: Some(tgt), public: self.target.public };
+        let eg = self.sg_check(eff, false, egress_peer, cross_region);
+        self.push_sg_step(&mut steps, &mut missing, &mut block, Layer::SourceEgress, eff, eg);
+
+        // 2. NACLs, both directions.
+        if self.nacls {
+            self.nacl_steps(&mut steps, &mut missing, &mut block, eff, eff_addr, tgt);
+        }
+
+        // 3. Target ingress.
+        let ingress_peer = if self.target.public {
+            Peer { addr: eff_addr, eni: None, public: true }
+        } else {
+            Peer { addr: eff_addr, eni: Some(eff), public: false }
+        };
+        if self.target.public {
+            // After NAT or an internet gateway the target sees the NAT's elastic ip.
+            let nat_ips: Vec<Ipv4Addr> = m
+                .enis
+                .iter()
+                .filter(|e| e.role == Role::NatGateway && e.vpc.is_some() && e.vpc == eff.vpc)
+                .filter_map(|e| e.public_ip)
+                .collect();
+            if nat_ips.is_empty() {
+                missing.push(Missing::NatGateway);
+                steps.push(Step {
+                    layer: Layer::TargetIngress,
+                    outcome: Verdict::Unknown,
+                    code: "unknown-public-source",
+                    message: format!(
+                        "{} is a public address: the target sees the nat gateway's elastic ip, and no nat gateway eni of {} is in the export; security-group references never match here",
+                        self.target.ip,
+                        eff.vpc.as_deref().unwrap_or("the source vpc")
+                    ),
+                    cause: "public target: the nat gateway's address is not in the export".to_owned(),
+                });
+            } else {
+                let mut outcomes = Vec::new();
+                for ip in &nat_ips {
+                    let peer = Peer { addr: Cidr4::host(*ip), eni: None, public: true };
+                    outcomes.push((ip, self.sg_check(tgt, true, peer, true)));
+                }
+                let all_allowed = outcomes.iter().all(|(_, o)| matches!(o, SgOutcome::Allowed { .. }));
+                if all_allowed {
+                    if let Some((_, first)) = outcomes.into_iter().next() {
+                        self.push_sg_step(&mut steps, &mut missing, &mut block, Layer::TargetIngress, tgt, first);
+                    }
+                } else if let Some((ip, o)) = outcomes.into_iter().find(|(_, o)| !matches!(o, SgOutcome::Allowed { .. })) {
+                    let o = match o {
+                        SgOutcome::Blocked { why, cause, near, notes } => SgOutcome::Blocked {
+                            why: format!("the source arrives as the nat gateway's address {ip}: {why}"),
+                            cause: format!("public target via nat: {cause}"),
+                            near,
+                            notes,
+                        },
+                        other => other,
+                    };
+                    self.push_sg_step(&mut steps, &mut missing, &mut block, Layer::TargetIngress, tgt, o);
+                    if let Some(Block::Ingress { .. }) = block {
+                        block = Some(Block::Path);
+                    }
+                }
+            }
+        } else {
+            let ing = self.sg_check(tgt, true, ingress_peer, cross_region);
+            self.push_sg_step(&mut steps, &mut missing, &mut block, Layer::TargetIngress, tgt, ing);
+            if let Some(Block::Ingress { source_eni, .. }) = &mut block {
+                *source_eni = m.index.eni_by_id.get(&eff.id).copied().unwrap_or(eni_idx);
+            }
+        }
+        if let Some(Block::Egress { source_eni }) = &mut block {
+            *source_eni = m.index.eni_by_id.get(&eff.id).copied().unwrap_or(eni_idx);
+        }
+        if cross_region && matches!(block, Some(Block::Ingress { .. })) {
+            block = Some(Block::Path);
+        }
+        finish(addr, eni_idx, steps, block, missing)
+    }
+
+    fn push_sg_step(
+        &self,
+        steps: &mut Vec<Step>,
+        missing: &mut Vec<Missing>,
+        block: &mut Option<Block>,
+        layer: Layer,
+        eni: &Eni,
+        o: SgOutcome,
+    ) {
+        let ingress = layer == Layer::TargetIngress;
+        let dir = if ingress { "ingress" } else { "egress" };
+        let eni_name = eni_label(eni);
+        match o {
+            SgOutcome::Allowed { group, rule, inferred } => {
+                let label = self.model.group_label(&group);
+                let extra = if inferred {
+                    " (a reference matching a delegated prefix: inferred, see assumptions)"
+                } else {
+                    ""
+                };
+                steps.push(Step {
+                    layer,
+                    outcome: Verdict::Reachable,
+                    code: if ingress { "sg-ingress-allowed" } else { "sg-egress-allowed" },
+                    message: format!("{dir} of {eni_name} allowed by {label}: {rule}{extra}"),
+                    cause: format!("{dir} allowed by {label}: {rule}"),
+                });
+            }
+            SgOutcome::Blocked { why, cause, near, notes } => {
+                for n in notes {
+                    steps.push(Step {
+                        layer,
+                        outcome: Verdict::Blocked,
+                        code: "stale-reference",
+                        message: n.clone(),
+                        cause: n,
+                    });
+                }
+                steps.push(Step {
+                    layer,
+                    outcome: Verdict::Blocked,
+                    code: if ingress { "sg-ingress-blocked" } else { "sg-egress-blocked" },
+                    message: format!("{dir} of {eni_name} blocked: {why}"),
+                    cause: format!("{dir} blocked: {cause}"),
+                });
+                if block.is_none() {
+                    *block = Some(if ingress {
+                        Block::Ingress {
+                            target_groups: eni.groups.iter().map(|g| g.id.clone()).collect(),
+                            near,
+                            source_eni: usize::MAX,
+                        }
+                    } else {
+                        Block::Egress { source_eni: usize::MAX }
+                    });
+                }
+            }
+            SgOutcome::Unknown { why, missing: mut more } => {
+                let code = if more.iter().any(|m| matches!(m, Missing::PrefixList(_))) {
+                    "unresolved-prefix-list"
+                } else {
+                    "missing-group"
+                };
+                steps.push(Step {
+                    layer,
+                    outcome: Verdict::Unknown,
+                    code,
+                    message: format!("{dir} of {eni_name} unknown: {why}"),
+                    cause: format!("{dir} unknown: {why}"),
+                });
+                missing.append(&mut more);
+            }
+        }
+    }
+
+    /// Whether the groups of `eni` let the flow out to (or in from) `peer`.
+    fn sg_check(&self, eni: &Eni, ingress: bool, peer: Peer<'_>, cross_region: bool) -> SgOutcome {
+        let m = self.model;
+        let flow = self.flow;
+        let dir_word = if ingress { "admits" } else { "lets out" };
+        if eni.groups.is_empty() {
+            if eni.role == Role::NatGateway {
+                return SgOutcome::Allowed {
+                    group: "(none)".to_owned(),
+                    rule: "this interface has no security groups (nat gateway)".to_owned(),
+                    inferred: false,
+                };
+            }
+            return SgOutcome::Blocked {
+                why: format!("{} carries no security groups", eni.id),
+                cause: "the eni carries no security groups".to_owned(),
+                near: None,
+                notes: Vec::new(),
+            };
+        }
+        let mut missing_groups = Vec::new();
+        let mut unresolved = Vec::new();
+        let mut partial: Option<(String, String)> = None;
+        let mut notes = Vec::new();
+        let mut best_near: Option<(u8, String, &Rule)> = None;
+        for g in &eni.groups {
+            let Some(sg) = m.groups.get(&g.id) else {
+                missing_groups.push(g.id.clone());
+                continue;
+            };
+            let rules = if ingress { &sg.ingress } else { &sg.egress };
+            for rule in rules {
+                let proto_ok = proto_matches(rule, flow);
+                let addr = self.peer_match(rule, peer, eni, cross_region, &mut notes);
+                match (proto_ok, addr) {
+                    (true, AddrMatch::Yes { inferred }) => {
+                        return SgOutcome::Allowed { group: sg.id.clone(), rule: describe_rule(m, rule, ingress), inferred };
+                    }
+                    (true, AddrMatch::Unresolved(pl)) => unresolved.push(pl),
+                    (true, AddrMatch::Part) => {
+                        if partial.is_none() {
+                            partial = Some((sg.id.clone(), describe_rule(m, rule, ingress)));
+                        }
+                    }
+                    (true, AddrMatch::No) => {
+                        let score = 2;
+                        if best_near.as_ref().is_none_or(|(s, _, _)| *s < score) {
+                            best_near = Some((score, sg.id.clone(), rule));
+                        }
+                    }
+                    (false, AddrMatch::Yes { .. }) => {
+                        let score = 1;
+                        if best_near.as_ref().is_none_or(|(s, _, _)| *s < score) {
+                            best_near = Some((score, sg.id.clone(), rule));
+                        }
+                    }
+                    (false, _) => {}
+                }
+            }
+        }
+        if !unresolved.is_empty() {
+            unresolved.sort();
+            unresolved.dedup();
+            let ids = unresolved.join(", ");
+            return SgOutcome::Unknown {
+                why: format!("a rule for {flow} references prefix list {ids}, whose entries were not given (or not labelled)"),
+                missing: unresolved.into_iter().map(Missing::PrefixList).collect(),
+            };
+        }
+        if !missing_groups.is_empty() {
+            let ids = missing_groups.join(", ");
+            let why = if m.coverage.have.contains(&ExportKind::SecurityGroups)
+                || m.coverage.have.contains(&ExportKind::SecurityGroupRules)
+            {
+                format!("no exported rule {dir_word} it, and {ids} is not in the security-group export")
+            } else {
+                "security groups were not exported".to_owned()
+            };
+            let missing = if m.coverage.have.contains(&ExportKind::SecurityGroups)
+                || m.coverage.have.contains(&ExportKind::SecurityGroupRules)
+            {
+                vec![Missing::Groups(missing_groups)]
+            } else {
+                vec![Missing::SecurityGroups]
+            };
+            return SgOutcome::Unknown { why, missing };
+        }
+        if let Some((gid, rule)) = partial {
+            return SgOutcome::Blocked {
+                why: format!(
+                    "{} {rule} covers only part of {}; the rest of the prefix is not admitted",
+                    m.group_label(&gid),
+                    peer.addr
+                ),
+                cause: format!("{} covers only part of the prefix", m.group_label(&gid)),
+                near: Some(gid),
+                notes,
+            };
+        }
+        let groups: Vec<String> = eni.groups.iter().map(|g| m.group_label(&g.id)).collect();
+        let groups = groups.join(", ");
+        match best_near {
+            Some((2, gid, rule)) => {
+                let label = m.group_label(&gid);
+                let (why, cause) = self.explain_near(rule, peer, &label, ingress, cross_region);
+                SgOutcome::Blocked { why, cause, near: Some(gid), notes }
+            }
+            Some((_, gid, rule)) => {
+                let label = m.group_label(&gid);
+                let what = describe_rule(m, rule, ingress);
+                SgOutcome::Blocked {
+                    why: format!("{label} matches this address only in {what}, not for {flow}"),
+                    cause: format!("{label} matches the address only in {what}, not for {flow}"),
+                    near: Some(gid),
+                    notes,
+                }
+            }
+            None => {
+                let total: usize = eni
+                    .groups
+                    .iter()
+                    .filter_map(|g| m.groups.get(&g.id))
+                    .map(|g| if ingress { g.ingress.len() } else { g.egress.len() })
+                    .sum();
+                let why = if total == 0 {
+                    format!("{groups} {} no {} rules", if eni.groups.len() == 1 { "has" } else { "have" }, if ingress { "inbound" } else { "outbound" })
+                } else {
+                    format!("no rule of {groups} {dir_word} {flow} for {}", peer.addr)
+                };
+                let cause = if total == 0 {
+                    format!("{groups}: no {} rules", if ingress { "inbound" } else { "outbound" })
+                } else {
+                    format!("no rule of {groups} {dir_word} {flow}")
+                };
+                SgOutcome::Blocked { why, cause, near: None, notes }
+            }
+        }
+    }
+
+    /// Why a rule that covers the protocol and port does not match this peer.
+    fn explain_near(&self, rule: &Rule, peer: Peer<'_>, label: &str, ingress: bool, cross_region: bool) -> (String, String) {
+        let flow = self.flow;
+        let from_to = if ingress { "from" } else { "to" };
+        let verb = if ingress { "admits" } else { "lets out" };
+        match &rule.peer {
+            crate::model::Peer::Group(gp) => {
+                let gl = self.model.group_label(&gp.id);
+                if peer.public {
+                    return (
+                        format!("{label} {verb} {flow} {from_to} {gl}, but the traffic arrives from a public address, which group references never match"),
+                        format!("{label} {verb} {flow} {from_to} {gl}; public addresses never match a group reference"),
+                    );
+                }
+                if cross_region {
+                    return (
+                        format!("{label} {verb} {flow} {from_to} {gl}, but the peer is in another region, where group references do not work (use a cidr rule)"),
+                        format!("{label} {verb} {flow} {from_to} {gl}; group references do not cross regions"),
+                    );
+                }
+                let who = peer.eni.map_or_else(|| peer.addr.to_string(), eni_label);
+                (
+                    format!("{label} {verb} {flow} {from_to} {gl}, which {who} does not carry"),
+                    format!("{label} {verb} {flow} {from_to} {gl}, which the {} eni does not carry", if ingress { "source" } else { "target" }),
+                )
+            }
+            crate::model::Peer::Cidr4(c) => (
+                format!("{label} {verb} {flow} {from_to} {}, which does not contain {}", c.cidr_string(), peer.addr),
+                format!("{label} {verb} {flow} only {from_to} {}", c.cidr_string()),
+            ),
+            crate::model::Peer::Cidr6(c) => (
+                format!("{label} {verb} {flow} {from_to} {c} (ipv6), which never matches ipv4 {}", peer.addr),
+                format!("{label} {verb} {flow} only {from_to} ipv6 {c}"),
+            ),
+            crate::model::Peer::PrefixList(pl) => (
+                format!("{label} {verb} {flow} {from_to} prefix list {pl}, which does not contain {}", peer.addr),
+                format!("{label} {verb} {flow} only {from_to} prefix list {pl}"),
+            ),
+        }
+    }
+
+    fn peer_match(&self, rule: &Rule, peer: Peer<'_>, this: &Eni, cross_region: bool, notes: &mut Vec<String>) -> AddrMatch {
+        let m = self.model;
+        match &rule.peer {
+            crate::model::Peer::Cidr4(c) => cover_match(c.cover(peer.addr)),
+            crate::model::Peer::Cidr6(_) => AddrMatch::No,
+            crate::model::Peer::PrefixList(id) => match m.prefix_lists.get(id).and_then(|p| p.cidrs.as_ref()) {
+                Some(cidrs) => {
+                    let mut best = AddrMatch::No;
+                    for c in cidrs {
+                        match cover_match(c.cover(peer.addr)) {
+                            AddrMatch::Yes { .. } => return AddrMatch::Yes { inferred: false },
+                            AddrMatch::Part => best = AddrMatch::Part,
+                            _ => {}
+                        }
+                    }
+                    best
+                }
+                None => AddrMatch::Unresolved(id.clone()),
+            },
+            crate::model::Peer::Group(gp) => {
+                if peer.public {
+                    return AddrMatch::No;
+                }
+                if let Some(status) = gp.peering_status.as_deref() {
+                    if status != "active" {
+                        let n = format!(
+                            "stale reference: a rule of {} names {} through peering {} whose status is `{status}`; it matches nothing",
+                            this.id,
+                            gp.id,
+                            gp.peering.as_deref().unwrap_or("?")
+                        );
+                        if !notes.contains(&n) {
+                            notes.push(n);
+                        }
+                        return AddrMatch::No;
+                    }
+                }
+                let Some(other) = peer.eni else { return AddrMatch::No };
+                if !other.has_group(&gp.id) {
+                    if gp.user_id.is_none()
+                        && !m.groups.contains_key(&gp.id)
+                        && !m.index.members.contains_key(&gp.id)
+                    {
+                        let n = format!("stale reference: {} no longer exists (no `UserId`, no eni carries it); it matches nothing", gp.id);
+                        if !notes.contains(&n) {
+                            notes.push(n);
+                        }
+                    }
+                    return AddrMatch::No;
+                }
+                if cross_region {
+                    return AddrMatch::No;
+                }
+                AddrMatch::Yes { inferred: peer.addr.len < 32 }
+            }
+        }
+    }
+
+    fn nacl_steps(
+        &self,
+        steps: &mut Vec<Step>,
+        missing: &mut Vec<Missing>,
+        block: &mut Option<Block>,
+        src: &Eni,
+        src_addr: Cidr4,
+        tgt: &Eni,
+    ) {
+        let m = self.model;
+        let (Some(ss), Some(ts)) = (src.subnet.as_deref(), tgt.subnet.as_deref()) else {
+            let which = if src.subnet.is_none() { &src.id } else { &tgt.id };
+            missing.push(Missing::Subnet(which.clone()));
+            steps.push(Step {
+                layer: Layer::NaclSourceOut,
+                outcome: Verdict::Unknown,
+                code: "unknown-subnet",
+                message: format!("the subnet of {which} is not in the export, so its nacl is unknown"),
+                cause: "an eni's subnet is not in the export".to_owned(),
+            });
+            return;
+        };
+        if ss == ts {
+            steps.push(Step {
+                layer: Layer::NaclSourceOut,
+                outcome: Verdict::Reachable,
+                code: "nacl-same-subnet",
+                message: format!("source and target are both in {ss}: nacls apply only at subnet boundaries"),
+                cause: "same subnet: nacls do not apply".to_owned(),
+            });
+            return;
+        }
+        let lookup = |subnet: &str, vpc: Option<&str>| m.nacl_of(subnet, vpc);
+        let Some((sn, s_default)) = lookup(ss, src.vpc.as_deref()) else {
+            missing.push(Missing::NaclFor(ss.to_owned()));
+            steps.push(Step {
+                layer: Layer::NaclSourceOut,
+                outcome: Verdict::Unknown,
+                code: "missing-nacl",
+                message: format!("no exported nacl is associated with {ss}, and its vpc's default nacl is not exported"),
+                cause: "a subnet's nacl is not in the export".to_owned(),
+            });
+            return;
+        };
+        let Some((tn, t_default)) = lookup(ts, tgt.vpc.as_deref()) else {
+            missing.push(Missing::NaclFor(ts.to_owned()));
+            steps.push(Step {
+                layer: Layer::NaclTargetIn,
+                outcome: Verdict::Unknown,
+                code: "missing-nacl",
+                message: format!("no exported nacl is associated with {ts}, and its vpc's default nacl is not exported"),
+                cause: "a subnet's nacl is not in the export".to_owned(),
+            });
+            return;
+        };
+        let (Some(snacl), Some(tnacl)) = (m.nacls.get(sn), m.nacls.get(tn)) else { return };
+        let t_addr = Cidr4::host(self.target.ip);
+        let fwd_ports = self.flow.port.filter(|_| self.flow.proto.has_ports()).map(Ports::one);
+        let reply_ports = fwd_ports.map(|_| Ports::EPHEMERAL);
+        let icmp_fwd = self.flow.port.filter(|_| self.flow.proto.is_icmp());
+        let icmp_reply = icmp_fwd.map(|t| if t == 8 && self.flow.proto == Proto::Num(ICMP) { 0 } else { t });
+        let checks = [
+            (Layer::NaclSourceOut, snacl, s_default, true, t_addr, fwd_ports, icmp_fwd),
+            (Layer::NaclTargetIn, tnacl, t_default, false, src_addr, fwd_ports, icmp_fwd),
+            (Layer::NaclTargetOut, tnacl, t_default, true, src_addr, reply_ports, icmp_reply),
+            (Layer::NaclSourceIn, snacl, s_default, false, t_addr, reply_ports, icmp_reply),
+        ];
+        for (layer, nacl, assumed_default, egress, peer, ports, icmp) in checks {
+            let outcome = nacl_eval(nacl, egress, peer, self.flow.proto, ports, icmp);
+            let dir = if egress { "outbound" } else { "inbound" };
+            let what = match ports {
+                Some(p) if p == Ports::EPHEMERAL => format!("{} ports {p} (replies)", self.flow.proto),
+                Some(p) => format!("{}/{p}", self.flow.proto),
+                None => self.flow.to_string(),
+            };
+            let note = if assumed_default { " (default nacl of the vpc, assumed: no explicit association exported)" } else { "" };
+            match outcome {
+                NaclOutcome::Allowed(text) => steps.push(Step {
+                    layer,
+                    outcome: Verdict::Reachable,
+                    code: "nacl-allowed",
+                    message: format!("{}{note} {dir} {what} {} {peer}: {text}", nacl.id, if egress { "to" } else { "from" }),
+                    cause: format!("{} {dir} allowed", nacl.id),
+                }),
+                NaclOutcome::Denied { entry, text } => {
+                    steps.push(Step {
+                        layer,
+                        outcome: Verdict::Blocked,
+                        code: if ports == Some(Ports::EPHEMERAL) { "nacl-reply-blocked" } else { "nacl-blocked" },
+                        message: format!("{}{note} {dir} {what} {} {peer}: {text}", nacl.id, if egress { "to" } else { "from" }),
+                        cause: format!("{} {dir} {what}: {text}", nacl.id),
+                    });
+                    if block.is_none() {
+                        *block = Some(Block::Nacl { nacl: nacl.id.clone(), egress, entry, peer, ports });
+                    }
+                }
+            }
+        }
+    }
+}
+
+enum AddrMatch {
+    Yes { inferred: bool },
+    Part,
+    No,
+    Unresolved(String),
+}
+
+fn cover_match(c: Cover) -> AddrMatch {
+    match c {
+        Cover::All => AddrMatch::Yes { inferred: false },
+        Cover::Part => AddrMatch::Part,
+        Cover::None => AddrMatch::No,
+    }
+}
+
+fn finish(addr: Cidr4, eni: usize, steps: Vec<Step>, block: Option<Block>, mut missing: Vec<Missing>) -> SourceResult {
+    let blocked = steps.iter().position(|s| s.outcome == Verdict::Blocked && s.code != "stale-reference");
+    let unknown = steps.iter().position(|s| s.outcome == Verdict::Unknown);
+    let (verdict, decisive) = match (blocked, unknown) {
+        (Some(b), _) => (Verdict::Blocked, Some(b)),
+        (None, Some(u)) => (Verdict::Unknown, Some(u)),
+        (None, None) => (Verdict::Reachable, None),
+    };
+    missing.sort();
+    missing.dedup();
+    if verdict != Verdict::Unknown {
+        missing.clear();
+    }
+    let block = if verdict == Verdict::Blocked { block } else { None };
+    SourceResult { addr, eni, verdict, steps, decisive, block, missing }
+}
+
+/// Whether a rule's protocol and ports cover the flow.
+pub fn proto_matches(rule: &Rule, flow: Flow) -> bool {
+    match (rule.proto, flow.proto) {
+        (Proto::All, _) => true,
+        (Proto::Num(_), Proto::All) => false,
+        (Proto::Num(a), Proto::Num(b)) if a != b => false,
+        (Proto::Num(_), Proto::Num(_)) => match rule.ports {
+            RulePorts::Any => true,
+            RulePorts::Range(r) => flow.port.is_none_or(|p| r.contains(p)),
+            RulePorts::Icmp { kind, .. } => match (kind, flow.port) {
+                (None, _) | (_, None) => true,
+                (Some(k), Some(t)) => u16::from(k) == t,
+            },
+        },
+    }
+}
+
+/// The rule in words: "tcp/5432 from sg-0abc (node)".
+pub fn describe_rule(m: &Model, rule: &Rule, ingress: bool) -> String {
+    let what = match (rule.proto, rule.ports) {
+        (Proto::All, _) => "all traffic".to_owned(),
+        (p, RulePorts::Range(r)) => format!("{p}/{r}"),
+        (p, RulePorts::Icmp { kind: None, .. }) => format!("{p} (all types)"),
+        (p, RulePorts::Icmp { kind: Some(k), code }) => match code {
+            Some(c) => format!("{p} type {k} code {c}"),
+            None => format!("{p} type {k}"),
+        },
+        (p, RulePorts::Any) => format!("{p} (all)"),
+    };
+    let dir = if ingress { "from" } else { "to" };
+    let peer = match &rule.peer {
+        crate::model::Peer::Cidr4(c) => c.cidr_string(),
+        crate::model::Peer::Cidr6(c) => c.to_string(),
+        crate::model::Peer::PrefixList(pl) => {
+            match m.prefix_lists.get(pl).and_then(|p| p.name.as_deref()) {
+                Some(n) => format!("{pl} ({n})"),
+                None => pl.clone(),
+            }
+        }
+        crate::model::Peer::Group(g) => m.group_label(&g.id),
+    };
+    let id = rule.id.as_deref().map(|i| format!(" [{i}]")).unwrap_or_default();
+    let desc = rule.description.as_deref().map(|d| format!(" \"{d}\"")).unwrap_or_default();
+    format!("{what} {dir} {peer}{id}{desc}")
+}
+
+pub fn eni_label(e: &Eni) -> String {
+    match (&e.instance, e.eth()) {
+        (Some(i), Some(eth)) if e.role != Role::Branch => format!("{} ({eth} of {i})", e.id),
+        (Some(i), _) if e.role == Role::Branch => format!("{} (branch eni on {i})", e.id),
+        _ => e.id.clone(),
+    }
+}
+
+/// Evaluates one direction of a NACL for a peer block, a protocol and a range of ports.
+/// Every port of the range must be allowed; the first entry that denies any remaining port wins.
+fn nacl_eval(nacl: &Nacl, egress: bool, peer: Cidr4, proto: Proto, ports: Option<Ports>, icmp: Option<u16>) -> NaclOutcome {
+    let entries = if egress { &nacl.egress } else { &nacl.ingress };
+    // Ports still undecided, as disjoint ranges.
+    let mut remaining: Vec<Ports> = ports.into_iter().collect();
+    let mut allowed_by: Vec<u32> = Vec::new();
+    let whole = ports.is_none();
+    for e in entries {
+        let NaclAddr::V4(c) = e.addr else { continue };
+        let addr_cover = c.cover(peer);
+        if addr_cover == Cover::None {
+            continue;
+        }
+        let proto_ok = match (e.proto, proto) {
+            (Proto::All, _) => true,
+            (Proto::Num(_), Proto::All) => false,
+            (Proto::Num(a), Proto::Num(b)) => a == b,
+        };
+        if !proto_ok {
+            continue;
+        }
+        if proto.is_icmp() && e.proto != Proto::All {
+            if let (Some(t), Some(q)) = (e.icmp_type, icmp) {
+                if u16::from(t) != q {
+                    continue;
+                }
+            }
+        }
+        let entry_ports = if e.proto == Proto::All || !e.proto.has_ports() { None } else { e.ports };
+        match e.action {
+            Action::Deny => {
+                let hits = whole || entry_ports.is_none_or(|ep| remaining.iter().any(|r| r.overlaps(ep)));
+                if hits {
+                    let text = format!(
+                        "denied by rule {}{}",
+                        rule_no(e.number),
+                        entry_text(e)
+                    );
+                    return NaclOutcome::Denied { entry: Some(e.number).filter(|n| *n < 32767), text };
+                }
+            }
+            Action::Allow => {
+                if addr_cover != Cover::All {
+                    continue;
+                }
+                if whole {
+                    return NaclOutcome::Allowed(format!("rule {}{}", rule_no(e.number), entry_text(e)));
+                }
+                match entry_ports {
+                    None => {
+                        allowed_by.push(e.number);
+                        remaining.clear();
+                    }
+                    Some(ep) => {
+                        if remaining.iter().any(|r| r.overlaps(ep)) {
+                            allowed_by.push(e.number);
+                            remaining = subtract(&remaining, ep);
+                        }
+                    }
+                }
+                if remaining.is_empty() {
+                    let rules = allowed_by.iter().map(|n| rule_no(*n)).collect::<Vec<_>>().join(", ");
+                    return NaclOutcome::Allowed(format!("allowed by rule {rules}{}", if allowed_by.len() == 1 { entry_text(e) } else { String::new() }));
+                }
+            }
+        }
+    }
+    let left = remaining.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+    let text = if whole || left.is_empty() {
+        "no rule allows it, so the default rule * denies it".to_owned()
+    } else {
+        format!("no rule allows ports {left}, so the default rule * denies them")
+    };
+    NaclOutcome::Denied { entry: None, text }
+}
+
+fn rule_no(n: u32) -> String {
+    if n >= 32767 {
+        "*".to_owned()
+    } else {
+        n.to_string()
+    }
+}
+
+fn entry_text(e: &NaclEntry) -> String {
+    let act = match e.action {
+        Action::Allow => "allow",
+        Action::Deny => "deny",
+    };
+    let what = match (e.proto, e.ports) {
+        (Proto::All, _) => "all".to_owned(),
+        (p, Some(r)) if p.has_ports() => format!("{p}/{r}"),
+        (p, _) => p.to_string(),
+    };
+    let addr = match &e.addr {
+        NaclAddr::V4(c) => c.cidr_string(),
+        NaclAddr::V6(c) => c.to_string(),
+    };
+    format!(" ({act} {what} {} {addr})", if e.egress { "to" } else { "from" })
+}
+
+/// Ranges minus one range.
+fn subtract(ranges: &[Ports], cut: Ports) -> Vec<Ports> {
+    let mut out = Vec::new();
+    for r in ranges {
+        if !r.overlaps(cut) {
+            out.push(*r);
+            continue;
+        }
+        if r.from < cut.from {
+            out.push(Ports { from: r.from, to: cut.from.saturating_sub(1) });
+        }
+        if r.to > cut.to {
+            out.push(Ports { from: cut.to.saturating_add(1), to: r.to });
+        }
+    }
+    out
+}
+
+/// Groups every attached ENI of the sources carries (for fixes).
+pub fn common_groups<'m>(model: &'m Model, enis: &BTreeSet<usize>) -> BTreeSet<&'m str> {
+    let mut iter = enis.iter().filter_map(|&i| model.enis.get(i));
+    let Some(first) = iter.next() else { return BTreeSet::new() };
+    let mut set = first.group_ids();
+    for e in iter {
+        let g = e.group_ids();
+        set.retain(|x| g.contains(x));
+    }
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subtract_splits_ranges() {
+        let r = subtract(&[Ports { from: 100, to: 200 }], Ports { from: 120, to: 150 });
+        assert_eq!(r, vec![Ports { from: 100, to: 119 }, Ports { from: 151, to: 200 }]);
+        assert_eq!(subtract(&[Ports { from: 1, to: 5 }], Ports::ALL), vec![]);
+    }
+}

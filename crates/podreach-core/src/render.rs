@@ -1,0 +1,444 @@
+//! Text renderings of a report: a table for a 100-column terminal, Markdown for a ticket, CSV for
+//! a spreadsheet, and JSON (`podreach/report@1`). All are pure functions of the report.
+
+use crate::report::{InstanceOut, Report, SourceOut};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The report as pretty JSON, with a trailing newline.
+pub fn json(report: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+const WIDTH: usize = 100;
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Wraps text to the terminal width with a hanging indent.
+fn wrap(out: &mut String, indent: &str, text: &str) {
+    let mut line = String::from(indent);
+    let cont = " ".repeat(indent.chars().count() + 2);
+    for word in text.split(' ') {
+        if line.chars().count() + word.chars().count() + 1 > WIDTH && line.trim().len() > 0 {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = cont.clone();
+        }
+        line.push_str(word);
+        line.push(' ');
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+}
+
+/// A cell of the matrix: `x` carried, `.` not carried, `!` missing (the primary has it),
+/// `+` extra (the primary lacks it).
+fn cell(row_groups: &[String], missing: &[String], extra: &[String], g: &str) -> char {
+    if missing.iter().any(|m| m == g) {
+        '!'
+    } else if extra.iter().any(|m| m == g) {
+        '+'
+    } else if row_groups.iter().any(|m| m == g) {
+        'x'
+    } else {
+        '.'
+    }
+}
+
+fn matrix_table(out: &mut String, inst: &InstanceOut) {
+    let node = inst.node.as_deref().map(|n| format!("  node {n}")).unwrap_or_default();
+    let limits = inst
+        .limits
+        .as_ref()
+        .map(|l| format!("  limit {} enis x {} ipv4, max pods {}", l.enis, l.ipv4_per_eni, l.max_pods))
+        .unwrap_or_default();
+    wrap(out, "", &format!("{}{node}{limits}", inst.label));
+    let letters: Vec<String> = (0..inst.groups.len()).map(col_name).collect();
+    let _ = writeln!(
+        out,
+        "  {:<5} {:<22} {:<24} {:<10} {:>5}  {}",
+        "eth",
+        "eni",
+        "subnet",
+        "type",
+        "addrs",
+        letters.join(" ")
+    );
+    for r in &inst.enis {
+        let eth = r.eth.clone().unwrap_or_else(|| "-".to_owned());
+        let addrs = if r.prefixes.is_empty() {
+            r.addresses.to_string()
+        } else {
+            format!("{}+{}p", r.addresses, r.prefixes.len())
+        };
+        let cells: Vec<String> = inst
+            .groups
+            .iter()
+            .zip(&letters)
+            .map(|(g, l)| {
+                let c = cell(&r.groups, &r.missing, &r.extra, &g.id);
+                format!("{c:<w$}", w = l.len())
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<5} {:<22} {:<24} {:<10} {:>5}  {}",
+            eth,
+            clip(&r.eni, 22),
+            clip(r.subnet.as_deref().unwrap_or("-"), 24),
+            clip(&r.interface_type, 10),
+            addrs,
+            cells.join(" ").trim_end()
+        );
+    }
+    for (g, l) in inst.groups.iter().zip(&letters) {
+        let name = g.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+        let _ = writeln!(out, "    {l} = {}{}", g.id, clip(&name, 60));
+    }
+}
+
+fn col_name(i: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let n = letters.len();
+    let first = letters.get(i % n).copied().unwrap_or(b'?') as char;
+    if i < n {
+        first.to_string()
+    } else {
+        format!("{first}{}", i / n)
+    }
+}
+
+/// Sources grouped by verdict and cause, in a fixed order.
+fn grouped(report: &Report) -> Vec<((&'static str, String), Vec<&SourceOut>)> {
+    let mut map: BTreeMap<(u8, &'static str, String), Vec<&SourceOut>> = BTreeMap::new();
+    for s in &report.sources {
+        let rank = match s.verdict {
+            "blocked" => 0,
+            "unknown" => 1,
+            _ => 2,
+        };
+        map.entry((rank, s.verdict, s.cause.clone())).or_default().push(s);
+    }
+    map.into_iter().map(|((_, v, c), list)| ((v, c), list)).collect()
+}
+
+fn pods_text(s: &SourceOut) -> String {
+    s.pods.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect::<Vec<_>>().join(", ")
+}
+
+/// The table rendering: matrix per instance, drift, then verdicts grouped by cause.
+pub fn table(report: &Report) -> String {
+    let mut out = String::new();
+    if let Some(h) = &report.headline {
+        wrap(&mut out, "", h);
+        out.push('\n');
+    }
+    if !report.instances.is_empty() {
+        out.push_str("ENI x SECURITY GROUP MATRIX   x carried   . not carried   ! missing (primary has it)   + extra\n\n");
+        for inst in &report.instances {
+            matrix_table(&mut out, inst);
+            out.push('\n');
+        }
+    }
+    if report.drift.is_empty() {
+        out.push_str("DRIFT: none; every eni carries its primary eni's groups\n\n");
+    } else {
+        let _ = writeln!(out, "DRIFT ({})", report.drift.len());
+        for d in &report.drift {
+            let eth = d.eth.clone().unwrap_or_default();
+            let mut what = Vec::new();
+            if !d.missing.is_empty() {
+                what.push(format!("lacks {}", d.missing.join(", ")));
+            }
+            if !d.extra.is_empty() {
+                what.push(format!("also has {}", d.extra.join(", ")));
+            }
+            let tag = if d.by_design { "by design" } else { "drift" };
+            wrap(&mut out, "  ", &format!("{} {eth} {} [{tag}: {}]: {}", d.instance, d.eni, d.cause, what.join("; ")));
+            wrap(&mut out, "    ", &format!("why: {}", d.explanation));
+            if let Some(f) = &d.fix {
+                let _ = writeln!(out, "    fix: {f}");
+            }
+        }
+        out.push('\n');
+    }
+    if let Some(t) = &report.target {
+        let s = &report.summary;
+        let port = t.port.map(|p| format!("/{p}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "REACHABILITY to {} on {}{port}: {} reachable, {} blocked, {} unknown",
+            t.label, t.protocol, s.reachable, s.blocked, s.unknown
+        );
+        if let Some(p) = &s.pods {
+            let _ = writeln!(out, "  pods: {} reachable, {} blocked, {} unknown", p.reachable, p.blocked, p.unknown);
+        }
+        out.push('\n');
+        for ((verdict, cause), list) in grouped(report) {
+            wrap(&mut out, "", &format!("{} ({}): {cause}", verdict.to_ascii_uppercase(), list.len()));
+            for s in list {
+                let eth = s.eth.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
+                let inst = s.instance.as_deref().unwrap_or("-");
+                let pods = pods_text(s);
+                let pods = if pods.is_empty() { String::new() } else { format!("  pods: {pods}") };
+                let _ = writeln!(out, "  {:<18} {}{eth} {inst}{}", s.ip, s.eni, clip(&pods, 60));
+            }
+            // One explanation per group is enough to see the chain.
+            if verdict != "reachable" {
+                if let Some(first) = report.sources.iter().find(|s| s.verdict == verdict && &s.cause == &cause) {
+                    for r in &first.reasons {
+                        wrap(&mut out, "    ", &format!("{} [{}]: {}", r.layer, r.outcome, r.message));
+                    }
+                    for m in &first.missing {
+                        let _ = writeln!(out, "    export: {m}");
+                    }
+                }
+            }
+            out.push('\n');
+        }
+        if !report.workloads.is_empty() {
+            out.push_str("WORKLOADS\n");
+            for w in &report.workloads {
+                wrap(&mut out, "  ", &w.message);
+            }
+            out.push('\n');
+        }
+        if !report.unmapped_pods.is_empty() {
+            let _ = writeln!(out, "PODS ON NO EXPORTED ENI ({})", report.unmapped_pods.len());
+            for p in &report.unmapped_pods {
+                wrap(&mut out, "  ", &format!("{}/{} {}: {}", p.namespace, p.name, p.ip, p.reason));
+            }
+            out.push('\n');
+        }
+        if !report.fixes.is_empty() {
+            out.push_str("FIXES\n");
+            for f in &report.fixes {
+                wrap(&mut out, "  ", &format!("- {}", f.title));
+                let _ = writeln!(out, "    {}", f.command);
+                wrap(&mut out, "    ", &format!("trade-off: {}", f.tradeoff));
+            }
+            out.push('\n');
+        }
+        if !report.assumptions.is_empty() {
+            out.push_str("ASSUMPTIONS\n");
+            for a in &report.assumptions {
+                wrap(&mut out, "  ", &format!("- {a}"));
+            }
+            out.push('\n');
+        }
+    }
+    if !report.diagnostics.is_empty() {
+        out.push_str("DIAGNOSTICS\n");
+        for d in &report.diagnostics {
+            wrap(&mut out, "  ", &format!("{}: {}", d.severity, d.message));
+        }
+    }
+    out
+}
+
+/// Escapes text for a Markdown table cell or line: input strings never become markup.
+pub fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '(' | ')' | '{' | '}' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Markdown for pasting into a ticket.
+pub fn markdown(report: &Report) -> String {
+    let e = md_escape;
+    let mut out = String::from("# podreach report\n\n");
+    if let Some(h) = &report.headline {
+        let _ = writeln!(out, "**{}**\n", e(h));
+    }
+    if let Some(t) = &report.target {
+        let s = &report.summary;
+        let port = t.port.map(|p| format!("/{p}")).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "Target {} on {}{port}: **{}** reachable, **{}** blocked, **{}** unknown.\n",
+            e(&t.label),
+            e(&t.protocol),
+            s.reachable,
+            s.blocked,
+            s.unknown
+        );
+    }
+    out.push_str("## Security groups per ENI\n\n");
+    for inst in &report.instances {
+        let _ = writeln!(out, "### {}\n", e(&inst.label));
+        let heads: Vec<String> = inst
+            .groups
+            .iter()
+            .map(|g| match &g.name {
+                Some(n) => format!("{} ({})", e(&g.id), e(n)),
+                None => e(&g.id),
+            })
+            .collect();
+        let _ = writeln!(out, "| eth | eni | subnet | type | addresses | {} |", heads.join(" | "));
+        let _ = writeln!(out, "|---|---|---|---|---|{}", "---|".repeat(inst.groups.len()));
+        for r in &inst.enis {
+            let cells: Vec<String> = inst
+                .groups
+                .iter()
+                .map(|g| {
+                    match cell(&r.groups, &r.missing, &r.extra, &g.id) {
+                        'x' => "✓",
+                        '!' => "✗ missing",
+                        '+' => "＋ extra",
+                        _ => "",
+                    }
+                    .to_owned()
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                e(r.eth.as_deref().unwrap_or("-")),
+                e(&r.eni),
+                e(r.subnet.as_deref().unwrap_or("-")),
+                e(&r.interface_type),
+                r.addresses + r.prefixes.len() * 16,
+                cells.join(" | ")
+            );
+        }
+        out.push('\n');
+    }
+    if !report.drift.is_empty() {
+        out.push_str("## Drift\n\n");
+        for d in &report.drift {
+            let _ = writeln!(
+                out,
+                "- **{} {} on {}** ({}): {}",
+                e(d.eth.as_deref().unwrap_or("")),
+                e(&d.eni),
+                e(&d.instance),
+                e(d.cause),
+                e(&d.explanation)
+            );
+            if let Some(f) = &d.fix {
+                let _ = writeln!(out, "  ```\n  {f}\n  ```");
+            }
+        }
+        out.push('\n');
+    }
+    if report.target.is_some() {
+        out.push_str("## Sources\n\n| verdict | address | eni | instance | pods | reason |\n|---|---|---|---|---|---|\n");
+        for ((_, _), list) in grouped(report) {
+            for s in list {
+                let reason = s
+                    .reasons
+                    .iter()
+                    .find(|r| r.outcome == s.verdict)
+                    .or_else(|| s.reasons.last())
+                    .map(|r| r.message.clone())
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} {} | {} | {} | {} |",
+                    e(s.verdict),
+                    e(&s.ip),
+                    e(&s.eni),
+                    e(s.eth.as_deref().unwrap_or("")),
+                    e(s.instance.as_deref().unwrap_or("")),
+                    e(&pods_text(s)),
+                    e(&reason)
+                );
+            }
+        }
+        out.push('\n');
+        if !report.workloads.is_empty() {
+            out.push_str("## Workloads\n\n");
+            for w in &report.workloads {
+                let _ = writeln!(out, "- {}", e(&w.message));
+            }
+            out.push('\n');
+        }
+        if !report.fixes.is_empty() {
+            out.push_str("## Fixes\n\n");
+            for f in &report.fixes {
+                let _ = writeln!(out, "- {}: {}\n  ```\n  {}\n  ```", e(&f.title), e(&f.tradeoff), f.command.replace("```", "'''"));
+            }
+            out.push('\n');
+        }
+        if !report.assumptions.is_empty() {
+            out.push_str("## Assumptions\n\n");
+            for a in &report.assumptions {
+                let _ = writeln!(out, "- {}", e(a));
+            }
+            out.push('\n');
+        }
+    }
+    if !report.diagnostics.is_empty() {
+        out.push_str("## Diagnostics\n\n");
+        for d in &report.diagnostics {
+            let _ = writeln!(out, "- {}: {}", e(d.severity), e(&d.message));
+        }
+    }
+    out
+}
+
+/// A CSV cell: quoted, and neutralised when a spreadsheet would read it as a formula.
+pub fn csv_cell(s: &str) -> String {
+    let mut v = s.replace('"', "\"\"");
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        v.insert(0, '\'');
+    }
+    format!("\"{v}\"")
+}
+
+/// One row per source: address, eni, eth, instance, node, verdict, cause, pods.
+pub fn csv(report: &Report) -> String {
+    let mut out = String::from("ip,eni,eth,instance,node,verdict,cause,pods\n");
+    for s in &report.sources {
+        let cells = [
+            s.ip.as_str(),
+            s.eni.as_str(),
+            s.eth.as_deref().unwrap_or(""),
+            s.instance.as_deref().unwrap_or(""),
+            s.node.as_deref().unwrap_or(""),
+            s.verdict,
+            s.cause.as_str(),
+            &pods_text(s),
+        ];
+        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_neutralises_formulas() {
+        assert_eq!(csv_cell("=cmd()"), "\"'=cmd()\"");
+        assert_eq!(csv_cell("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_cell("10.0.0.1"), "\"10.0.0.1\"");
+    }
+
+    #[test]
+    fn markdown_escapes_markup() {
+        assert_eq!(md_escape("<script>|x"), "\\<script\\>\\|x");
+    }
+}

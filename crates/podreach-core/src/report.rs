@@ -1,0 +1,949 @@
+//! The report: everything the CLI and the page show, as one serialisable value.
+//!
+//! Built from the model, the drift findings and (with a target) the analysis. Field order and
+//! list order are fixed, so the same input gives byte-identical JSON on every platform.
+
+use crate::diag::Diagnostic;
+use crate::drift::{drift, Cause, Drift};
+use crate::load::{Document, Loaded};
+use crate::model::*;
+use crate::net::{Cidr4, Proto};
+use crate::reach::{self, eni_label, Analysis, Block, Query, QueryError, SourceResult, Verdict};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const SCHEMA: &str = "podreach/report@1";
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Report {
+    pub schema: &'static str,
+    pub target: Option<TargetOut>,
+    pub summary: Summary,
+    /// One sentence that says what is going on.
+    pub headline: Option<String>,
+    pub sources: Vec<SourceOut>,
+    pub drift: Vec<DriftOut>,
+    pub instances: Vec<InstanceOut>,
+    pub workloads: Vec<WorkloadOut>,
+    pub unmapped_pods: Vec<UnmappedPod>,
+    pub fixes: Vec<FixOut>,
+    pub assumptions: Vec<String>,
+    pub inputs: Vec<InputOut>,
+    pub diagnostics: Vec<DiagOut>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TargetOut {
+    pub eni: String,
+    pub ip: String,
+    pub protocol: String,
+    pub port: Option<u16>,
+    pub role: &'static str,
+    pub label: String,
+    pub groups: Vec<String>,
+    pub subnet: Option<String>,
+    pub vpc: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Summary {
+    pub reachable: usize,
+    pub blocked: usize,
+    pub unknown: usize,
+    /// Pods by the verdict of their address, when pods were given.
+    pub pods: Option<Counts>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Counts {
+    pub reachable: usize,
+    pub blocked: usize,
+    pub unknown: usize,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SourceOut {
+    pub ip: String,
+    pub eni: String,
+    pub eth: Option<String>,
+    pub instance: Option<String>,
+    pub node: Option<String>,
+    pub role: &'static str,
+    pub verdict: &'static str,
+    /// The deciding fact, without this source's own names: sources with the same cause group.
+    pub cause: String,
+    pub reasons: Vec<ReasonOut>,
+    /// For `unknown`: the exports that would settle it.
+    pub missing: Vec<String>,
+    pub pods: Vec<PodRef>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ReasonOut {
+    pub code: &'static str,
+    pub layer: &'static str,
+    pub outcome: &'static str,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PodRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DriftOut {
+    pub instance: String,
+    pub primary_eni: String,
+    pub eni: String,
+    pub eth: Option<String>,
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+    pub cause: &'static str,
+    pub by_design: bool,
+    pub explanation: String,
+    pub fix: Option<String>,
+    pub fix_tradeoff: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InstanceOut {
+    pub instance: String,
+    pub label: String,
+    pub instance_type: Option<String>,
+    pub node: Option<String>,
+    /// ENI and IPv4 limits of the instance type, when known.
+    pub limits: Option<Limits>,
+    /// The matrix columns: every group any ENI of the instance carries.
+    pub groups: Vec<GroupCol>,
+    /// The matrix rows, in device-index order; branch ENIs last.
+    pub enis: Vec<EniRow>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Limits {
+    pub enis: u32,
+    pub ipv4_per_eni: u32,
+    pub max_pods: u32,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct GroupCol {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct EniRow {
+    pub eni: String,
+    pub eth: Option<String>,
+    pub device_index: Option<u32>,
+    pub network_card: Option<u32>,
+    pub subnet: Option<String>,
+    pub interface_type: String,
+    pub role: &'static str,
+    pub description: String,
+    pub addresses: usize,
+    pub prefixes: Vec<String>,
+    pub groups: Vec<String>,
+    /// Groups of the primary this ENI lacks, and groups it has that the primary lacks.
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct WorkloadOut {
+    pub namespace: String,
+    pub kind: String,
+    pub name: String,
+    pub replicas: usize,
+    pub reachable: usize,
+    pub blocked: usize,
+    pub unknown: usize,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct UnmappedPod {
+    pub namespace: String,
+    pub name: String,
+    pub ip: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FixOut {
+    pub code: &'static str,
+    pub title: String,
+    pub command: String,
+    pub tradeoff: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct InputOut {
+    pub file: String,
+    pub line: usize,
+    pub kind: &'static str,
+    pub count: usize,
+    pub partial: bool,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DiagOut {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub message: String,
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl From<&Diagnostic> for DiagOut {
+    fn from(d: &Diagnostic) -> DiagOut {
+        DiagOut {
+            severity: d.severity.as_str(),
+            code: d.code,
+            message: d.message.clone(),
+            file: d.location.as_ref().map(|l| l.file.clone()),
+            line: d.location.as_ref().map(|l| l.line),
+            column: d.location.as_ref().map(|l| l.column),
+        }
+    }
+}
+
+/// Builds the report: the matrix and drift always, and reachability when a query is given.
+pub fn build(loaded: &Loaded, query: Option<&Query>) -> Result<Report, QueryError> {
+    let model = &loaded.model;
+    let analysis = match query {
+        Some(q) => Some(reach::analyze(model, q)?),
+        None => None,
+    };
+    Ok(build_with(model, &loaded.diagnostics, &loaded.documents, analysis.as_ref()))
+}
+
+/// Builds the report from an analysis that was already run.
+pub fn build_with(model: &Model, diagnostics: &[Diagnostic], documents: &[Document], analysis: Option<&Analysis>) -> Report {
+    let drifts = drift(model);
+    let mut diags: Vec<Diagnostic> = diagnostics.to_vec();
+    coverage_diagnostics(model, analysis, &mut diags);
+    diags.sort();
+    diags.dedup();
+    let pods_by_ip = pod_index(model);
+    let mut sources = Vec::new();
+    let mut summary = Summary::default();
+    let mut target = None;
+    let mut fixes = Vec::new();
+    let mut workloads = Vec::new();
+    let mut unmapped = Vec::new();
+    let mut headline = None;
+    let mut assumptions = Vec::new();
+    if let Some(a) = analysis {
+        let tgt = model.enis.get(a.target.eni);
+        target = tgt.map(|t| TargetOut {
+            eni: t.id.clone(),
+            ip: a.target.ip.to_string(),
+            protocol: a.flow.proto.to_string(),
+            port: a.flow.port,
+            role: t.role.slug(),
+            label: target_label(t),
+            groups: t.groups.iter().map(|g| g.id.clone()).collect(),
+            subnet: t.subnet.clone(),
+            vpc: t.vpc.clone(),
+        });
+        let mut pod_verdicts: BTreeMap<PodRef, Verdict> = BTreeMap::new();
+        for r in &a.sources {
+            let Some(e) = model.enis.get(r.eni) else { continue };
+            let pods = pods_in(&pods_by_ip, r.addr);
+            for p in &pods {
+                pod_verdicts.insert(p.clone(), r.verdict);
+            }
+            match r.verdict {
+                Verdict::Reachable => summary.reachable += 1,
+                Verdict::Blocked => summary.blocked += 1,
+                Verdict::Unknown => summary.unknown += 1,
+            }
+            sources.push(source_out(model, e, r, pods));
+        }
+        // Pods whose address no exported ENI holds.
+        let eni_partial = model.coverage.partial.contains(&ExportKind::NetworkInterfaces);
+        for p in &model.pods {
+            if p.ips.is_empty() {
+                if let Some(v6) = p.ipv6.first() {
+                    let r = PodRef { namespace: p.namespace.clone(), name: p.name.clone() };
+                    pod_verdicts.entry(r).or_insert(Verdict::Unknown);
+                    unmapped.push(UnmappedPod {
+                        namespace: p.namespace.clone(),
+                        name: p.name.clone(),
+                        ip: v6.to_string(),
+                        reason: "ipv6-only pod: not evaluated; podreach evaluates ipv4 flows, and an ipv4 rule never matches ipv6 traffic".to_owned(),
+                    });
+                }
+            }
+            for ip in &p.ips {
+                if model.owner_of(*ip).is_some() {
+                    continue;
+                }
+                let node_fargate = p
+                    .node
+                    .as_deref()
+                    .and_then(|n| model.nodes.iter().find(|x| x.name == n))
+                    .is_some_and(|n| n.fargate);
+                let reason = if eni_partial {
+                    "no exported eni holds this address, and the eni export is partial (NextToken): unknown, not blocked".to_owned()
+                } else if node_fargate {
+                    "a fargate pod: its eni is not in the export".to_owned()
+                } else {
+                    "no exported eni holds this address (another vpc, a stale pods list, or an incomplete eni export)".to_owned()
+                };
+                let r = PodRef { namespace: p.namespace.clone(), name: p.name.clone() };
+                pod_verdicts.entry(r).or_insert(Verdict::Unknown);
+                unmapped.push(UnmappedPod { namespace: p.namespace.clone(), name: p.name.clone(), ip: ip.to_string(), reason });
+            }
+        }
+        if !model.pods.is_empty() {
+            let mut c = Counts::default();
+            for v in pod_verdicts.values() {
+                match v {
+                    Verdict::Reachable => c.reachable += 1,
+                    Verdict::Blocked => c.blocked += 1,
+                    Verdict::Unknown => c.unknown += 1,
+                }
+            }
+            summary.pods = Some(c);
+        }
+        workloads = workload_rows(model, a, &sources, &pod_verdicts);
+        fixes = build_fixes(model, a, &drifts);
+        headline = Some(make_headline(model, a, &summary));
+        assumptions.clone_from(&a.assumptions);
+    }
+    Report {
+        schema: SCHEMA,
+        target,
+        summary,
+        headline,
+        sources,
+        drift: drifts.iter().map(|d| drift_out(model, d)).collect(),
+        instances: instance_rows(model, &drifts),
+        workloads,
+        unmapped_pods: unmapped,
+        fixes,
+        assumptions,
+        inputs: documents
+            .iter()
+            .map(|d| InputOut {
+                file: d.file.clone(),
+                line: d.line,
+                kind: d.kind.slug(),
+                count: d.count,
+                partial: d.partial,
+                label: d.label(),
+            })
+            .collect(),
+        diagnostics: diags.iter().map(DiagOut::from).collect(),
+    }
+}
+
+/// What the model lacks that matters, as diagnostics.
+fn coverage_diagnostics(model: &Model, analysis: Option<&Analysis>, out: &mut Vec<Diagnostic>) {
+    use crate::diag::Severity;
+    let cov = &model.coverage;
+    if !cov.have.contains(&ExportKind::NetworkInterfaces) {
+        out.push(Diagnostic::new(
+            Severity::Warning,
+            "no-network-interfaces",
+            "no network interfaces were given; run `aws ec2 describe-network-interfaces`",
+        ));
+    }
+    if !cov.have.contains(&ExportKind::SecurityGroups) && !cov.have.contains(&ExportKind::SecurityGroupRules) {
+        out.push(Diagnostic::new(
+            Severity::Warning,
+            "no-security-groups",
+            "no security groups were given, so every verdict is unknown; run `aws ec2 describe-security-groups`",
+        ));
+    }
+    if analysis.is_some() && !cov.have.contains(&ExportKind::NetworkAcls) {
+        out.push(Diagnostic::new(
+            Severity::Info,
+            "nacls-not-evaluated",
+            "network acls were not given, so they were not evaluated; add `aws ec2 describe-network-acls` to check them",
+        ));
+    }
+    // Groups that ENIs carry but the export lacks.
+    if cov.have.contains(&ExportKind::SecurityGroups) || cov.have.contains(&ExportKind::SecurityGroupRules) {
+        let mut missing: BTreeSet<&str> = BTreeSet::new();
+        for e in &model.enis {
+            for g in &e.groups {
+                if !model.groups.contains_key(&g.id) {
+                    missing.insert(g.id.as_str());
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let list: Vec<&str> = missing.iter().copied().take(8).collect();
+            let more = if missing.len() > 8 { format!(" and {} more", missing.len() - 8) } else { String::new() };
+            out.push(Diagnostic::new(
+                Severity::Warning,
+                "missing-groups",
+                format!(
+                    "enis carry groups that are not in the security-group export: {}{more}; run `aws ec2 describe-security-groups --group-ids {}`",
+                    list.join(", "),
+                    list.join(" ")
+                ),
+            ));
+        }
+    }
+    // Prefix lists referenced by rules without entries.
+    let mut unresolved: BTreeSet<&str> = BTreeSet::new();
+    for g in model.groups.values() {
+        for r in g.ingress.iter().chain(&g.egress) {
+            if let Peer::PrefixList(id) = &r.peer {
+                if model.prefix_lists.get(id).and_then(|p| p.cidrs.as_ref()).is_none() {
+                    unresolved.insert(id.as_str());
+                }
+            }
+        }
+    }
+    if !unresolved.is_empty() {
+        let list: Vec<&str> = unresolved.into_iter().collect();
+        out.push(Diagnostic::new(
+            Severity::Info,
+            "unresolved-prefix-lists",
+            format!(
+                "rules reference prefix lists whose entries were not given: {}; verdicts that depend on them are unknown",
+                list.join(", ")
+            ),
+        ));
+    }
+    let v6_only = model.pods.iter().filter(|p| p.ips.is_empty() && !p.ipv6.is_empty()).count();
+    if v6_only > 0 && analysis.is_some() {
+        out.push(Diagnostic::new(
+            Severity::Warning,
+            "ipv6-not-evaluated",
+            format!("{v6_only} pods have only ipv6 addresses; podreach evaluates ipv4 flows, so they are listed as unknown"),
+        ));
+    }
+    let pending = model.pods.iter().filter(|p| p.ips.is_empty() && p.ipv6.is_empty()).count();
+    if pending > 0 {
+        out.push(Diagnostic::new(
+            Severity::Info,
+            "pods-without-address",
+            format!("{pending} pods have no address yet (pending) and are not placed"),
+        ));
+    }
+}
+
+fn target_label(t: &Eni) -> String {
+    let ip = t.primary_ip.map(|i| i.to_string()).unwrap_or_default();
+    let what = match t.role {
+        Role::Rds => "rds".to_owned(),
+        Role::InstancePrimary | Role::CniSecondary | Role::OtherSecondary => {
+            format!("{} of {}", t.eth().unwrap_or_default(), t.instance.as_deref().unwrap_or("?"))
+        }
+        r => r.label().to_owned(),
+    };
+    format!("{} ({what}, {ip})", t.id)
+}
+
+fn source_out(model: &Model, e: &Eni, r: &SourceResult, pods: Vec<PodRef>) -> SourceOut {
+    SourceOut {
+        ip: r.addr.to_string(),
+        eni: e.id.clone(),
+        eth: if e.role == Role::Branch { None } else { e.eth() },
+        instance: e.instance.clone(),
+        node: e.instance.as_deref().and_then(|i| model.node_of_instance(i)).map(|n| n.name.clone()),
+        role: e.role.slug(),
+        verdict: r.verdict.as_str(),
+        cause: r.cause(),
+        reasons: r
+            .steps
+            .iter()
+            .map(|s| ReasonOut { code: s.code, layer: s.layer.as_str(), outcome: s.outcome.as_str(), message: s.message.clone() })
+            .collect(),
+        missing: r.missing.iter().map(reach::Missing::command).collect(),
+        pods,
+    }
+}
+
+fn drift_out(model: &Model, d: &Drift) -> DriftOut {
+    let _ = model;
+    DriftOut {
+        instance: d.instance.clone(),
+        primary_eni: d.primary_eni.clone(),
+        eni: d.eni.clone(),
+        eth: d.device_index.map(|i| format!("eth{i}")),
+        missing: d.missing.clone(),
+        extra: d.extra.clone(),
+        cause: d.cause.code(),
+        by_design: !d.cause.is_fault(),
+        explanation: d.explanation.clone(),
+        fix: d.fix.clone(),
+        fix_tradeoff: d.fix_tradeoff.clone(),
+    }
+}
+
+fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
+    let mut out = Vec::new();
+    for (inst, enis) in &model.index.instance_enis {
+        let rows_enis: Vec<&Eni> = enis.iter().filter_map(|&i| model.enis.get(i)).collect();
+        let primary = rows_enis.iter().find(|e| e.role == Role::InstancePrimary);
+        let pset: BTreeSet<&str> = primary.map(|p| p.group_ids()).unwrap_or_default();
+        // Columns: the primary's groups first (in its order), then the others by id.
+        let mut cols: Vec<String> = primary.map(|p| p.groups.iter().map(|g| g.id.clone()).collect()).unwrap_or_default();
+        let mut rest: BTreeSet<String> = BTreeSet::new();
+        for e in &rows_enis {
+            for g in &e.groups {
+                if !cols.contains(&g.id) {
+                    rest.insert(g.id.clone());
+                }
+            }
+        }
+        cols.extend(rest);
+        let rows = rows_enis
+            .iter()
+            .map(|e| {
+                let drifted = drifts.iter().find(|d| d.eni == e.id);
+                let compare = primary.is_some() && e.role != Role::Branch && e.role != Role::InstancePrimary;
+                let eset = e.group_ids();
+                EniRow {
+                    eni: e.id.clone(),
+                    eth: if e.role == Role::Branch { None } else { e.eth() },
+                    device_index: e.device_index(),
+                    network_card: e.attachment.as_ref().map(|a| a.network_card),
+                    subnet: e.subnet.clone(),
+                    interface_type: e.interface_type.clone(),
+                    role: e.role.slug(),
+                    description: e.description.clone(),
+                    addresses: e.private_ips.len(),
+                    prefixes: e.prefixes.iter().map(Cidr4::to_string).collect(),
+                    groups: e.groups.iter().map(|g| g.id.clone()).collect(),
+                    missing: match drifted {
+                        Some(d) => d.missing.clone(),
+                        None if compare => pset.difference(&eset).map(|s| (*s).to_owned()).collect(),
+                        None => Vec::new(),
+                    },
+                    extra: match drifted {
+                        Some(d) => d.extra.clone(),
+                        None if compare => eset.difference(&pset).map(|s| (*s).to_owned()).collect(),
+                        None => Vec::new(),
+                    },
+                }
+            })
+            .collect();
+        let i = model.instances.get(inst);
+        let instance_type = i.and_then(|i| i.instance_type.clone());
+        out.push(InstanceOut {
+            instance: inst.clone(),
+            label: model.instance_label(inst),
+            limits: instance_type.as_deref().and_then(limits),
+            instance_type,
+            node: model.node_of_instance(inst).map(|n| n.name.clone()),
+            groups: cols.iter().map(|id| GroupCol { id: id.clone(), name: model.group_name(id).map(str::to_owned) }).collect(),
+            enis: rows,
+        });
+    }
+    out
+}
+
+/// ENIs × IPv4 addresses per ENI for common instance types (VPC CNI `vpc_ip_resource_limit.go`).
+fn limits(t: &str) -> Option<Limits> {
+    let (enis, ips) = match t {
+        "t3.nano" | "t3a.nano" => (2, 2),
+        "t3.micro" | "t3a.micro" => (2, 2),
+        "t3.small" | "t3a.small" => (3, 4),
+        "t3.medium" | "t3a.medium" => (3, 6),
+        "t3.large" | "t3a.large" => (3, 12),
+        "t3.xlarge" | "t3a.xlarge" | "t3.2xlarge" | "t3a.2xlarge" => (4, 15),
+        "m5.large" | "m5a.large" | "m6i.large" | "m6a.large" | "m7i.large" | "c5.large" | "c6i.large" | "r5.large"
+        | "r6i.large" | "m6g.large" | "m7g.large" | "c6g.large" | "r6g.large" => (3, 10),
+        "m5.xlarge" | "m5a.xlarge" | "m6i.xlarge" | "m6a.xlarge" | "m7i.xlarge" | "c5.xlarge" | "c6i.xlarge"
+        | "r5.xlarge" | "r6i.xlarge" | "m6g.xlarge" | "m7g.xlarge" | "c6g.xlarge" | "r6g.xlarge" => (4, 15),
+        "m5.2xlarge" | "m5a.2xlarge" | "m6i.2xlarge" | "m6a.2xlarge" | "m7i.2xlarge" | "c5.2xlarge" | "c6i.2xlarge"
+        | "r5.2xlarge" | "r6i.2xlarge" | "m6g.2xlarge" | "m7g.2xlarge" | "c6g.2xlarge" | "r6g.2xlarge" => (4, 15),
+        "m5.4xlarge" | "m5a.4xlarge" | "m6i.4xlarge" | "m6a.4xlarge" | "c5.4xlarge" | "c6i.4xlarge" | "r5.4xlarge"
+        | "r6i.4xlarge" => (8, 30),
+        _ => return None,
+    };
+    Some(Limits { enis, ipv4_per_eni: ips, max_pods: enis * (ips - 1) + 2 })
+}
+
+/// Pods by IPv4 address, sorted, for the sources they annotate.
+fn pod_index(model: &Model) -> Vec<(u32, PodRef)> {
+    let mut out = Vec::new();
+    for p in &model.pods {
+        for ip in &p.ips {
+            out.push((u32::from(*ip), PodRef { namespace: p.namespace.clone(), name: p.name.clone() }));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn pods_in(index: &[(u32, PodRef)], block: Cidr4) -> Vec<PodRef> {
+    let start = index.partition_point(|(ip, _)| *ip < block.first());
+    index
+        .get(start..)
+        .unwrap_or(&[])
+        .iter()
+        .take_while(|(ip, _)| *ip <= block.last())
+        .map(|(_, p)| p.clone())
+        .collect()
+}
+
+fn workload_rows(
+    model: &Model,
+    a: &Analysis,
+    sources: &[SourceOut],
+    verdicts: &BTreeMap<PodRef, Verdict>,
+) -> Vec<WorkloadOut> {
+    let mut groups: BTreeMap<(String, String, String), Vec<(PodRef, Verdict)>> = BTreeMap::new();
+    for p in &model.pods {
+        let Some(owner) = &p.owner else { continue };
+        let r = PodRef { namespace: p.namespace.clone(), name: p.name.clone() };
+        let Some(v) = verdicts.get(&r) else { continue };
+        groups.entry((p.namespace.clone(), owner.kind.clone(), owner.name.clone())).or_default().push((r, *v));
+    }
+    let cause_of = |pod: &PodRef| -> Option<String> {
+        sources.iter().find(|s| s.verdict == "blocked" && s.pods.contains(pod)).map(|s| s.cause.clone())
+    };
+    let mut out = Vec::new();
+    for ((ns, kind, name), pods) in groups {
+        let n = pods.len();
+        let reachable = pods.iter().filter(|(_, v)| *v == Verdict::Reachable).count();
+        let blocked = pods.iter().filter(|(_, v)| *v == Verdict::Blocked).count();
+        let unknown = n - reachable - blocked;
+        let kind_l = kind.to_ascii_lowercase();
+        let cause = pods.iter().find_map(|(p, _)| cause_of(p)).unwrap_or_default();
+        let message = if blocked > 0 && reachable > 0 {
+            format!(
+                "works sometimes: {blocked} of {n} replicas of {kind_l} {ns}/{name} sit on blocked addresses ({cause}); a restarted pod takes a free address from whichever eni of its node has one, so which replicas fail changes with every restart"
+            )
+        } else if blocked == n && n > 1 {
+            format!("all {n} replicas of {kind_l} {ns}/{name} are blocked ({cause})")
+        } else if reachable == n && n == 1 {
+            format!("the one replica of {kind_l} {ns}/{name} can reach the target on {}", a.flow)
+        } else if blocked == n && n == 1 {
+            format!("the one replica of {kind_l} {ns}/{name} is blocked ({cause})")
+        } else if reachable == n {
+            format!("all {n} replicas of {kind_l} {ns}/{name} can reach the target on {}", a.flow)
+        } else {
+            format!("{reachable} of {n} replicas of {kind_l} {ns}/{name} reach it, {blocked} are blocked, {unknown} are unknown")
+        };
+        out.push(WorkloadOut { namespace: ns, kind, name, replicas: n, reachable, blocked, unknown, message });
+    }
+    // Intermittent ones first, then by how many are blocked.
+    out.sort_by(|a, b| {
+        let ia = a.blocked > 0 && a.reachable > 0;
+        let ib = b.blocked > 0 && b.reachable > 0;
+        ib.cmp(&ia)
+            .then(b.blocked.cmp(&a.blocked))
+            .then((&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name)))
+    });
+    out
+}
+
+fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
+    let total = s.reachable + s.blocked + s.unknown;
+    let target = model.enis.get(a.target.eni).map(target_label).unwrap_or_default();
+    let what = if total == 1 { "source address" } else { "source addresses" };
+    if total == 0 {
+        return format!("no source addresses to evaluate against {target}: the export has no instance or branch enis");
+    }
+    if s.blocked == 0 && s.unknown == 0 {
+        return format!("all {total} {what} can reach {target} on {}", a.flow);
+    }
+    let mut out = if s.blocked > 0 {
+        format!("{} of {total} {what} cannot reach {target} on {}", s.blocked, a.flow)
+    } else {
+        format!("no address is blocked from {target} on {}, but {} of {total} are unknown", a.flow, s.unknown)
+    };
+    let blocked: Vec<&SourceResult> = a.sources.iter().filter(|r| r.verdict == Verdict::Blocked).collect();
+    if !blocked.is_empty() {
+        let enis: Vec<&Eni> = blocked.iter().filter_map(|r| model.enis.get(r.eni)).collect();
+        let all_secondary = enis.iter().all(|e| matches!(e.role, Role::CniSecondary | Role::OtherSecondary));
+        let instances: BTreeSet<&str> = enis.iter().filter_map(|e| e.instance.as_deref()).collect();
+        // Groups the primaries have that every blocked ENI lacks.
+        let mut lacking: Option<BTreeSet<String>> = None;
+        for e in &enis {
+            let Some(p) = e.instance.as_deref().and_then(|i| model.primary_eni(i)).and_then(|i| model.enis.get(i)) else {
+                lacking = Some(BTreeSet::new());
+                break;
+            };
+            let miss: BTreeSet<String> = p.group_ids().difference(&e.group_ids()).map(|s| (*s).to_owned()).collect();
+            lacking = Some(match lacking {
+                None => miss,
+                Some(prev) => prev.intersection(&miss).cloned().collect(),
+            });
+        }
+        let lacking = lacking.unwrap_or_default();
+        if all_secondary && !lacking.is_empty() {
+            let inst = if instances.len() == 1 {
+                instances.iter().next().map(|s| (*s).to_owned()).unwrap_or_default()
+            } else {
+                format!("{} instances", instances.len())
+            };
+            let groups: Vec<String> = lacking.iter().map(|g| model.group_label(g)).collect();
+            out.push_str(&format!(": all on secondary enis of {inst} that lack {}", groups.join(", ")));
+        } else {
+            let mut causes: BTreeMap<String, usize> = BTreeMap::new();
+            for r in &blocked {
+                *causes.entry(r.cause()).or_default() += 1;
+            }
+            let mut causes: Vec<(String, usize)> = causes.into_iter().collect();
+            causes.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+            if let Some((c, n)) = causes.first() {
+                if *n == blocked.len() {
+                    out.push_str(&format!(": {c}"));
+                } else {
+                    out.push_str(&format!(": mostly ({n}) {c}"));
+                }
+            }
+        }
+    }
+    if s.unknown > 0 && s.blocked > 0 {
+        out.push_str(&format!("; {} more are unknown", s.unknown));
+    }
+    if let Some(p) = &s.pods {
+        let n = p.reachable + p.blocked + p.unknown;
+        out.push_str(&format!(" ({} of {n} pods blocked)", p.blocked));
+    }
+    out
+}
+
+fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
+    let mut fixes = Vec::new();
+    let flow = a.flow;
+    let perm_ports = match (flow.proto, flow.port) {
+        (p, Some(port)) if p.has_ports() => format!("IpProtocol={},FromPort={port},ToPort={port}", p.cli()),
+        (p, Some(t)) if p.is_icmp() => format!("IpProtocol={},FromPort={t},ToPort=-1", p.cli()),
+        (Proto::All, _) => "IpProtocol=-1".to_owned(),
+        (p, _) => format!("IpProtocol={}", p.cli()),
+    };
+    let blocked: Vec<&SourceResult> = a.sources.iter().filter(|r| r.verdict == Verdict::Blocked).collect();
+    let Some(target) = model.enis.get(a.target.eni) else { return fixes };
+
+    // 1. Ingress: admit a group that every blocked source (ideally every node eni) carries.
+    let ingress_blocked: Vec<(&SourceResult, usize, Option<String>)> = blocked
+        .iter()
+        .filter_map(|r| match &r.block {
+            Some(Block::Ingress { source_eni, near, .. }) => Some((*r, *source_eni, near.clone())),
+            _ => None,
+        })
+        .collect();
+    if !ingress_blocked.is_empty() {
+        let blocked_enis: BTreeSet<usize> = ingress_blocked.iter().map(|(_, e, _)| *e).collect();
+        let all_node_enis: BTreeSet<usize> = a
+            .sources
+            .iter()
+            .filter_map(|r| model.enis.get(r.eni).map(|e| (r.eni, e)))
+            .filter(|(_, e)| e.role != Role::Branch)
+            .map(|(i, _)| i)
+            .collect();
+        let everywhere = reach::common_groups(model, &all_node_enis);
+        let among_blocked = reach::common_groups(model, &blocked_enis);
+        let pick = |set: &BTreeSet<&str>| -> Option<String> {
+            let mut v: Vec<&str> = set.iter().copied().collect();
+            // Prefer a group whose name says it is for nodes; then the smallest id.
+            v.sort_by_key(|g| {
+                let name = model.group_name(g).unwrap_or("").to_ascii_lowercase();
+                (!(name.contains("node") || name.contains("eks-cluster-sg")), (*g).to_owned())
+            });
+            v.first().map(|s| (*s).to_owned())
+        };
+        let target_group = ingress_blocked
+            .iter()
+            .find_map(|(_, _, near)| near.clone())
+            .or_else(|| target.groups.first().map(|g| g.id.clone()))
+            .unwrap_or_default();
+        let branch_only = blocked_enis.iter().filter_map(|&i| model.enis.get(i)).all(|e| e.role == Role::Branch);
+        let chosen = if branch_only { pick(&among_blocked) } else { pick(&everywhere).or_else(|| pick(&among_blocked)) };
+        if let Some(g) = chosen {
+            let covers_all = everywhere.contains(g.as_str());
+            let title = format!(
+                "admit {} to {} on {flow}",
+                model.group_label(&g),
+                model.group_label(&target_group)
+            );
+            let desc = if covers_all { "pods on every node eni" } else { "blocked pods" };
+            fixes.push(FixOut {
+                code: "authorize-ingress-group",
+                title,
+                command: format!(
+                    "aws ec2 authorize-security-group-ingress --group-id {target_group} --ip-permissions '{perm_ports},UserIdGroupPairs=[{{GroupId={g},Description=\"podreach: {desc}\"}}]'"
+                ),
+                tradeoff: if covers_all {
+                    format!("{g} is on every node eni, so pods reach the target whichever eni their address comes from; it also admits anything else that carries {g}")
+                } else {
+                    format!("admits every eni that carries {g}; it does not cover all node enis, so check the ones it misses")
+                },
+            });
+        } else {
+            let mut cidrs: BTreeSet<String> = BTreeSet::new();
+            for &i in &blocked_enis {
+                if let Some(c) = model.enis.get(i).and_then(|e| e.subnet.as_ref()).and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr) {
+                    cidrs.insert(c.to_string());
+                }
+            }
+            if !cidrs.is_empty() {
+                let ranges: Vec<String> = cidrs.iter().map(|c| format!("{{CidrIp={c},Description=\"podreach: pod subnet\"}}")).collect();
+                fixes.push(FixOut {
+                    code: "authorize-ingress-cidr",
+                    title: format!("admit the blocked pods' subnets to {} on {flow}", model.group_label(&target_group)),
+                    command: format!(
+                        "aws ec2 authorize-security-group-ingress --group-id {target_group} --ip-permissions '{perm_ports},IpRanges=[{}]'",
+                        ranges.join(",")
+                    ),
+                    tradeoff: "no group is common to the blocked enis, so this admits whole subnets: everything in them, not only these pods".to_owned(),
+                });
+            }
+        }
+    }
+
+    // 2. Drifted ENIs that hold blocked sources.
+    let blocked_eni_ids: BTreeSet<&str> =
+        blocked.iter().filter_map(|r| model.enis.get(r.eni)).map(|e| e.id.as_str()).collect();
+    let mut launch_template_groups: BTreeSet<String> = BTreeSet::new();
+    let mut primary_groups: Vec<String> = Vec::new();
+    for d in drifts.iter().filter(|d| blocked_eni_ids.contains(d.eni.as_str())) {
+        if let (Some(cmd), Some(t)) = (&d.fix, &d.fix_tradeoff) {
+            fixes.push(FixOut {
+                code: "resync-eni-groups",
+                title: format!("give {} the primary eni's groups", d.eni),
+                command: cmd.clone(),
+                tradeoff: t.clone(),
+            });
+        }
+        if d.cause == Cause::PrimaryChanged {
+            launch_template_groups.extend(d.missing.iter().cloned());
+            if primary_groups.is_empty() {
+                if let Some(p) = model.eni(&d.primary_eni) {
+                    primary_groups = p.groups.iter().map(|g| g.id.clone()).collect();
+                }
+            }
+        }
+    }
+    if !launch_template_groups.is_empty() {
+        let groups: Vec<String> = launch_template_groups.into_iter().collect();
+        fixes.push(FixOut {
+            code: "node-group-groups",
+            title: format!("put {} on the node group instead of attaching it by hand", groups.join(", ")),
+            command: format!(
+                "aws ec2 create-launch-template-version --launch-template-id <launch-template-id> --source-version '$Latest' --launch-template-data '{{\"NetworkInterfaces\":[{{\"DeviceIndex\":0,\"Groups\":[{}]}}]}}'",
+                primary_groups.iter().map(|g| format!("\"{g}\"")).collect::<Vec<_>>().join(",")
+            ),
+            tradeoff: "new nodes start with the group on eth0, and the vpc cni copies eth0's groups to every eni it creates; existing nodes need a roll (or the command above)".to_owned(),
+        });
+    }
+
+    // 3. Egress.
+    let egress_blocked: Vec<usize> = blocked
+        .iter()
+        .filter_map(|r| match &r.block {
+            Some(Block::Egress { source_eni }) => Some(*source_eni),
+            _ => None,
+        })
+        .collect();
+    if !egress_blocked.is_empty() {
+        let enis: BTreeSet<usize> = egress_blocked.into_iter().collect();
+        let common = reach::common_groups(model, &enis);
+        if let Some(g) = common.iter().next() {
+            let dest = target.groups.first().map_or_else(
+                || format!("IpRanges=[{{CidrIp={}/32}}]", a.target.ip),
+                |tg| format!("UserIdGroupPairs=[{{GroupId={}}}]", tg.id),
+            );
+            fixes.push(FixOut {
+                code: "authorize-egress",
+                title: format!("let {} out to the target on {flow}", model.group_label(g)),
+                command: format!("aws ec2 authorize-security-group-egress --group-id {g} --ip-permissions '{perm_ports},{dest}'"),
+                tradeoff: "opens only this port to the target's group; leaves the rest of the egress policy as it is".to_owned(),
+            });
+        }
+    }
+
+    // 4. NACL entries.
+    let mut nacl_done: BTreeSet<(String, bool)> = BTreeSet::new();
+    for r in &blocked {
+        let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &r.block else { continue };
+        if !nacl_done.insert((nacl.clone(), *egress)) {
+            continue;
+        }
+        let Some(n) = model.nacls.iter().find(|x| &x.id == nacl) else { continue };
+        let entries = if *egress { &n.egress } else { &n.ingress };
+        let used: BTreeSet<u32> = entries.iter().map(|e| e.number).collect();
+        let number = match entry {
+            Some(blocking) => (1..*blocking).rev().find(|x| !used.contains(x)),
+            None => {
+                let top = entries.iter().map(|e| e.number).filter(|x| *x < 32767).max().unwrap_or(0);
+                Some(((top / 10) + 1) * 10).filter(|x| *x < 32767 && !used.contains(x))
+            }
+        };
+        let Some(number) = number else { continue };
+        let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
+        let src_eni = model.enis.get(r.eni);
+        let peer_cidr = if peer.len == 32 {
+            // Widen a single address to its subnet, so one entry serves every pod there.
+            let holder = if *peer == Cidr4::host(a.target.ip) { Some(target) } else { src_eni };
+            holder.and_then(subnet_cidr).unwrap_or(*peer).to_string()
+        } else {
+            peer.to_string()
+        };
+        let port_arg = match ports {
+            Some(p) => format!(" --port-range From={},To={}", p.from, p.to),
+            None => String::new(),
+        };
+        let dir = if *egress { "--egress" } else { "--ingress" };
+        fixes.push(FixOut {
+            code: "nacl-entry",
+            title: format!("allow the flow in {} ({})", nacl, if *egress { "outbound" } else { "inbound" }),
+            command: format!(
+                "aws ec2 create-network-acl-entry --network-acl-id {nacl} {dir} --rule-number {number} --protocol {}{port_arg} --cidr-block {peer_cidr} --rule-action allow",
+                flow.proto.cli()
+            ),
+            tradeoff: "nacls are stateless: the reply direction needs its own entry, and the entry applies to every address in the subnet".to_owned(),
+        });
+    }
+
+    // 5. Confirm one case with Reachability Analyzer: a blocked source with a pod, if any.
+    let pods_index = pod_index(model);
+    let representative = blocked.iter().find(|r| !pods_in(&pods_index, r.addr).is_empty()).or_else(|| blocked.first());
+    if let Some(r) = representative {
+        if let Some(e) = model.enis.get(r.eni) {
+            let port = match (flow.proto.has_ports(), flow.port) {
+                (true, Some(p)) => format!(" --destination-port {p}"),
+                _ => String::new(),
+            };
+            let proto = match flow.proto {
+                p if p == Proto::Num(crate::net::UDP) => "udp",
+                _ => "tcp",
+            };
+            let src_ip = if r.addr.len == 32 { r.addr.to_string() } else { Cidr4::host(std::net::Ipv4Addr::from(r.addr.first().saturating_add(1))).to_string() };
+            fixes.push(FixOut {
+                code: "reachability-analyzer",
+                title: format!("confirm one blocked source ({src_ip} on {}) with reachability analyzer", eni_label(e)),
+                command: format!(
+                    "aws ec2 create-network-insights-path --source {} --source-ip {src_ip} --destination {} --protocol {proto}{port} --query NetworkInsightsPath.NetworkInsightsPathId --output text  # then: aws ec2 start-network-insights-analysis --network-insights-path-id <path-id>",
+                    e.id, target.id
+                ),
+                tradeoff: "an independent check by aws from live data; each analysis is billed and checks one path".to_owned(),
+            });
+        }
+    }
+
+    // 6. Unknowns: what to export.
+    let mut missing: BTreeSet<String> = BTreeSet::new();
+    for r in a.sources.iter().filter(|r| r.verdict == Verdict::Unknown) {
+        for m in &r.missing {
+            missing.insert(m.command());
+        }
+    }
+    for cmd in missing.into_iter().take(10) {
+        fixes.push(FixOut {
+            code: "export-missing",
+            title: "export what is missing to settle unknown verdicts".to_owned(),
+            command: format!("{cmd} --output json"),
+            tradeoff: "read-only; add its output to the inputs and run again".to_owned(),
+        });
+    }
+    fixes
+}

@@ -1,0 +1,70 @@
+//! The fixture corpus, run natively and (compiled to wasm32) in headless Chromium.
+//!
+//! `UPDATE_EXPECT=1 cargo test -p podreach-core --test corpus` rewrites the report snapshots
+//! natively; the browser run only compares, so both targets must produce the same bytes.
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn corpus() {
+    let mut failures = Vec::new();
+    assert!(podreach_fixtures::CASES.len() >= 30, "the corpus lost cases");
+    for case in podreach_fixtures::CASES {
+        let outcome = podreach_fixtures::check(case);
+        #[cfg(not(target_arch = "wasm32"))]
+        if std::env::var_os("UPDATE_EXPECT").is_some() {
+            update(case.name, &outcome.reports);
+            continue;
+        }
+        failures.extend(outcome.failures);
+    }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn update(case: &str, reports: &[(String, String)]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(case).join("expected");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, json) in reports {
+        std::fs::write(dir.join(format!("{name}.json")), json).unwrap();
+    }
+}
+
+/// Determinism: the same documents in another order, split differently, give the same bytes.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn order_and_split_do_not_matter() {
+    for case in podreach_fixtures::CASES {
+        let spec = case.spec().unwrap();
+        if spec.error.is_some() {
+            continue;
+        }
+        let forward: Vec<podreach_core::Input> = case.inputs();
+        let mut reversed = forward.clone();
+        reversed.reverse();
+        // All inputs concatenated into one text, in reverse order.
+        let joined: Vec<u8> = reversed.iter().flat_map(|i| i.bytes.iter().copied().chain(*b"\n")).collect();
+        let one = [podreach_core::Input { name: "all.json", bytes: &joined }];
+        for q in &spec.queries {
+            let query = podreach_core::make_query(&q.to, &q.protocol, q.port).unwrap();
+            let render = |inputs: &[podreach_core::Input]| {
+                let (_, mut r) = podreach_core::analyze(inputs, Some(&query)).unwrap();
+                // File names and lines legitimately differ; everything else must not.
+                r.inputs.clear();
+                for d in &mut r.diagnostics {
+                    d.file = None;
+                    d.line = None;
+                    d.column = None;
+                    d.message = d.message.split_once(": ").map(|(_, m)| m.to_owned()).unwrap_or(d.message.clone());
+                }
+                podreach_core::render::json(&r)
+            };
+            let a = render(&forward);
+            assert_eq!(a, render(&reversed), "{}: input order changed the report", case.name);
+            assert_eq!(a, render(&one), "{}: splitting changed the report", case.name);
+        }
+    }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every tool the tests and the web build need, and nothing that is already there.
+# Versions are pinned here and must match Cargo.lock (wasm-bindgen) and Trunk.toml (trunk).
+set -euo pipefail
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132
+
+export PATH="$HOME/.cargo/bin:$PATH"
+log() { echo "install-tools: $*" >&2; }
+
+rustup show active-toolchain >/dev/null 2>&1 || true
+# rust-toolchain.toml names the channel and the wasm32 target; this makes rustup fetch them.
+( cd "$(dirname "$0")/.." && rustup target add wasm32-unknown-unknown >/dev/null )
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  log "installing chromium and chromium-driver (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  log "installing trunk $TRUNK_VERSION (takes a few minutes)"
+  cargo install -q --locked trunk --version "$TRUNK_VERSION" --force
+fi
+
+if ! wasm-opt --version 2>/dev/null | grep -q "version_$BINARYEN_VERSION"; then
+  log "installing binaryen@$BINARYEN_VERSION (wasm-opt) from npm"
+  npm install -g --silent "binaryen@$BINARYEN_VERSION" >/dev/null
+fi
+
+if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules ]; then
+  log "installing the e2e test dependencies (npm ci)"
+  (cd tests/e2e && npm ci --silent --no-audit --no-fund)
+fi
+log "tools ready"
