@@ -97,8 +97,9 @@ pub enum Block {
     Egress { source_eni: usize },
     /// A NACL entry (or the default deny when `entry` is `None`).
     Nacl { nacl: String, egress: bool, entry: Option<u32>, peer: Cidr4, ports: Option<Ports> },
-    /// A path that security groups cannot fix (a cross-region reference, a public address).
-    Path,
+    /// A group reference cannot match on this path (another region, a public address): only a
+    /// CIDR rule for `seen`, the address the target really sees, would admit it.
+    Path { target_group: Option<String>, seen: Cidr4 },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -434,8 +435,8 @@ impl<'a> Ctx<'a> {
                         other => other,
                     };
                     self.push_sg_step(&mut steps, &mut missing, &mut block, Layer::TargetIngress, tgt, o);
-                    if let Some(Block::Ingress { .. }) = block {
-                        block = Some(Block::Path);
+                    if let Some(Block::Ingress { target_groups, .. }) = &block {
+                        block = Some(Block::Path { target_group: target_groups.first().cloned(), seen: Cidr4::host(*ip) });
                     }
                 }
             }
@@ -449,8 +450,10 @@ impl<'a> Ctx<'a> {
         if let Some(Block::Egress { source_eni }) = &mut block {
             *source_eni = m.index.eni_by_id.get(&eff.id).copied().unwrap_or(eni_idx);
         }
-        if cross_region && matches!(block, Some(Block::Ingress { .. })) {
-            block = Some(Block::Path);
+        if cross_region {
+            if let Some(Block::Ingress { near, target_groups, .. }) = &block {
+                block = Some(Block::Path { target_group: near.clone().or_else(|| target_groups.first().cloned()), seen: eff_addr });
+            }
         }
         finish(addr, eni_idx, steps, block, missing)
     }
@@ -569,6 +572,7 @@ impl<'a> Ctx<'a> {
                         return SgOutcome::Allowed { group: sg.id.clone(), rule: describe_rule(m, rule, ingress), inferred };
                     }
                     (true, AddrMatch::Unresolved(pl)) => unresolved.push(pl),
+                    (_, AddrMatch::Stale) => {}
                     (true, AddrMatch::Part) => {
                         if partial.is_none() {
                             partial = Some((sg.id.clone(), describe_rule(m, rule, ingress)));
@@ -744,7 +748,7 @@ impl<'a> Ctx<'a> {
                         if !notes.contains(&n) {
                             notes.push(n);
                         }
-                        return AddrMatch::No;
+                        return AddrMatch::Stale;
                     }
                 }
                 let Some(other) = peer.eni else { return AddrMatch::No };
@@ -757,6 +761,7 @@ impl<'a> Ctx<'a> {
                         if !notes.contains(&n) {
                             notes.push(n);
                         }
+                        return AddrMatch::Stale;
                     }
                     return AddrMatch::No;
                 }
@@ -871,6 +876,8 @@ impl<'a> Ctx<'a> {
 
 enum AddrMatch {
     Yes { inferred: bool },
+    /// A reference to a deleted group or through an inactive peering: matches nothing.
+    Stale,
     Part,
     No,
     Unresolved(String),

@@ -800,6 +800,27 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
         }
     }
 
+    // 1b. Paths where no group reference can match: a cidr rule for the address the target sees.
+    let mut seen: BTreeMap<String, BTreeSet<Cidr4>> = BTreeMap::new();
+    for r in &blocked {
+        if let Some(Block::Path { target_group: Some(g), seen: s }) = &r.block {
+            seen.entry(g.clone()).or_default().insert(*s);
+        }
+    }
+    for (g, addrs) in seen {
+        let ranges: Vec<String> =
+            addrs.iter().map(|c| format!("{{CidrIp={},Description=\"podreach: address seen after snat or nat\"}}", c.cidr_string())).collect();
+        fixes.push(FixOut {
+            code: "authorize-ingress-cidr",
+            title: format!("admit the addresses the target really sees to {} on {flow}", model.group_label(&g)),
+            command: format!(
+                "aws ec2 authorize-security-group-ingress --group-id {g} --ip-permissions '{perm_ports},IpRanges=[{}]'",
+                ranges.join(",")
+            ),
+            tradeoff: "group references cannot match on this path (another region, or a public address after nat), so only cidr rules work; keep them in step when nodes or nat addresses change".to_owned(),
+        });
+    }
+
     // 2. Drifted ENIs that hold blocked sources.
     let blocked_eni_ids: BTreeSet<&str> =
         blocked.iter().filter_map(|r| model.enis.get(r.eni)).map(|e| e.id.as_str()).collect();
@@ -884,9 +905,9 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
         let peer_cidr = if peer.len == 32 {
             // Widen a single address to its subnet, so one entry serves every pod there.
             let holder = if *peer == Cidr4::host(a.target.ip) { Some(target) } else { src_eni };
-            holder.and_then(subnet_cidr).unwrap_or(*peer).to_string()
+            holder.and_then(subnet_cidr).unwrap_or(*peer).cidr_string()
         } else {
-            peer.to_string()
+            peer.cidr_string()
         };
         let port_arg = match ports {
             Some(p) => format!(" --port-range From={},To={}", p.from, p.to),
