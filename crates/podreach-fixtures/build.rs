@@ -26,7 +26,12 @@ fn main() {
             .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
             .unwrap_or_default();
         snaps.sort();
-        write!(out, "  Case {{ name: {name:?}, spec: include_str!({:?}), inputs: &[", dir.join("case.json").display().to_string()).unwrap();
+        write!(
+            out,
+            "  Case {{ name: {name:?}, spec: include_str!({:?}), inputs: &[",
+            dir.join("case.json").display().to_string()
+        )
+        .unwrap();
         for p in &inputs {
             println!("cargo:rerun-if-changed={}", p.display());
             let f = p.file_name().unwrap().to_string_lossy().to_string();

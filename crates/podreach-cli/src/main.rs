@@ -143,12 +143,8 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
     let texts = read_all(&a.files)?;
     let inputs: Vec<Input<'_>> = texts.iter().map(|(n, b)| Input { name: n, bytes: b }).collect();
     let loaded = podreach_core::load(&inputs);
-    let errors: Vec<String> = loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.message.clone())
-        .collect();
+    let errors: Vec<String> =
+        loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.message.clone()).collect();
     if !errors.is_empty() {
         return Err(errors);
     }

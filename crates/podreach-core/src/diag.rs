@@ -62,12 +62,15 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+type FoldKey = (Severity, &'static str, String);
+type Folded = (usize, String, Option<Location>);
+
 /// Collects diagnostics and folds repeats of one kind into a single line with a count, so that
 /// an export with 50,000 odd items yields one diagnostic rather than 50,000.
 #[derive(Debug, Default)]
 pub struct Sink {
     /// (severity, code, key) → (count, first message, location of the first).
-    folded: BTreeMap<(Severity, &'static str, String), (usize, String, Option<Location>)>,
+    folded: BTreeMap<FoldKey, Folded>,
 }
 
 impl Sink {
@@ -84,10 +87,7 @@ impl Sink {
         message: String,
         loc: Option<Location>,
     ) {
-        self.folded
-            .entry((severity, code, key.to_owned()))
-            .and_modify(|e| e.0 += 1)
-            .or_insert((1, message, loc));
+        self.folded.entry((severity, code, key.to_owned())).and_modify(|e| e.0 += 1).or_insert((1, message, loc));
     }
 
     pub fn finish(self) -> Vec<Diagnostic> {

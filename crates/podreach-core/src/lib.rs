@@ -39,9 +39,7 @@ pub fn parse_target(s: &str) -> Result<TargetSpec, String> {
     if s.starts_with("eni-") {
         return Ok(TargetSpec::Eni(s.to_owned()));
     }
-    s.parse()
-        .map(TargetSpec::Ip)
-        .map_err(|_| format!("`{s}` is neither an `eni-` id nor an ipv4 address"))
+    s.parse().map(TargetSpec::Ip).map_err(|_| format!("`{s}` is neither an `eni-` id nor an ipv4 address"))
 }
 
 /// Builds a query from the CLI's (or the page's) words.

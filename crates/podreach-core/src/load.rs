@@ -103,7 +103,9 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                 Severity::Error,
                 "not-utf8",
                 name,
-                format!("invalid utf-8 byte 0x{bad:02x}; save the export as utf-8 (the aws cli and kubectl print utf-8)"),
+                format!(
+                    "invalid utf-8 byte 0x{bad:02x}; save the export as utf-8 (the aws cli and kubectl print utf-8)"
+                ),
                 Some(Location { file: name.to_owned(), line, column }),
             );
             return;
@@ -128,7 +130,13 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
         if first != '{' && first != '[' {
             if let Some(hint) = sniff_format(rest.trim_start()) {
                 let (line, column) = line_col(text, start);
-                sink.push_at(Severity::Error, "not-json", name, hint.to_owned(), Some(Location { file: name.to_owned(), line, column }));
+                sink.push_at(
+                    Severity::Error,
+                    "not-json",
+                    name,
+                    hint.to_owned(),
+                    Some(Location { file: name.to_owned(), line, column }),
+                );
                 return;
             }
             // Shell noise between documents (a prompt, a command line): skip to the next line that
@@ -230,7 +238,11 @@ fn sniff_format(text: &str) -> Option<&'static str> {
     let head: String = text.chars().take(2000).collect();
     let lower = head.to_ascii_lowercase();
     let first_line = head.lines().next().unwrap_or("").trim_end();
-    if lower.starts_with("<!doctype") || lower.starts_with("<html") || lower.starts_with("<?xml") || lower.starts_with('<') {
+    if lower.starts_with("<!doctype")
+        || lower.starts_with("<html")
+        || lower.starts_with("<?xml")
+        || lower.starts_with('<')
+    {
         return Some("this is an html or xml page (a proxy or sign-in error?), not command output; save what the command printed");
     }
     if first_line.starts_with("---") && head.lines().nth(1).is_some_and(|l| l.trim_start().starts_with('|'))
@@ -240,15 +252,33 @@ fn sniff_format(text: &str) -> Option<&'static str> {
         return Some("this looks like `aws --output table` output; re-run the command with `--output json`");
     }
     let yaml_keys = [
-        "NetworkInterfaces:", "SecurityGroups:", "SecurityGroupRules:", "NetworkAcls:", "Subnets:",
-        "PrefixLists:", "Entries:", "Reservations:", "apiVersion:", "kind:", "items:",
+        "NetworkInterfaces:",
+        "SecurityGroups:",
+        "SecurityGroupRules:",
+        "NetworkAcls:",
+        "Subnets:",
+        "PrefixLists:",
+        "Entries:",
+        "Reservations:",
+        "apiVersion:",
+        "kind:",
+        "items:",
     ];
     if first_line == "---" || yaml_keys.iter().any(|k| first_line.starts_with(k)) || first_line.starts_with("- ") {
         return Some("this looks like yaml (`aws --output yaml` or `kubectl -o yaml`); re-run the command with `--output json` (or `-o json`)");
     }
     let text_prefixes = [
-        "NETWORKINTERFACES", "SECURITYGROUPS", "SECURITYGROUPRULES", "NETWORKACLS", "SUBNETS", "PREFIXLISTS",
-        "ENTRIES", "RESERVATIONS", "GROUPS", "IPPERMISSIONS", "PRIVATEIPADDRESSES",
+        "NETWORKINTERFACES",
+        "SECURITYGROUPS",
+        "SECURITYGROUPRULES",
+        "NETWORKACLS",
+        "SUBNETS",
+        "PREFIXLISTS",
+        "ENTRIES",
+        "RESERVATIONS",
+        "GROUPS",
+        "IPPERMISSIONS",
+        "PRIVATEIPADDRESSES",
     ];
     if text_prefixes.iter().any(|p| first_line.starts_with(p)) || first_line.contains('\t') {
         return Some("this looks like `aws --output text` output; re-run the command with `--output json`");
@@ -269,9 +299,7 @@ fn json_error_message(e: &serde_json::Error) -> String {
         _ if what.contains("trailing comma") => {
             "not valid json: trailing comma; remove it, or export again with `--output json`".to_owned()
         }
-        _ if what.contains("recursion limit") => {
-            "not valid aws cli output: nesting deeper than 128 levels".to_owned()
-        }
+        _ if what.contains("recursion limit") => "not valid aws cli output: nesting deeper than 128 levels".to_owned(),
         _ if what.contains("trailing characters") => {
             "not valid json: unexpected text after a document; check the paste".to_owned()
         }
@@ -493,7 +521,8 @@ fn accept(t: TopLevel, loc: &Location, acc: &mut Acc, sink: &mut Sink, docs: &mu
                     Severity::Warning,
                     "empty-list",
                     file,
-                    "an empty kubectl list (no pods or nodes matched); check the namespace (`-A`) and the context".to_owned(),
+                    "an empty kubectl list (no pods or nodes matched); check the namespace (`-A`) and the context"
+                        .to_owned(),
                     Some(loc.clone()),
                 );
             }
@@ -535,7 +564,13 @@ fn accept(t: TopLevel, loc: &Location, acc: &mut Acc, sink: &mut Sink, docs: &mu
     }
     if !recognised {
         *unknown += 1;
-        sink.push_at(Severity::Error, "unsupported-document", file, describe_unknown(&t.other_keys, kind), Some(loc.clone()));
+        sink.push_at(
+            Severity::Error,
+            "unsupported-document",
+            file,
+            describe_unknown(&t.other_keys, kind),
+            Some(loc.clone()),
+        );
         return;
     }
     if t.next_token {
@@ -570,10 +605,15 @@ fn describe_unknown(keys: &[String], kind: &str) -> String {
     }
     let shown = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
     let camel = keys.iter().any(|k| {
-        matches!(k.as_str(), "networkInterfaces" | "securityGroups" | "configurationItems" | "resourceType" | "configuration")
+        matches!(
+            k.as_str(),
+            "networkInterfaces" | "securityGroups" | "configurationItems" | "resourceType" | "configuration"
+        )
     });
     if camel {
-        return format!("keys {shown} are lowerCamelCase (aws config or another tool), not aws cli output; export with the aws cli");
+        return format!(
+            "keys {shown} are lowerCamelCase (aws config or another tool), not aws cli output; export with the aws cli"
+        );
     }
     format!("json with keys {shown} is not a supported export; see `podreach --help` for the commands to run")
 }
@@ -694,7 +734,8 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
     }
     prefixes.sort();
     prefixes.dedup();
-    let mut ipv6: Vec<_> = raw.ipv6_addresses.items.iter().filter_map(|a| a.ipv6_address.as_str().and_then(parse_v6)).collect();
+    let mut ipv6: Vec<_> =
+        raw.ipv6_addresses.items.iter().filter_map(|a| a.ipv6_address.as_str().and_then(parse_v6)).collect();
     ipv6.sort();
     ipv6.dedup();
     let mut ipv6_prefixes: Vec<_> =
@@ -827,7 +868,8 @@ fn peer_of_pair(pair: aws::UserIdGroupPair) -> Option<(Peer, Option<String>)> {
 fn convert_permissions(file: &str, gid: &str, perms: List<aws::IpPermission>, sink: &mut Sink) -> Vec<Rule> {
     let mut out = Vec::new();
     for p in perms.items {
-        let Some((proto, ports)) = convert_rule_common(&p.ip_protocol, &p.from_port, &p.to_port, sink, file, gid) else {
+        let Some((proto, ports)) = convert_rule_common(&p.ip_protocol, &p.from_port, &p.to_port, sink, file, gid)
+        else {
             continue;
         };
         let mut push = |peer: Peer, description: Option<String>| {
@@ -884,7 +926,8 @@ fn convert_sg_rule(file: &str, r: aws::SecurityGroupRule, sink: &mut Sink) -> Op
         })
     };
     let egress = r.is_egress.get().copied().unwrap_or(false);
-    let rule = Rule { id: opt_string(r.security_group_rule_id), proto, ports, peer, description: opt_string(r.description) };
+    let rule =
+        Rule { id: opt_string(r.security_group_rule_id), proto, ports, peer, description: opt_string(r.description) };
     Some((gid, egress, rule))
 }
 
@@ -909,7 +952,12 @@ fn normalise_rules(rules: &mut Vec<Rule>) {
     });
 }
 
-fn nacl_entries(file: &str, id: &str, entries: List<aws::NaclEntry>, sink: &mut Sink) -> (Vec<NaclEntry>, Vec<NaclEntry>) {
+fn nacl_entries(
+    file: &str,
+    id: &str,
+    entries: List<aws::NaclEntry>,
+    sink: &mut Sink,
+) -> (Vec<NaclEntry>, Vec<NaclEntry>) {
     let (mut ingress, mut egress) = (Vec::new(), Vec::new());
     for e in entries.items {
         let number = e.rule_number.get().and_then(|n| u32::try_from(*n).ok());
@@ -1077,7 +1125,8 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
             }
         }
         let state = inst.state.and_then(|s| s.0).and_then(|s| opt_string(s.name));
-        let entry = Instance { id: id.clone(), instance_type: opt_string(inst.instance_type), name: name_tag(&t), state };
+        let entry =
+            Instance { id: id.clone(), instance_type: opt_string(inst.instance_type), name: name_tag(&t), state };
         model.instances.entry(id).or_insert(entry);
     }
 
@@ -1105,7 +1154,9 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
             Severity::Warning,
             "duplicate-eni",
             "dup",
-            format!("{dup_count} network interfaces appear more than once (first: {first_dup}); the copies were merged"),
+            format!(
+                "{dup_count} network interfaces appear more than once (first: {first_dup}); the copies were merged"
+            ),
         );
     }
     let known: std::collections::HashSet<String> = enis.iter().map(|e| e.id.clone()).collect();
@@ -1188,7 +1239,8 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
     for (file, raw) in acc.nacls {
         let Some(id) = opt_string(raw.network_acl_id) else { continue };
         let (ingress, egress) = nacl_entries(&file, &id, raw.entries, sink);
-        let mut subnets: Vec<String> = raw.associations.items.into_iter().filter_map(|a| opt_string(a.subnet_id)).collect();
+        let mut subnets: Vec<String> =
+            raw.associations.items.into_iter().filter_map(|a| opt_string(a.subnet_id)).collect();
         subnets.sort();
         subnets.dedup();
         nacls.entry(id.clone()).or_insert(Nacl {
@@ -1389,7 +1441,10 @@ fn build_index(model: &mut Model, sink: &mut Sink) {
                     Severity::Warning,
                     "address-conflict",
                     "ip",
-                    format!("{ip} is held by both {prev_id} and {} (overlapping vpcs, or exports from different times)", e.id),
+                    format!(
+                        "{ip} is held by both {prev_id} and {} (overlapping vpcs, or exports from different times)",
+                        e.id
+                    ),
                 );
                 idx.ip_owner.insert(u32::from(*ip), prev);
             }

@@ -225,7 +225,10 @@ pub enum RulePorts {
     Any,
     Range(Ports),
     /// ICMP type and code; `None` means all.
-    Icmp { kind: Option<u8>, code: Option<u8> },
+    Icmp {
+        kind: Option<u8>,
+        code: Option<u8>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -418,9 +421,12 @@ impl Model {
 
     /// The primary ENI (device index 0) of an instance.
     pub fn primary_eni(&self, instance: &str) -> Option<usize> {
-        self.index.instance_enis.get(instance)?.iter().copied().find(|&i| {
-            self.enis.get(i).is_some_and(|e| e.role == Role::InstancePrimary)
-        })
+        self.index
+            .instance_enis
+            .get(instance)?
+            .iter()
+            .copied()
+            .find(|&i| self.enis.get(i).is_some_and(|e| e.role == Role::InstancePrimary))
     }
 
     /// The NACL of a subnet: its explicit association, or else its VPC's default NACL.
@@ -430,10 +436,7 @@ impl Model {
             return Some((i, false));
         }
         let vpc = vpc.or_else(|| self.subnets.get(subnet).and_then(|s| s.vpc.as_deref()))?;
-        self.nacls
-            .iter()
-            .position(|n| n.is_default && n.vpc.as_deref() == Some(vpc))
-            .map(|i| (i, true))
+        self.nacls.iter().position(|n| n.is_default && n.vpc.as_deref() == Some(vpc)).map(|i| (i, true))
     }
 
     pub fn group_name(&self, id: &str) -> Option<&str> {

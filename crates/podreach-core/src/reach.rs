@@ -308,7 +308,15 @@ impl<'a> Ctx<'a> {
             };
         };
         let Some(tgt) = m.enis.get(self.target.eni) else {
-            return SourceResult { addr, eni: eni_idx, verdict: Verdict::Unknown, steps, decisive: None, block, missing };
+            return SourceResult {
+                addr,
+                eni: eni_idx,
+                verdict: Verdict::Unknown,
+                steps,
+                decisive: None,
+                block,
+                missing,
+            };
         };
         // Same instance: the traffic never crosses an ENI.
         if src.role != Role::Branch && src.instance.is_some() && src.instance == tgt.instance && !self.target.public {
@@ -424,7 +432,9 @@ impl<'a> Ctx<'a> {
                     if let Some((_, first)) = outcomes.into_iter().next() {
                         self.push_sg_step(&mut steps, &mut missing, &mut block, Layer::TargetIngress, tgt, first);
                     }
-                } else if let Some((ip, o)) = outcomes.into_iter().find(|(_, o)| !matches!(o, SgOutcome::Allowed { .. })) {
+                } else if let Some((ip, o)) =
+                    outcomes.into_iter().find(|(_, o)| !matches!(o, SgOutcome::Allowed { .. }))
+                {
                     let o = match o {
                         SgOutcome::Blocked { why, cause, near, notes } => SgOutcome::Blocked {
                             why: format!("the source arrives as the nat gateway's address {ip}: {why}"),
@@ -436,7 +446,8 @@ impl<'a> Ctx<'a> {
                     };
                     self.push_sg_step(&mut steps, &mut missing, &mut block, Layer::TargetIngress, tgt, o);
                     if let Some(Block::Ingress { target_groups, .. }) = &block {
-                        block = Some(Block::Path { target_group: target_groups.first().cloned(), seen: Cidr4::host(*ip) });
+                        block =
+                            Some(Block::Path { target_group: target_groups.first().cloned(), seen: Cidr4::host(*ip) });
                     }
                 }
             }
@@ -452,7 +463,10 @@ impl<'a> Ctx<'a> {
         }
         if cross_region {
             if let Some(Block::Ingress { near, target_groups, .. }) = &block {
-                block = Some(Block::Path { target_group: near.clone().or_else(|| target_groups.first().cloned()), seen: eff_addr });
+                block = Some(Block::Path {
+                    target_group: near.clone().or_else(|| target_groups.first().cloned()),
+                    seen: eff_addr,
+                });
             }
         }
         finish(addr, eni_idx, steps, block, missing)
@@ -473,11 +487,8 @@ impl<'a> Ctx<'a> {
         match o {
             SgOutcome::Allowed { group, rule, inferred } => {
                 let label = self.model.group_label(&group);
-                let extra = if inferred {
-                    " (a reference matching a delegated prefix: inferred, see assumptions)"
-                } else {
-                    ""
-                };
+                let extra =
+                    if inferred { " (a reference matching a delegated prefix: inferred, see assumptions)" } else { "" };
                 steps.push(Step {
                     layer,
                     outcome: Verdict::Reachable,
@@ -569,7 +580,11 @@ impl<'a> Ctx<'a> {
                 let addr = self.peer_match(rule, peer, eni, cross_region, &mut notes);
                 match (proto_ok, addr) {
                     (true, AddrMatch::Yes { inferred }) => {
-                        return SgOutcome::Allowed { group: sg.id.clone(), rule: describe_rule(m, rule, ingress), inferred };
+                        return SgOutcome::Allowed {
+                            group: sg.id.clone(),
+                            rule: describe_rule(m, rule, ingress),
+                            inferred,
+                        };
                     }
                     (true, AddrMatch::Unresolved(pl)) => unresolved.push(pl),
                     (_, AddrMatch::Stale) => {}
@@ -599,7 +614,9 @@ impl<'a> Ctx<'a> {
             unresolved.dedup();
             let ids = unresolved.join(", ");
             return SgOutcome::Unknown {
-                why: format!("a rule for {flow} references prefix list {ids}, whose entries were not given (or not labelled)"),
+                why: format!(
+                    "a rule for {flow} references prefix list {ids}, whose entries were not given (or not labelled)"
+                ),
                 missing: unresolved.into_iter().map(Missing::PrefixList).collect(),
             };
         }
@@ -659,7 +676,11 @@ impl<'a> Ctx<'a> {
                     .map(|g| if ingress { g.ingress.len() } else { g.egress.len() })
                     .sum();
                 let why = if total == 0 {
-                    format!("{groups} {} no {} rules", if eni.groups.len() == 1 { "has" } else { "have" }, if ingress { "inbound" } else { "outbound" })
+                    format!(
+                        "{groups} {} no {} rules",
+                        if eni.groups.len() == 1 { "has" } else { "have" },
+                        if ingress { "inbound" } else { "outbound" }
+                    )
                 } else {
                     format!("no rule of {groups} {dir_word} {flow} for {}", peer.addr)
                 };
@@ -674,7 +695,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// Why a rule that covers the protocol and port does not match this peer.
-    fn explain_near(&self, rule: &Rule, peer: Peer<'_>, label: &str, ingress: bool, cross_region: bool) -> (String, String) {
+    fn explain_near(
+        &self,
+        rule: &Rule,
+        peer: Peer<'_>,
+        label: &str,
+        ingress: bool,
+        cross_region: bool,
+    ) -> (String, String) {
         let flow = self.flow;
         let from_to = if ingress { "from" } else { "to" };
         let verb = if ingress { "admits" } else { "lets out" };
@@ -696,7 +724,10 @@ impl<'a> Ctx<'a> {
                 let who = peer.eni.map_or_else(|| peer.addr.to_string(), eni_label);
                 (
                     format!("{label} {verb} {flow} {from_to} {gl}, which {who} does not carry"),
-                    format!("{label} {verb} {flow} {from_to} {gl}, which the {} eni does not carry", if ingress { "source" } else { "target" }),
+                    format!(
+                        "{label} {verb} {flow} {from_to} {gl}, which the {} eni does not carry",
+                        if ingress { "source" } else { "target" }
+                    ),
                 )
             }
             crate::model::Peer::Cidr4(c) => (
@@ -714,7 +745,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn peer_match(&self, rule: &Rule, peer: Peer<'_>, this: &Eni, cross_region: bool, notes: &mut Vec<String>) -> AddrMatch {
+    fn peer_match(
+        &self,
+        rule: &Rule,
+        peer: Peer<'_>,
+        this: &Eni,
+        cross_region: bool,
+        notes: &mut Vec<String>,
+    ) -> AddrMatch {
         let m = self.model;
         match &rule.peer {
             crate::model::Peer::Cidr4(c) => cover_match(c.cover(peer.addr)),
@@ -753,11 +791,11 @@ impl<'a> Ctx<'a> {
                 }
                 let Some(other) = peer.eni else { return AddrMatch::No };
                 if !other.has_group(&gp.id) {
-                    if gp.user_id.is_none()
-                        && !m.groups.contains_key(&gp.id)
-                        && !m.index.members.contains_key(&gp.id)
-                    {
-                        let n = format!("stale reference: {} no longer exists (no `UserId`, no eni carries it); it matches nothing", gp.id);
+                    if gp.user_id.is_none() && !m.groups.contains_key(&gp.id) && !m.index.members.contains_key(&gp.id) {
+                        let n = format!(
+                            "stale reference: {} no longer exists (no `UserId`, no eni carries it); it matches nothing",
+                            gp.id
+                        );
                         if !notes.contains(&n) {
                             notes.push(n);
                         }
@@ -812,7 +850,9 @@ impl<'a> Ctx<'a> {
                 layer: Layer::NaclSourceOut,
                 outcome: Verdict::Unknown,
                 code: "missing-nacl",
-                message: format!("no exported nacl is associated with {ss}, and its vpc's default nacl is not exported"),
+                message: format!(
+                    "no exported nacl is associated with {ss}, and its vpc's default nacl is not exported"
+                ),
                 cause: "a subnet's nacl is not in the export".to_owned(),
             });
             return;
@@ -823,7 +863,9 @@ impl<'a> Ctx<'a> {
                 layer: Layer::NaclTargetIn,
                 outcome: Verdict::Unknown,
                 code: "missing-nacl",
-                message: format!("no exported nacl is associated with {ts}, and its vpc's default nacl is not exported"),
+                message: format!(
+                    "no exported nacl is associated with {ts}, and its vpc's default nacl is not exported"
+                ),
                 cause: "a subnet's nacl is not in the export".to_owned(),
             });
             return;
@@ -848,13 +890,21 @@ impl<'a> Ctx<'a> {
                 Some(p) => format!("{}/{p}", self.flow.proto),
                 None => self.flow.to_string(),
             };
-            let note = if assumed_default { " (default nacl of the vpc, assumed: no explicit association exported)" } else { "" };
+            let note = if assumed_default {
+                " (default nacl of the vpc, assumed: no explicit association exported)"
+            } else {
+                ""
+            };
             match outcome {
                 NaclOutcome::Allowed(text) => steps.push(Step {
                     layer,
                     outcome: Verdict::Reachable,
                     code: "nacl-allowed",
-                    message: format!("{}{note} {dir} {what} {} {peer}: {text}", nacl.id, if egress { "to" } else { "from" }),
+                    message: format!(
+                        "{}{note} {dir} {what} {} {peer}: {text}",
+                        nacl.id,
+                        if egress { "to" } else { "from" }
+                    ),
                     cause: format!("{} {dir} allowed", nacl.id),
                 }),
                 NaclOutcome::Denied { entry, text } => {
@@ -862,7 +912,11 @@ impl<'a> Ctx<'a> {
                         layer,
                         outcome: Verdict::Blocked,
                         code: if ports == Some(Ports::EPHEMERAL) { "nacl-reply-blocked" } else { "nacl-blocked" },
-                        message: format!("{}{note} {dir} {what} {} {peer}: {text}", nacl.id, if egress { "to" } else { "from" }),
+                        message: format!(
+                            "{}{note} {dir} {what} {} {peer}: {text}",
+                            nacl.id,
+                            if egress { "to" } else { "from" }
+                        ),
                         cause: format!("{} {dir} {what}: {text}", nacl.id),
                     });
                     if block.is_none() {
@@ -875,7 +929,9 @@ impl<'a> Ctx<'a> {
 }
 
 enum AddrMatch {
-    Yes { inferred: bool },
+    Yes {
+        inferred: bool,
+    },
     /// A reference to a deleted group or through an inactive peering: matches nothing.
     Stale,
     Part,
@@ -941,12 +997,10 @@ pub fn describe_rule(m: &Model, rule: &Rule, ingress: bool) -> String {
     let peer = match &rule.peer {
         crate::model::Peer::Cidr4(c) => c.cidr_string(),
         crate::model::Peer::Cidr6(c) => c.to_string(),
-        crate::model::Peer::PrefixList(pl) => {
-            match m.prefix_lists.get(pl).and_then(|p| p.name.as_deref()) {
-                Some(n) => format!("{pl} ({n})"),
-                None => pl.clone(),
-            }
-        }
+        crate::model::Peer::PrefixList(pl) => match m.prefix_lists.get(pl).and_then(|p| p.name.as_deref()) {
+            Some(n) => format!("{pl} ({n})"),
+            None => pl.clone(),
+        },
         crate::model::Peer::Group(g) => m.group_label(&g.id),
     };
     let id = rule.id.as_deref().map(|i| format!(" [{i}]")).unwrap_or_default();
@@ -964,7 +1018,14 @@ pub fn eni_label(e: &Eni) -> String {
 
 /// Evaluates one direction of a NACL for a peer block, a protocol and a range of ports.
 /// Every port of the range must be allowed; the first entry that denies any remaining port wins.
-fn nacl_eval(nacl: &Nacl, egress: bool, peer: Cidr4, proto: Proto, ports: Option<Ports>, icmp: Option<u16>) -> NaclOutcome {
+fn nacl_eval(
+    nacl: &Nacl,
+    egress: bool,
+    peer: Cidr4,
+    proto: Proto,
+    ports: Option<Ports>,
+    icmp: Option<u16>,
+) -> NaclOutcome {
     let entries = if egress { &nacl.egress } else { &nacl.ingress };
     // Ports still undecided, as disjoint ranges.
     let mut remaining: Vec<Ports> = ports.into_iter().collect();
@@ -996,11 +1057,7 @@ fn nacl_eval(nacl: &Nacl, egress: bool, peer: Cidr4, proto: Proto, ports: Option
             Action::Deny => {
                 let hits = whole || entry_ports.is_none_or(|ep| remaining.iter().any(|r| r.overlaps(ep)));
                 if hits {
-                    let text = format!(
-                        "denied by rule {}{}",
-                        rule_no(e.number),
-                        entry_text(e)
-                    );
+                    let text = format!("denied by rule {}{}", rule_no(e.number), entry_text(e));
                     return NaclOutcome::Denied { entry: Some(e.number).filter(|n| *n < 32767), text };
                 }
             }
@@ -1025,7 +1082,10 @@ fn nacl_eval(nacl: &Nacl, egress: bool, peer: Cidr4, proto: Proto, ports: Option
                 }
                 if remaining.is_empty() {
                     let rules = allowed_by.iter().map(|n| rule_no(*n)).collect::<Vec<_>>().join(", ");
-                    return NaclOutcome::Allowed(format!("allowed by rule {rules}{}", if allowed_by.len() == 1 { entry_text(e) } else { String::new() }));
+                    return NaclOutcome::Allowed(format!(
+                        "allowed by rule {rules}{}",
+                        if allowed_by.len() == 1 { entry_text(e) } else { String::new() }
+                    ));
                 }
             }
         }

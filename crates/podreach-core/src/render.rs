@@ -29,7 +29,7 @@ fn wrap(out: &mut String, indent: &str, text: &str) {
     let mut line = String::from(indent);
     let cont = " ".repeat(indent.chars().count() + 2);
     for word in text.split(' ') {
-        if line.chars().count() + word.chars().count() + 1 > WIDTH && line.trim().len() > 0 {
+        if line.chars().count() + word.chars().count() + 1 > WIDTH && !line.trim().is_empty() {
             out.push_str(line.trim_end());
             out.push('\n');
             line = cont.clone();
@@ -144,7 +144,9 @@ pub fn table(report: &Report) -> String {
         out.push('\n');
     }
     if !report.instances.is_empty() {
-        out.push_str("ENI x SECURITY GROUP MATRIX   x carried   . not carried   ! missing (primary has it)   + extra\n\n");
+        out.push_str(
+            "ENI x SECURITY GROUP MATRIX   x carried   . not carried   ! missing (primary has it)   + extra\n\n",
+        );
         for inst in &report.instances {
             matrix_table(&mut out, inst);
             out.push('\n');
@@ -189,13 +191,16 @@ pub fn table(report: &Report) -> String {
             for s in list {
                 let eth = s.eth.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
                 let inst = s.instance.as_deref().unwrap_or("-");
+                let head = format!("  {:<18} {}{eth} {inst}", s.ip, s.eni);
                 let pods = pods_text(s);
-                let pods = if pods.is_empty() { String::new() } else { format!("  pods: {pods}") };
-                let _ = writeln!(out, "  {:<18} {}{eth} {inst}{}", s.ip, s.eni, clip(&pods, 60));
+                let room = WIDTH.saturating_sub(head.chars().count() + 8);
+                let pods =
+                    if pods.is_empty() || room < 8 { String::new() } else { format!("  pods: {}", clip(&pods, room)) };
+                let _ = writeln!(out, "{head}{pods}");
             }
             // One explanation per group is enough to see the chain.
             if verdict != "reachable" {
-                if let Some(first) = report.sources.iter().find(|s| s.verdict == verdict && &s.cause == &cause) {
+                if let Some(first) = report.sources.iter().find(|s| s.verdict == verdict && s.cause == cause) {
                     for r in &first.reasons {
                         wrap(&mut out, "    ", &format!("{} [{}]: {}", r.layer, r.outcome, r.message));
                     }
@@ -341,7 +346,9 @@ pub fn markdown(report: &Report) -> String {
         out.push('\n');
     }
     if report.target.is_some() {
-        out.push_str("## Sources\n\n| verdict | address | eni | instance | pods | reason |\n|---|---|---|---|---|---|\n");
+        out.push_str(
+            "## Sources\n\n| verdict | address | eni | instance | pods | reason |\n|---|---|---|---|---|---|\n",
+        );
         for ((_, _), list) in grouped(report) {
             for s in list {
                 let reason = s
@@ -375,7 +382,13 @@ pub fn markdown(report: &Report) -> String {
         if !report.fixes.is_empty() {
             out.push_str("## Fixes\n\n");
             for f in &report.fixes {
-                let _ = writeln!(out, "- {}: {}\n  ```\n  {}\n  ```", e(&f.title), e(&f.tradeoff), f.command.replace("```", "'''"));
+                let _ = writeln!(
+                    out,
+                    "- {}: {}\n  ```\n  {}\n  ```",
+                    e(&f.title),
+                    e(&f.tradeoff),
+                    f.command.replace("```", "'''")
+                );
             }
             out.push('\n');
         }

@@ -224,7 +224,12 @@ pub fn build(loaded: &Loaded, query: Option<&Query>) -> Result<Report, QueryErro
 }
 
 /// Builds the report from an analysis that was already run.
-pub fn build_with(model: &Model, diagnostics: &[Diagnostic], documents: &[Document], analysis: Option<&Analysis>) -> Report {
+pub fn build_with(
+    model: &Model,
+    diagnostics: &[Diagnostic],
+    documents: &[Document],
+    analysis: Option<&Analysis>,
+) -> Report {
     let drifts = drift(model);
     let mut diags: Vec<Diagnostic> = diagnostics.to_vec();
     coverage_diagnostics(model, analysis, &mut diags);
@@ -285,21 +290,24 @@ pub fn build_with(model: &Model, diagnostics: &[Diagnostic], documents: &[Docume
                 if model.owner_of(*ip).is_some() {
                     continue;
                 }
-                let node_fargate = p
-                    .node
-                    .as_deref()
-                    .and_then(|n| model.nodes.iter().find(|x| x.name == n))
-                    .is_some_and(|n| n.fargate);
+                let node_fargate =
+                    p.node.as_deref().and_then(|n| model.nodes.iter().find(|x| x.name == n)).is_some_and(|n| n.fargate);
                 let reason = if eni_partial {
                     "no exported eni holds this address, and the eni export is partial (NextToken): unknown, not blocked".to_owned()
                 } else if node_fargate {
                     "a fargate pod: its eni is not in the export".to_owned()
                 } else {
-                    "no exported eni holds this address (another vpc, a stale pods list, or an incomplete eni export)".to_owned()
+                    "no exported eni holds this address (another vpc, a stale pods list, or an incomplete eni export)"
+                        .to_owned()
                 };
                 let r = PodRef { namespace: p.namespace.clone(), name: p.name.clone() };
                 pod_verdicts.entry(r).or_insert(Verdict::Unknown);
-                unmapped.push(UnmappedPod { namespace: p.namespace.clone(), name: p.name.clone(), ip: ip.to_string(), reason });
+                unmapped.push(UnmappedPod {
+                    namespace: p.namespace.clone(),
+                    name: p.name.clone(),
+                    ip: ip.to_string(),
+                    reason,
+                });
             }
         }
         if !model.pods.is_empty() {
@@ -421,7 +429,9 @@ fn coverage_diagnostics(model: &Model, analysis: Option<&Analysis>, out: &mut Ve
         out.push(Diagnostic::new(
             Severity::Warning,
             "ipv6-not-evaluated",
-            format!("{v6_only} pods have only ipv6 addresses; podreach evaluates ipv4 flows, so they are listed as unknown"),
+            format!(
+                "{v6_only} pods have only ipv6 addresses; podreach evaluates ipv4 flows, so they are listed as unknown"
+            ),
         ));
     }
     let pending = model.pods.iter().filter(|p| p.ips.is_empty() && p.ipv6.is_empty()).count();
@@ -459,7 +469,12 @@ fn source_out(model: &Model, e: &Eni, r: &SourceResult, pods: Vec<PodRef>) -> So
         reasons: r
             .steps
             .iter()
-            .map(|s| ReasonOut { code: s.code, layer: s.layer.as_str(), outcome: s.outcome.as_str(), message: s.message.clone() })
+            .map(|s| ReasonOut {
+                code: s.code,
+                layer: s.layer.as_str(),
+                outcome: s.outcome.as_str(),
+                message: s.message.clone(),
+            })
             .collect(),
         missing: r.missing.iter().map(reach::Missing::command).collect(),
         pods,
@@ -490,7 +505,8 @@ fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
         let primary = rows_enis.iter().find(|e| e.role == Role::InstancePrimary);
         let pset: BTreeSet<&str> = primary.map(|p| p.group_ids()).unwrap_or_default();
         // Columns: the primary's groups first (in its order), then the others by id.
-        let mut cols: Vec<String> = primary.map(|p| p.groups.iter().map(|g| g.id.clone()).collect()).unwrap_or_default();
+        let mut cols: Vec<String> =
+            primary.map(|p| p.groups.iter().map(|g| g.id.clone()).collect()).unwrap_or_default();
         let mut rest: BTreeSet<String> = BTreeSet::new();
         for e in &rows_enis {
             for g in &e.groups {
@@ -539,7 +555,10 @@ fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
             limits: instance_type.as_deref().and_then(limits),
             instance_type,
             node: model.node_of_instance(inst).map(|n| n.name.clone()),
-            groups: cols.iter().map(|id| GroupCol { id: id.clone(), name: model.group_name(id).map(str::to_owned) }).collect(),
+            groups: cols
+                .iter()
+                .map(|id| GroupCol { id: id.clone(), name: model.group_name(id).map(str::to_owned) })
+                .collect(),
             enis: rows,
         });
     }
@@ -582,13 +601,7 @@ fn pod_index(model: &Model) -> Vec<(u32, PodRef)> {
 
 fn pods_in(index: &[(u32, PodRef)], block: Cidr4) -> Vec<PodRef> {
     let start = index.partition_point(|(ip, _)| *ip < block.first());
-    index
-        .get(start..)
-        .unwrap_or(&[])
-        .iter()
-        .take_while(|(ip, _)| *ip <= block.last())
-        .map(|(_, p)| p.clone())
-        .collect()
+    index.get(start..).unwrap_or(&[]).iter().take_while(|(ip, _)| *ip <= block.last()).map(|(_, p)| p.clone()).collect()
 }
 
 fn workload_rows(
@@ -636,9 +649,11 @@ fn workload_rows(
     out.sort_by(|a, b| {
         let ia = a.blocked > 0 && a.reachable > 0;
         let ib = b.blocked > 0 && b.reachable > 0;
-        ib.cmp(&ia)
-            .then(b.blocked.cmp(&a.blocked))
-            .then((&a.namespace, &a.kind, &a.name).cmp(&(&b.namespace, &b.kind, &b.name)))
+        ib.cmp(&ia).then(b.blocked.cmp(&a.blocked)).then((&a.namespace, &a.kind, &a.name).cmp(&(
+            &b.namespace,
+            &b.kind,
+            &b.name,
+        )))
     });
     out
 }
@@ -666,7 +681,8 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
         // Groups the primaries have that every blocked ENI lacks.
         let mut lacking: Option<BTreeSet<String>> = None;
         for e in &enis {
-            let Some(p) = e.instance.as_deref().and_then(|i| model.primary_eni(i)).and_then(|i| model.enis.get(i)) else {
+            let Some(p) = e.instance.as_deref().and_then(|i| model.primary_eni(i)).and_then(|i| model.enis.get(i))
+            else {
                 lacking = Some(BTreeSet::new());
                 break;
             };
@@ -757,14 +773,11 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
             .or_else(|| target.groups.first().map(|g| g.id.clone()))
             .unwrap_or_default();
         let branch_only = blocked_enis.iter().filter_map(|&i| model.enis.get(i)).all(|e| e.role == Role::Branch);
-        let chosen = if branch_only { pick(&among_blocked) } else { pick(&everywhere).or_else(|| pick(&among_blocked)) };
+        let chosen =
+            if branch_only { pick(&among_blocked) } else { pick(&everywhere).or_else(|| pick(&among_blocked)) };
         if let Some(g) = chosen {
             let covers_all = everywhere.contains(g.as_str());
-            let title = format!(
-                "admit {} to {} on {flow}",
-                model.group_label(&g),
-                model.group_label(&target_group)
-            );
+            let title = format!("admit {} to {} on {flow}", model.group_label(&g), model.group_label(&target_group));
             let desc = if covers_all { "pods on every node eni" } else { "blocked pods" };
             fixes.push(FixOut {
                 code: "authorize-ingress-group",
@@ -781,12 +794,19 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
         } else {
             let mut cidrs: BTreeSet<String> = BTreeSet::new();
             for &i in &blocked_enis {
-                if let Some(c) = model.enis.get(i).and_then(|e| e.subnet.as_ref()).and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr) {
+                if let Some(c) = model
+                    .enis
+                    .get(i)
+                    .and_then(|e| e.subnet.as_ref())
+                    .and_then(|s| model.subnets.get(s))
+                    .and_then(|s| s.cidr)
+                {
                     cidrs.insert(c.to_string());
                 }
             }
             if !cidrs.is_empty() {
-                let ranges: Vec<String> = cidrs.iter().map(|c| format!("{{CidrIp={c},Description=\"podreach: pod subnet\"}}")).collect();
+                let ranges: Vec<String> =
+                    cidrs.iter().map(|c| format!("{{CidrIp={c},Description=\"podreach: pod subnet\"}}")).collect();
                 fixes.push(FixOut {
                     code: "authorize-ingress-cidr",
                     title: format!("admit the blocked pods' subnets to {} on {flow}", model.group_label(&target_group)),
@@ -808,8 +828,10 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
         }
     }
     for (g, addrs) in seen {
-        let ranges: Vec<String> =
-            addrs.iter().map(|c| format!("{{CidrIp={},Description=\"podreach: address seen after snat or nat\"}}", c.cidr_string())).collect();
+        let ranges: Vec<String> = addrs
+            .iter()
+            .map(|c| format!("{{CidrIp={},Description=\"podreach: address seen after snat or nat\"}}", c.cidr_string()))
+            .collect();
         fixes.push(FixOut {
             code: "authorize-ingress-cidr",
             title: format!("admit the addresses the target really sees to {} on {flow}", model.group_label(&g)),
@@ -876,8 +898,11 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
             fixes.push(FixOut {
                 code: "authorize-egress",
                 title: format!("let {} out to the target on {flow}", model.group_label(g)),
-                command: format!("aws ec2 authorize-security-group-egress --group-id {g} --ip-permissions '{perm_ports},{dest}'"),
-                tradeoff: "opens only this port to the target's group; leaves the rest of the egress policy as it is".to_owned(),
+                command: format!(
+                    "aws ec2 authorize-security-group-egress --group-id {g} --ip-permissions '{perm_ports},{dest}'"
+                ),
+                tradeoff: "opens only this port to the target's group; leaves the rest of the egress policy as it is"
+                    .to_owned(),
             });
         }
     }
@@ -938,7 +963,11 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
                 p if p == Proto::Num(crate::net::UDP) => "udp",
                 _ => "tcp",
             };
-            let src_ip = if r.addr.len == 32 { r.addr.to_string() } else { Cidr4::host(std::net::Ipv4Addr::from(r.addr.first().saturating_add(1))).to_string() };
+            let src_ip = if r.addr.len == 32 {
+                r.addr.to_string()
+            } else {
+                Cidr4::host(std::net::Ipv4Addr::from(r.addr.first().saturating_add(1))).to_string()
+            };
             fixes.push(FixOut {
                 code: "reachability-analyzer",
                 title: format!("confirm one blocked source ({src_ip} on {}) with reachability analyzer", eni_label(e)),

@@ -1,4 +1,5 @@
 //! The fixture corpus, run natively and (compiled to wasm32) in headless Chromium.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "test helpers fail loudly")]
 //!
 //! `UPDATE_EXPECT=1 cargo test -p podreach-core --test corpus` rewrites the report snapshots
 //! natively; the browser run only compares, so both targets must produce the same bytes.

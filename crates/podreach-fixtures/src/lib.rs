@@ -156,7 +156,12 @@ pub fn check(case: &Case) -> Outcome {
             }
         }
     } else if loaded.has_errors() {
-        let errs: Vec<String> = loaded.diagnostics.iter().filter(|d| d.severity == podreach_core::Severity::Error).map(|d| d.message.clone()).collect();
+        let errs: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == podreach_core::Severity::Error)
+            .map(|d| d.message.clone())
+            .collect();
         failures.push(format!("unexpected errors: {errs:?}"));
     }
     // The report without a query: matrix, drift, diagnostics.
@@ -208,8 +213,11 @@ pub fn check(case: &Case) -> Outcome {
         let file = format!("{name}.json");
         match case.snapshot(&file) {
             Some(s) if s == json => {}
-            Some(_) => failures.push(format!("snapshot expected/{file} differs (run UPDATE_EXPECT=1 cargo test natively and review)")),
-            None => failures.push(format!("snapshot expected/{file} is missing (run UPDATE_EXPECT=1 cargo test natively)")),
+            Some(_) => failures
+                .push(format!("snapshot expected/{file} differs (run UPDATE_EXPECT=1 cargo test natively and review)")),
+            None => {
+                failures.push(format!("snapshot expected/{file} is missing (run UPDATE_EXPECT=1 cargo test natively)"))
+            }
         }
     }
     for (file, _) in case.snapshots {
@@ -255,11 +263,19 @@ fn check_query(name: &str, r: &Report, e: &Expect, failures: &mut Vec<String>) {
             continue;
         };
         if got.verdict != s.verdict {
-            fail(format!("{ip}: verdict {}, expected {} (reasons: {:?})", got.verdict, s.verdict, got.reasons.iter().map(|r| &r.message).collect::<Vec<_>>()));
+            fail(format!(
+                "{ip}: verdict {}, expected {} (reasons: {:?})",
+                got.verdict,
+                s.verdict,
+                got.reasons.iter().map(|r| &r.message).collect::<Vec<_>>()
+            ));
         }
         for c in &s.codes {
             if !got.reasons.iter().any(|r| r.code == c) {
-                fail(format!("{ip}: no reason `{c}` (have {:?})", got.reasons.iter().map(|r| r.code).collect::<Vec<_>>()));
+                fail(format!(
+                    "{ip}: no reason `{c}` (have {:?})",
+                    got.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+                ));
             }
         }
         let text: String = got.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join(" | ");
