@@ -1460,6 +1460,11 @@ fn build_index(model: &mut Model, sink: &mut Sink) {
         }
     }
     idx.prefix_owner.sort();
+    for (i, n) in model.nodes.iter().enumerate() {
+        if let Some(inst) = &n.instance {
+            idx.instance_node.entry(inst.clone()).or_insert(i);
+        }
+    }
     for (i, n) in model.nacls.iter().enumerate() {
         for s in &n.subnets {
             idx.subnet_nacl.entry(s.clone()).or_insert(i);

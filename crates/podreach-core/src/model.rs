@@ -396,6 +396,8 @@ pub struct Index {
     pub subnet_nacl: HashMap<String, usize>,
     /// Instance → its ENIs (attached and branch), in ENI order.
     pub instance_enis: BTreeMap<String, Vec<usize>>,
+    /// Instance → the node (index into `nodes`) that runs on it.
+    pub instance_node: HashMap<String, usize>,
 }
 
 impl Model {
@@ -465,7 +467,7 @@ impl Model {
 
     /// The node that runs on an instance, when nodes JSON was given.
     pub fn node_of_instance(&self, instance: &str) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.instance.as_deref() == Some(instance))
+        self.index.instance_node.get(instance).and_then(|&i| self.nodes.get(i))
     }
 }
 

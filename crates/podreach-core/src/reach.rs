@@ -5,7 +5,7 @@
 
 use crate::model::*;
 use crate::net::{Cidr4, Cover, Flow, Ports, Proto, ICMP};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,11 +64,20 @@ pub struct Step {
     pub cause: String,
 }
 
+/// One source: its address block, its ENI, and the evaluation it shares with every other source
+/// that the rules cannot tell apart (same ENI, same side of every address boundary).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceResult {
     /// The source block: a host address or a delegated prefix.
     pub addr: Cidr4,
     pub eni: usize,
+    /// Index into `Analysis::traces`.
+    pub trace: usize,
+}
+
+/// The evaluation of a path: the verdict and the explanation chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
     pub verdict: Verdict,
     pub steps: Vec<Step>,
     /// The step that decided the verdict (the first blocking one, else the first unknown one).
@@ -79,7 +88,7 @@ pub struct SourceResult {
     pub missing: Vec<Missing>,
 }
 
-impl SourceResult {
+impl Trace {
     pub fn cause(&self) -> String {
         match self.decisive.and_then(|i| self.steps.get(i)) {
             Some(s) => s.cause.clone(),
@@ -162,6 +171,8 @@ pub struct Analysis {
     pub target: Target,
     pub flow: Flow,
     pub sources: Vec<SourceResult>,
+    /// The distinct evaluations the sources share.
+    pub traces: Vec<Trace>,
     /// Assumptions the verdicts rest on, stated once.
     pub assumptions: Vec<String>,
     pub nacls_evaluated: bool,
@@ -237,12 +248,33 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
     }
     let list = sources(model, target.eni);
     let mut results = Vec::with_capacity(list.len());
-    let mut snat_seen = false;
+    let mut traces: Vec<Trace> = Vec::new();
+    // Sources on one ENI that fall on the same side of every address boundary the rules draw
+    // evaluate identically: evaluate once, share the trace.
+    let boundaries = address_boundaries(model, &target);
+    let mut cache: HashMap<(usize, Vec<u8>), usize> = HashMap::new();
+    let mut sig = Vec::with_capacity(boundaries.len() + 1);
     for (addr, eni) in list {
-        let r = ctx.evaluate(addr, eni);
-        snat_seen |= r.steps.iter().any(|s| s.code == "snat");
-        results.push(r);
+        sig.clear();
+        sig.push(u8::from(addr.len == 32));
+        sig.extend(boundaries.iter().map(|b| match b.cover(addr) {
+            Cover::All => 2u8,
+            Cover::Part => 1,
+            Cover::None => 0,
+        }));
+        let key = (eni, sig.clone());
+        let trace = match cache.get(&key) {
+            Some(&t) => t,
+            None => {
+                traces.push(ctx.evaluate(addr, eni));
+                let t = traces.len() - 1;
+                cache.insert(key, t);
+                t
+            }
+        };
+        results.push(SourceResult { addr, eni, trace });
     }
+    let snat_seen = traces.iter().any(|t| t.steps.iter().any(|s| s.code == "snat"));
     if snat_seen {
         assumptions.push(
             "pods reach addresses outside their vpc through snat to the node's primary address and primary eni (AWS_VPC_K8S_CNI_EXTERNALSNAT=false, the default)".to_owned(),
@@ -259,7 +291,50 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
         );
     }
     let nacls_evaluated = ctx.nacls;
-    Ok(Analysis { target, flow, sources: results, assumptions, nacls_evaluated })
+    Ok(Analysis { target, flow, sources: results, traces, assumptions, nacls_evaluated })
+}
+
+impl Analysis {
+    pub fn trace(&self, r: &SourceResult) -> Option<&Trace> {
+        self.traces.get(r.trace)
+    }
+
+    pub fn verdict(&self, r: &SourceResult) -> Verdict {
+        self.trace(r).map_or(Verdict::Unknown, |t| t.verdict)
+    }
+}
+
+/// Every CIDR against which a source address is compared: the target's ingress rules (and the
+/// prefix lists they name) and the target subnet's NACL entries.
+fn address_boundaries(model: &Model, target: &Target) -> Vec<Cidr4> {
+    let mut out = Vec::new();
+    let Some(t) = model.enis.get(target.eni) else { return out };
+    for g in &t.groups {
+        let Some(sg) = model.groups.get(&g.id) else { continue };
+        for r in &sg.ingress {
+            match &r.peer {
+                crate::model::Peer::Cidr4(c) => out.push(*c),
+                crate::model::Peer::PrefixList(id) => {
+                    if let Some(c) = model.prefix_lists.get(id).and_then(|p| p.cidrs.as_ref()) {
+                        out.extend(c.iter().copied());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if let Some((n, _)) = t.subnet.as_deref().and_then(|s| model.nacl_of(s, t.vpc.as_deref())) {
+        if let Some(nacl) = model.nacls.get(n) {
+            for e in nacl.ingress.iter().chain(&nacl.egress) {
+                if let NaclAddr::V4(c) = e.addr {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 struct Ctx<'a> {
@@ -274,6 +349,8 @@ struct Ctx<'a> {
 #[derive(Clone, Copy)]
 struct Peer<'a> {
     addr: Cidr4,
+    /// How messages name the address: never a per-source address, so one trace fits all sources.
+    shown: &'a str,
     eni: Option<&'a Eni>,
     /// Addresses that can never match a security-group reference (public, after NAT).
     public: bool,
@@ -291,32 +368,16 @@ enum NaclOutcome {
 }
 
 impl<'a> Ctx<'a> {
-    fn evaluate(&self, addr: Cidr4, eni_idx: usize) -> SourceResult {
+    fn evaluate(&self, addr: Cidr4, eni_idx: usize) -> Trace {
         let m = self.model;
         let mut steps = Vec::new();
         let mut missing = Vec::new();
         let mut block = None;
         let Some(src) = m.enis.get(eni_idx) else {
-            return SourceResult {
-                addr,
-                eni: eni_idx,
-                verdict: Verdict::Unknown,
-                steps,
-                decisive: None,
-                block,
-                missing,
-            };
+            return finish(steps, block, missing);
         };
         let Some(tgt) = m.enis.get(self.target.eni) else {
-            return SourceResult {
-                addr,
-                eni: eni_idx,
-                verdict: Verdict::Unknown,
-                steps,
-                decisive: None,
-                block,
-                missing,
-            };
+            return finish(steps, block, missing);
         };
         // Same instance: the traffic never crosses an ENI.
         if src.role != Role::Branch && src.instance.is_some() && src.instance == tgt.instance && !self.target.public {
@@ -325,13 +386,12 @@ impl<'a> Ctx<'a> {
                 outcome: Verdict::Reachable,
                 code: "same-instance",
                 message: format!(
-                    "{} and the target are on the same instance {}: the traffic stays on the host, so security groups and nacls do not apply (kubernetes network policy is out of scope)",
-                    addr,
+                    "the source and the target are on the same instance {}: the traffic stays on the host, so security groups and nacls do not apply (kubernetes network policy is out of scope)",
                     src.instance.as_deref().unwrap_or("")
                 ),
                 cause: "same instance: security groups and nacls do not apply".to_owned(),
             });
-            return finish(addr, eni_idx, steps, None, missing);
+            return finish(steps, None, missing);
         }
 
         // Which ENI and address the packet leaves with.
@@ -354,7 +414,7 @@ impl<'a> Ctx<'a> {
                         outcome: Verdict::Reachable,
                         code: "snat",
                         message: format!(
-                            "the target {why}, so the vpc cni snats {addr} to the node's primary address {ip} and the packet leaves through {}{}; that eni's groups decide",
+                            "the target {why}, so the vpc cni snats the pod address to the node's primary address {ip} and the packet leaves through {}{}; that eni's groups decide",
                             p.id,
                             p.eth().map(|e| format!(" ({e})")).unwrap_or_default()
                         ),
@@ -373,7 +433,7 @@ impl<'a> Ctx<'a> {
                         ),
                         cause: "the node's primary eni is not in the export".to_owned(),
                     });
-                    return finish(addr, eni_idx, steps, None, missing);
+                    return finish(steps, None, missing);
                 }
             }
         }
@@ -385,20 +445,33 @@ impl<'a> Ctx<'a> {
         };
 
         // 1. Source egress.
-        let egress_peer = Peer { addr: Cidr4::host(self.target.ip), eni: Some(tgt), public: self.target.public };
+        let target_shown = self.target.ip.to_string();
+        let source_shown = if eff_addr != addr {
+            eff_addr.to_string()
+        } else if addr.len < 32 {
+            "the source prefix".to_owned()
+        } else {
+            "the source address".to_owned()
+        };
+        let egress_peer = Peer {
+            addr: Cidr4::host(self.target.ip),
+            shown: &target_shown,
+            eni: Some(tgt),
+            public: self.target.public,
+        };
         let eg = self.sg_check(eff, false, egress_peer, cross_region);
         self.push_sg_step(&mut steps, &mut missing, &mut block, Layer::SourceEgress, eff, eg);
 
         // 2. NACLs, both directions.
         if self.nacls {
-            self.nacl_steps(&mut steps, &mut missing, &mut block, eff, eff_addr, tgt);
+            self.nacl_steps(&mut steps, &mut missing, &mut block, eff, (eff_addr, &source_shown), tgt);
         }
 
         // 3. Target ingress.
         let ingress_peer = if self.target.public {
-            Peer { addr: eff_addr, eni: None, public: true }
+            Peer { addr: eff_addr, shown: &source_shown, eni: None, public: true }
         } else {
-            Peer { addr: eff_addr, eni: Some(eff), public: false }
+            Peer { addr: eff_addr, shown: &source_shown, eni: Some(eff), public: false }
         };
         if self.target.public {
             // After NAT or an internet gateway the target sees the NAT's elastic ip.
@@ -423,8 +496,9 @@ impl<'a> Ctx<'a> {
                 });
             } else {
                 let mut outcomes = Vec::new();
-                for ip in &nat_ips {
-                    let peer = Peer { addr: Cidr4::host(*ip), eni: None, public: true };
+                let shown: Vec<String> = nat_ips.iter().map(ToString::to_string).collect();
+                for (ip, shown) in nat_ips.iter().zip(&shown) {
+                    let peer = Peer { addr: Cidr4::host(*ip), shown, eni: None, public: true };
                     outcomes.push((ip, self.sg_check(tgt, true, peer, true)));
                 }
                 let all_allowed = outcomes.iter().all(|(_, o)| matches!(o, SgOutcome::Allowed { .. }));
@@ -469,7 +543,7 @@ impl<'a> Ctx<'a> {
                 });
             }
         }
-        finish(addr, eni_idx, steps, block, missing)
+        finish(steps, block, missing)
     }
 
     fn push_sg_step(
@@ -643,7 +717,7 @@ impl<'a> Ctx<'a> {
                 why: format!(
                     "{} {rule} covers only part of {}; the rest of the prefix is not admitted",
                     m.group_label(&gid),
-                    peer.addr
+                    peer.shown
                 ),
                 cause: format!("{} covers only part of the prefix", m.group_label(&gid)),
                 near: Some(gid),
@@ -682,7 +756,7 @@ impl<'a> Ctx<'a> {
                         if ingress { "inbound" } else { "outbound" }
                     )
                 } else {
-                    format!("no rule of {groups} {dir_word} {flow} for {}", peer.addr)
+                    format!("no rule of {groups} {dir_word} {flow} for {}", peer.shown)
                 };
                 let cause = if total == 0 {
                     format!("{groups}: no {} rules", if ingress { "inbound" } else { "outbound" })
@@ -721,7 +795,7 @@ impl<'a> Ctx<'a> {
                         format!("{label} {verb} {flow} {from_to} {gl}; group references do not cross regions"),
                     );
                 }
-                let who = peer.eni.map_or_else(|| peer.addr.to_string(), eni_label);
+                let who = peer.eni.map_or_else(|| peer.shown.to_owned(), eni_label);
                 (
                     format!("{label} {verb} {flow} {from_to} {gl}, which {who} does not carry"),
                     format!(
@@ -731,15 +805,15 @@ impl<'a> Ctx<'a> {
                 )
             }
             crate::model::Peer::Cidr4(c) => (
-                format!("{label} {verb} {flow} {from_to} {}, which does not contain {}", c.cidr_string(), peer.addr),
+                format!("{label} {verb} {flow} {from_to} {}, which does not contain {}", c.cidr_string(), peer.shown),
                 format!("{label} {verb} {flow} only {from_to} {}", c.cidr_string()),
             ),
             crate::model::Peer::Cidr6(c) => (
-                format!("{label} {verb} {flow} {from_to} {c} (ipv6), which never matches ipv4 {}", peer.addr),
+                format!("{label} {verb} {flow} {from_to} {c} (ipv6), which never matches ipv4 {}", peer.shown),
                 format!("{label} {verb} {flow} only {from_to} ipv6 {c}"),
             ),
             crate::model::Peer::PrefixList(pl) => (
-                format!("{label} {verb} {flow} {from_to} prefix list {pl}, which does not contain {}", peer.addr),
+                format!("{label} {verb} {flow} {from_to} prefix list {pl}, which does not contain {}", peer.shown),
                 format!("{label} {verb} {flow} only {from_to} prefix list {pl}"),
             ),
         }
@@ -817,7 +891,7 @@ impl<'a> Ctx<'a> {
         missing: &mut Vec<Missing>,
         block: &mut Option<Block>,
         src: &Eni,
-        src_addr: Cidr4,
+        (src_addr, src_shown): (Cidr4, &str),
         tgt: &Eni,
     ) {
         let m = self.model;
@@ -872,17 +946,19 @@ impl<'a> Ctx<'a> {
         };
         let (Some(snacl), Some(tnacl)) = (m.nacls.get(sn), m.nacls.get(tn)) else { return };
         let t_addr = Cidr4::host(self.target.ip);
+        let t_shown = self.target.ip.to_string();
         let fwd_ports = self.flow.port.filter(|_| self.flow.proto.has_ports()).map(Ports::one);
         let reply_ports = fwd_ports.map(|_| Ports::EPHEMERAL);
         let icmp_fwd = self.flow.port.filter(|_| self.flow.proto.is_icmp());
         let icmp_reply = icmp_fwd.map(|t| if t == 8 && self.flow.proto == Proto::Num(ICMP) { 0 } else { t });
         let checks = [
-            (Layer::NaclSourceOut, snacl, s_default, true, t_addr, fwd_ports, icmp_fwd),
-            (Layer::NaclTargetIn, tnacl, t_default, false, src_addr, fwd_ports, icmp_fwd),
-            (Layer::NaclTargetOut, tnacl, t_default, true, src_addr, reply_ports, icmp_reply),
-            (Layer::NaclSourceIn, snacl, s_default, false, t_addr, reply_ports, icmp_reply),
+            (Layer::NaclSourceOut, snacl, s_default, true, (t_addr, t_shown.as_str()), fwd_ports, icmp_fwd),
+            (Layer::NaclTargetIn, tnacl, t_default, false, (src_addr, src_shown), fwd_ports, icmp_fwd),
+            (Layer::NaclTargetOut, tnacl, t_default, true, (src_addr, src_shown), reply_ports, icmp_reply),
+            (Layer::NaclSourceIn, snacl, s_default, false, (t_addr, t_shown.as_str()), reply_ports, icmp_reply),
         ];
-        for (layer, nacl, assumed_default, egress, peer, ports, icmp) in checks {
+        let first_step = steps.len();
+        for (layer, nacl, assumed_default, egress, (peer, shown), ports, icmp) in checks {
             let outcome = nacl_eval(nacl, egress, peer, self.flow.proto, ports, icmp);
             let dir = if egress { "outbound" } else { "inbound" };
             let what = match ports {
@@ -901,7 +977,7 @@ impl<'a> Ctx<'a> {
                     outcome: Verdict::Reachable,
                     code: "nacl-allowed",
                     message: format!(
-                        "{}{note} {dir} {what} {} {peer}: {text}",
+                        "{}{note} {dir} {what} {} {shown}: {text}",
                         nacl.id,
                         if egress { "to" } else { "from" }
                     ),
@@ -913,7 +989,7 @@ impl<'a> Ctx<'a> {
                         outcome: Verdict::Blocked,
                         code: if ports == Some(Ports::EPHEMERAL) { "nacl-reply-blocked" } else { "nacl-blocked" },
                         message: format!(
-                            "{}{note} {dir} {what} {} {peer}: {text}",
+                            "{}{note} {dir} {what} {} {shown}: {text}",
                             nacl.id,
                             if egress { "to" } else { "from" }
                         ),
@@ -924,6 +1000,19 @@ impl<'a> Ctx<'a> {
                     }
                 }
             }
+        }
+        // When all four checks pass, one step says so (the chain stays short and the report small).
+        let ours = steps.get(first_step..).unwrap_or(&[]);
+        if ours.len() == 4 && ours.iter().all(|s| s.outcome == Verdict::Reachable) {
+            let parts: Vec<String> = ours.iter().map(|s| s.message.clone()).collect();
+            steps.truncate(first_step);
+            steps.push(Step {
+                layer: Layer::NaclSourceOut,
+                outcome: Verdict::Reachable,
+                code: "nacl-allowed",
+                message: format!("nacls allow both directions: {}", parts.join("; ")),
+                cause: "nacls allow both directions".to_owned(),
+            });
         }
     }
 }
@@ -947,7 +1036,7 @@ fn cover_match(c: Cover) -> AddrMatch {
     }
 }
 
-fn finish(addr: Cidr4, eni: usize, steps: Vec<Step>, block: Option<Block>, mut missing: Vec<Missing>) -> SourceResult {
+fn finish(steps: Vec<Step>, block: Option<Block>, mut missing: Vec<Missing>) -> Trace {
     let blocked = steps.iter().position(|s| s.outcome == Verdict::Blocked && s.code != "stale-reference");
     let unknown = steps.iter().position(|s| s.outcome == Verdict::Unknown);
     let (verdict, decisive) = match (blocked, unknown) {
@@ -961,7 +1050,7 @@ fn finish(addr: Cidr4, eni: usize, steps: Vec<Step>, block: Option<Block>, mut m
         missing.clear();
     }
     let block = if verdict == Verdict::Blocked { block } else { None };
-    SourceResult { addr, eni, verdict, steps, decisive, block, missing }
+    Trace { verdict, steps, decisive, block, missing }
 }
 
 /// Whether a rule's protocol and ports cover the flow.

@@ -8,9 +8,10 @@ use crate::drift::{drift, Cause, Drift};
 use crate::load::{Document, Loaded};
 use crate::model::*;
 use crate::net::{Cidr4, Proto};
-use crate::reach::{self, eni_label, Analysis, Block, Query, QueryError, SourceResult, Verdict};
+use crate::reach::{self, eni_label, Analysis, Block, Query, QueryError, SourceResult, Trace, Verdict};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 pub const SCHEMA: &str = "podreach/report@1";
 
@@ -71,10 +72,10 @@ pub struct SourceOut {
     pub role: &'static str,
     pub verdict: &'static str,
     /// The deciding fact, without this source's own names: sources with the same cause group.
-    pub cause: String,
-    pub reasons: Vec<ReasonOut>,
+    pub cause: Arc<str>,
+    pub reasons: Arc<Vec<ReasonOut>>,
     /// For `unknown`: the exports that would settle it.
-    pub missing: Vec<String>,
+    pub missing: Arc<Vec<String>>,
     pub pods: Vec<PodRef>,
 }
 
@@ -258,18 +259,21 @@ pub fn build_with(
             vpc: t.vpc.clone(),
         });
         let mut pod_verdicts: BTreeMap<PodRef, Verdict> = BTreeMap::new();
+        let shared: Vec<SharedTrace> = a.traces.iter().map(shared_trace).collect();
         for r in &a.sources {
-            let Some(e) = model.enis.get(r.eni) else { continue };
+            let (Some(e), Some(t), Some(sh)) = (model.enis.get(r.eni), a.trace(r), shared.get(r.trace)) else {
+                continue;
+            };
             let pods = pods_in(&pods_by_ip, r.addr);
             for p in &pods {
-                pod_verdicts.insert(p.clone(), r.verdict);
+                pod_verdicts.insert(p.clone(), t.verdict);
             }
-            match r.verdict {
+            match t.verdict {
                 Verdict::Reachable => summary.reachable += 1,
                 Verdict::Blocked => summary.blocked += 1,
                 Verdict::Unknown => summary.unknown += 1,
             }
-            sources.push(source_out(model, e, r, pods));
+            sources.push(source_out(model, e, r, t, sh, pods));
         }
         // Pods whose address no exported ENI holds.
         let eni_partial = model.coverage.partial.contains(&ExportKind::NetworkInterfaces);
@@ -456,7 +460,32 @@ fn target_label(t: &Eni) -> String {
     format!("{} ({what}, {ip})", t.id)
 }
 
-fn source_out(model: &Model, e: &Eni, r: &SourceResult, pods: Vec<PodRef>) -> SourceOut {
+/// What sources with one trace share, built once.
+struct SharedTrace {
+    cause: Arc<str>,
+    reasons: Arc<Vec<ReasonOut>>,
+    missing: Arc<Vec<String>>,
+}
+
+fn shared_trace(t: &Trace) -> SharedTrace {
+    SharedTrace {
+        cause: Arc::from(t.cause()),
+        reasons: Arc::new(
+            t.steps
+                .iter()
+                .map(|s| ReasonOut {
+                    code: s.code,
+                    layer: s.layer.as_str(),
+                    outcome: s.outcome.as_str(),
+                    message: s.message.clone(),
+                })
+                .collect(),
+        ),
+        missing: Arc::new(t.missing.iter().map(reach::Missing::command).collect()),
+    }
+}
+
+fn source_out(model: &Model, e: &Eni, r: &SourceResult, t: &Trace, sh: &SharedTrace, pods: Vec<PodRef>) -> SourceOut {
     SourceOut {
         ip: r.addr.to_string(),
         eni: e.id.clone(),
@@ -464,19 +493,10 @@ fn source_out(model: &Model, e: &Eni, r: &SourceResult, pods: Vec<PodRef>) -> So
         instance: e.instance.clone(),
         node: e.instance.as_deref().and_then(|i| model.node_of_instance(i)).map(|n| n.name.clone()),
         role: e.role.slug(),
-        verdict: r.verdict.as_str(),
-        cause: r.cause(),
-        reasons: r
-            .steps
-            .iter()
-            .map(|s| ReasonOut {
-                code: s.code,
-                layer: s.layer.as_str(),
-                outcome: s.outcome.as_str(),
-                message: s.message.clone(),
-            })
-            .collect(),
-        missing: r.missing.iter().map(reach::Missing::command).collect(),
+        verdict: t.verdict.as_str(),
+        cause: Arc::clone(&sh.cause),
+        reasons: Arc::clone(&sh.reasons),
+        missing: Arc::clone(&sh.missing),
         pods,
     }
 }
@@ -617,9 +637,13 @@ fn workload_rows(
         let Some(v) = verdicts.get(&r) else { continue };
         groups.entry((p.namespace.clone(), owner.kind.clone(), owner.name.clone())).or_default().push((r, *v));
     }
-    let cause_of = |pod: &PodRef| -> Option<String> {
-        sources.iter().find(|s| s.verdict == "blocked" && s.pods.contains(pod)).map(|s| s.cause.clone())
-    };
+    let mut blocked_cause: BTreeMap<&PodRef, &str> = BTreeMap::new();
+    for s in sources.iter().filter(|s| s.verdict == "blocked") {
+        for p in &s.pods {
+            blocked_cause.entry(p).or_insert(&s.cause);
+        }
+    }
+    let cause_of = |pod: &PodRef| -> Option<String> { blocked_cause.get(pod).map(|c| (*c).to_owned()) };
     let mut out = Vec::new();
     for ((ns, kind, name), pods) in groups {
         let n = pods.len();
@@ -673,7 +697,7 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     } else {
         format!("no address is blocked from {target} on {}, but {} of {total} are unknown", a.flow, s.unknown)
     };
-    let blocked: Vec<&SourceResult> = a.sources.iter().filter(|r| r.verdict == Verdict::Blocked).collect();
+    let blocked: Vec<&SourceResult> = a.sources.iter().filter(|r| a.verdict(r) == Verdict::Blocked).collect();
     if !blocked.is_empty() {
         let enis: Vec<&Eni> = blocked.iter().filter_map(|r| model.enis.get(r.eni)).collect();
         let all_secondary = enis.iter().all(|e| matches!(e.role, Role::CniSecondary | Role::OtherSecondary));
@@ -704,7 +728,7 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
         } else {
             let mut causes: BTreeMap<String, usize> = BTreeMap::new();
             for r in &blocked {
-                *causes.entry(r.cause()).or_default() += 1;
+                *causes.entry(a.trace(r).map(Trace::cause).unwrap_or_default()).or_default() += 1;
             }
             let mut causes: Vec<(String, usize)> = causes.into_iter().collect();
             causes.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
@@ -736,13 +760,18 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
         (Proto::All, _) => "IpProtocol=-1".to_owned(),
         (p, _) => format!("IpProtocol={}", p.cli()),
     };
-    let blocked: Vec<&SourceResult> = a.sources.iter().filter(|r| r.verdict == Verdict::Blocked).collect();
+    let blocked: Vec<(&SourceResult, &Trace)> = a
+        .sources
+        .iter()
+        .filter_map(|r| Some((r, a.trace(r)?)))
+        .filter(|(_, t)| t.verdict == Verdict::Blocked)
+        .collect();
     let Some(target) = model.enis.get(a.target.eni) else { return fixes };
 
     // 1. Ingress: admit a group that every blocked source (ideally every node eni) carries.
     let ingress_blocked: Vec<(&SourceResult, usize, Option<String>)> = blocked
         .iter()
-        .filter_map(|r| match &r.block {
+        .filter_map(|(r, t)| match &t.block {
             Some(Block::Ingress { source_eni, near, .. }) => Some((*r, *source_eni, near.clone())),
             _ => None,
         })
@@ -822,8 +851,8 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
 
     // 1b. Paths where no group reference can match: a cidr rule for the address the target sees.
     let mut seen: BTreeMap<String, BTreeSet<Cidr4>> = BTreeMap::new();
-    for r in &blocked {
-        if let Some(Block::Path { target_group: Some(g), seen: s }) = &r.block {
+    for (_, t) in &blocked {
+        if let Some(Block::Path { target_group: Some(g), seen: s }) = &t.block {
             seen.entry(g.clone()).or_default().insert(*s);
         }
     }
@@ -845,7 +874,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
 
     // 2. Drifted ENIs that hold blocked sources.
     let blocked_eni_ids: BTreeSet<&str> =
-        blocked.iter().filter_map(|r| model.enis.get(r.eni)).map(|e| e.id.as_str()).collect();
+        blocked.iter().filter_map(|(r, _)| model.enis.get(r.eni)).map(|e| e.id.as_str()).collect();
     let mut launch_template_groups: BTreeSet<String> = BTreeSet::new();
     let mut primary_groups: Vec<String> = Vec::new();
     for d in drifts.iter().filter(|d| blocked_eni_ids.contains(d.eni.as_str())) {
@@ -882,7 +911,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
     // 3. Egress.
     let egress_blocked: Vec<usize> = blocked
         .iter()
-        .filter_map(|r| match &r.block {
+        .filter_map(|(_, t)| match &t.block {
             Some(Block::Egress { source_eni }) => Some(*source_eni),
             _ => None,
         })
@@ -909,8 +938,8 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
 
     // 4. NACL entries.
     let mut nacl_done: BTreeSet<(String, bool)> = BTreeSet::new();
-    for r in &blocked {
-        let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &r.block else { continue };
+    for (r, t) in &blocked {
+        let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
         if !nacl_done.insert((nacl.clone(), *egress)) {
             continue;
         }
@@ -952,8 +981,9 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
 
     // 5. Confirm one case with Reachability Analyzer: a blocked source with a pod, if any.
     let pods_index = pod_index(model);
-    let representative = blocked.iter().find(|r| !pods_in(&pods_index, r.addr).is_empty()).or_else(|| blocked.first());
-    if let Some(r) = representative {
+    let representative =
+        blocked.iter().find(|(r, _)| !pods_in(&pods_index, r.addr).is_empty()).or_else(|| blocked.first());
+    if let Some((r, _)) = representative {
         if let Some(e) = model.enis.get(r.eni) {
             let port = match (flow.proto.has_ports(), flow.port) {
                 (true, Some(p)) => format!(" --destination-port {p}"),
@@ -982,8 +1012,8 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
 
     // 6. Unknowns: what to export.
     let mut missing: BTreeSet<String> = BTreeSet::new();
-    for r in a.sources.iter().filter(|r| r.verdict == Verdict::Unknown) {
-        for m in &r.missing {
+    for t in a.traces.iter().filter(|t| t.verdict == Verdict::Unknown) {
+        for m in &t.missing {
             missing.insert(m.command());
         }
     }

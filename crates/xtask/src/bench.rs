@@ -1,0 +1,266 @@
+//! `cargo xtask bench`: podreach against the floor (a bare serde_json validation pass) and against
+//! jq and Python, on generated exports of several sizes, side by side in one run.
+//!
+//! Wall time and peak memory come from GNU time; the in-process split (load vs. a new query) from
+//! `xtask inproc`, which links podreach-core. Medians of `--runs` runs. `--smoke` proves the
+//! command works on a tiny export and asserts nothing about speed.
+
+use crate::{root, run};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+/// The gzipped size of everything the page loads first: the files in `dist/`.
+pub fn gzipped_dist_size(dir: &Path) -> Result<u64, String> {
+    let mut total = 0u64;
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in rd.flatten() {
+        let p = entry.path();
+        let first_load = matches!(p.extension().and_then(|e| e.to_str()), Some("html" | "js" | "wasm" | "css"));
+        if !p.is_file() || !first_load || p.file_name().is_some_and(|n| n.to_string_lossy().contains("worker")) {
+            continue;
+        }
+        let bytes = std::fs::read(&p).map_err(|e| e.to_string())?;
+        total += gzip_len(&bytes);
+    }
+    Ok(total)
+}
+
+fn gzip_len(bytes: &[u8]) -> u64 {
+    use flate2::write::GzEncoder;
+    use std::io::Write;
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let _ = e.write_all(bytes);
+    e.finish().map(|v| v.len() as u64).unwrap_or(u64::MAX)
+}
+
+struct Measure {
+    secs: f64,
+    max_rss_kb: u64,
+}
+
+/// Runs a command under GNU time, stdout discarded; returns wall seconds and peak RSS.
+fn timed(cmd: &[String], stdin_file: Option<&Path>) -> Result<Measure, String> {
+    let mut c = Command::new("/usr/bin/time");
+    c.args(["-f", "%e %M", "-o", "/dev/stderr", "--"]).args(cmd).stdout(Stdio::null()).stderr(Stdio::piped());
+    if let Some(f) = stdin_file {
+        c.stdin(std::fs::File::open(f).map_err(|e| e.to_string())?);
+    }
+    let started = Instant::now();
+    let mut child = c.spawn().map_err(|e| format!("cannot run /usr/bin/time (apt-get install time): {e}"))?;
+    let mut err = String::new();
+    if let Some(mut s) = child.stderr.take() {
+        let _ = s.read_to_string(&mut err);
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    let wall = started.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err(format!("{} failed: {err}", cmd.join(" ")));
+    }
+    let last = err.lines().last().unwrap_or("");
+    let mut parts = last.split_whitespace();
+    let _reported: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(wall);
+    let rss = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok(Measure { secs: wall, max_rss_kb: rss })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+struct Row {
+    nodes: u32,
+    bytes: u64,
+    floor: f64,
+    podreach: f64,
+    podreach_rss_kb: u64,
+    jq: Option<f64>,
+    python: Option<f64>,
+    load: f64,
+    query: f64,
+    sources: u64,
+}
+
+const PY: &str = "import json,sys\nd=json.load(open(sys.argv[1]))\nout=[(e['NetworkInterfaceId'],[g['GroupId'] for g in e.get('Groups',[])]) for e in d['NetworkInterfaces']]\nprint(len(out))\n";
+
+pub fn main(args: &[String]) -> Result<(), String> {
+    let smoke = args.iter().any(|a| a == "--smoke");
+    let mut sizes: Vec<u32> = if smoke { vec![40] } else { vec![500, 5000] };
+    let mut runs = if smoke { 1 } else { 3 };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--sizes" => {
+                sizes = it
+                    .next()
+                    .ok_or("--sizes takes a list")?
+                    .split(',')
+                    .map(|s| s.parse().map_err(|_| format!("bad size `{s}`")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--runs" => runs = it.next().and_then(|v| v.parse().ok()).ok_or("--runs takes a number")?,
+            "--smoke" => {}
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    run(Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())).args([
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "podreach-cli",
+        "-p",
+        "xtask",
+    ]))?;
+    let bin = root().join("target/release");
+    let podreach = bin.join("podreach");
+    let xtask = bin.join("xtask");
+    let have_jq = Command::new("jq").arg("--version").output().is_ok();
+    let mut rows = Vec::new();
+    for &nodes in &sizes {
+        let dir = root().join(format!("target/bench/export-{nodes}-1"));
+        let g = crate::gen::generate(nodes, 1, &dir)?;
+        let files: Vec<String> = g.files.iter().map(|p| p.display().to_string()).collect();
+        let enis = dir.join("enis.json").display().to_string();
+        let target = g.rds_enis.first().cloned().ok_or("no rds eni generated")?;
+        let mut floor = Vec::new();
+        let mut pr = Vec::new();
+        let mut pr_rss = 0;
+        let mut jq = Vec::new();
+        let mut py = Vec::new();
+        for _ in 0..runs {
+            let mut cmd = vec![xtask.display().to_string(), "floor".into()];
+            cmd.extend(files.iter().cloned());
+            floor.push(timed(&cmd, None)?.secs);
+            let mut cmd = vec![podreach.display().to_string(), "analyze".into()];
+            cmd.extend(files.iter().cloned());
+            cmd.extend([
+                "--to".into(),
+                target.clone(),
+                "--port".into(),
+                "5432".into(),
+                "--format".into(),
+                "json".into(),
+            ]);
+            let m = timed(&cmd, None)?;
+            pr.push(m.secs);
+            pr_rss = pr_rss.max(m.max_rss_kb);
+            if have_jq {
+                let cmd = vec![
+                    "jq".into(),
+                    "-c".into(),
+                    ".NetworkInterfaces[] | [.NetworkInterfaceId, [.Groups[].GroupId]]".into(),
+                    enis.clone(),
+                ];
+                jq.push(timed(&cmd, None)?.secs);
+            }
+            let script = dir.join("extract.py");
+            std::fs::write(&script, PY).map_err(|e| e.to_string())?;
+            let cmd = vec!["python3".into(), script.display().to_string(), enis.clone()];
+            py.push(timed(&cmd, None)?.secs);
+        }
+        // In-process: load once, then two different queries.
+        let mut cmd = Command::new(&xtask);
+        cmd.arg("inproc").arg(&target).args(&files);
+        let out = cmd.output().map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let nums: Vec<f64> = text.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+        let (load, query, sources) = match nums.as_slice() {
+            [l, _q1, q2, s, ..] => (*l, *q2, *s as u64),
+            _ => return Err(format!("inproc printed {text:?}")),
+        };
+        rows.push(Row {
+            nodes,
+            bytes: g.bytes,
+            floor: median(floor),
+            podreach: median(pr),
+            podreach_rss_kb: pr_rss,
+            jq: if jq.is_empty() { None } else { Some(median(jq)) },
+            python: Some(median(py)),
+            load,
+            query,
+            sources,
+        });
+    }
+    print_table(&rows, runs);
+    Ok(())
+}
+
+fn print_table(rows: &[Row], runs: usize) {
+    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let mb = r.bytes as f64 / 1e6;
+        let rss = r.podreach_rss_kb as f64 * 1024.0 / 1e6;
+        println!(
+            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.2} | {} | {} | {:.0} | {:.2} | {:.3} | {:.4} | {:.3} |",
+            r.nodes,
+            mb,
+            r.sources,
+            r.floor,
+            r.podreach,
+            r.podreach / r.floor,
+            r.jq.map_or("n/a".into(), |v| format!("{v:.3}")),
+            r.python.map_or("n/a".into(), |v| format!("{v:.3}")),
+            rss,
+            rss / mb,
+            r.load,
+            r.query,
+            r.query / r.load
+        );
+    }
+    for w in rows.windows(2) {
+        if let [a, b] = w {
+            println!(
+                "scaling {} -> {} nodes ({:.1}x): podreach time {:.2}x, floor {:.2}x",
+                a.nodes,
+                b.nodes,
+                f64::from(b.nodes) / f64::from(a.nodes),
+                b.podreach / a.podreach,
+                b.floor / a.floor
+            );
+        }
+    }
+    println!("(medians of {runs} runs; wall time; peak RSS from GNU time)");
+}
+
+/// `xtask floor FILE...`: the floor any JSON tool pays: read and validate every byte.
+pub fn floor(files: &[String]) -> Result<(), String> {
+    use serde::de::IgnoredAny;
+    let mut docs = 0usize;
+    for f in files {
+        let bytes = std::fs::read(f).map_err(|e| format!("{f}: {e}"))?;
+        for v in serde_json::Deserializer::from_slice(&bytes).into_iter::<IgnoredAny>() {
+            v.map_err(|e| format!("{f}: {e}"))?;
+            docs += 1;
+        }
+    }
+    println!("{docs}");
+    Ok(())
+}
+
+/// `xtask inproc TARGET FILE...`: seconds to load, to run the first query, to run a second query
+/// on the loaded model (another port), and the number of sources.
+pub fn inproc(target: &str, files: &[String]) -> Result<(), String> {
+    let texts: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|f| std::fs::read(f).map(|b| (f.clone(), b)).map_err(|e| format!("{f}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let inputs: Vec<podreach_core::Input> =
+        texts.iter().map(|(n, b)| podreach_core::Input { name: n, bytes: b }).collect();
+    let t0 = Instant::now();
+    let loaded = podreach_core::load(&inputs);
+    let load = t0.elapsed().as_secs_f64();
+    let q1 = podreach_core::make_query(target, "tcp", Some(5432))?;
+    let t1 = Instant::now();
+    let r1 = podreach_core::report::build(&loaded, Some(&q1)).map_err(|e| e.0)?;
+    let first = t1.elapsed().as_secs_f64();
+    let q2 = podreach_core::make_query(target, "tcp", Some(6379))?;
+    let t2 = Instant::now();
+    let r2 = podreach_core::report::build(&loaded, Some(&q2)).map_err(|e| e.0)?;
+    let second = t2.elapsed().as_secs_f64();
+    println!("{load} {first} {second} {} {}", r1.sources.len(), r2.summary.blocked);
+    Ok(())
+}
