@@ -26,6 +26,9 @@ pub struct Input<'a> {
 pub struct Document {
     pub file: String,
     pub line: usize,
+    /// Byte range of the document in its text (after a byte-order mark, if any).
+    pub start: usize,
+    pub end: usize,
     pub kind: ExportKind,
     pub count: usize,
     pub partial: bool,
@@ -161,9 +164,11 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
             match stream.next() {
                 None => break,
                 Some(Ok(top)) => {
-                    let (line, column) = line_col(text, first_non_ws(text, doc_start));
+                    let first = first_non_ws(text, doc_start);
+                    let (line, column) = line_col(text, first);
                     let loc = Location { file: name.to_owned(), line, column };
-                    accept(top, &loc, acc, sink, docs, &mut unknown_docs);
+                    let span = (first, offset + stream.byte_offset());
+                    accept(top, &loc, span, acc, sink, docs, &mut unknown_docs);
                 }
                 Some(Err(e)) => {
                     let err_at = offset + offset_of(rest, e.line(), e.column());
@@ -404,7 +409,15 @@ impl<'de> Deserialize<'de> for TopLevel {
     }
 }
 
-fn accept(t: TopLevel, loc: &Location, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<Document>, unknown: &mut usize) {
+fn accept(
+    t: TopLevel,
+    loc: &Location,
+    (start, end): (usize, usize),
+    acc: &mut Acc,
+    sink: &mut Sink,
+    docs: &mut Vec<Document>,
+    unknown: &mut usize,
+) {
     let file = &loc.file;
     if let Some(what) = t.not_object {
         let msg = if what == "array" {
@@ -422,7 +435,7 @@ fn accept(t: TopLevel, loc: &Location, acc: &mut Acc, sink: &mut Sink, docs: &mu
         if partial {
             acc.coverage.partial.insert(kind);
         }
-        docs.push(Document { file: file.clone(), line: loc.line, kind, count, partial });
+        docs.push(Document { file: file.clone(), line: loc.line, start, end, kind, count, partial });
     };
     let mut dropped = 0usize;
     if let Some(list) = t.enis {

@@ -187,15 +187,15 @@ fn col_name(i: usize) -> String {
 }
 
 /// Sources grouped by verdict and cause, in a fixed order.
-fn grouped(report: &Report) -> Vec<((&'static str, String), Vec<&SourceOut>)> {
-    let mut map: BTreeMap<(u8, &'static str, String), Vec<&SourceOut>> = BTreeMap::new();
+fn grouped(report: &Report) -> Vec<((&str, String), Vec<&SourceOut>)> {
+    let mut map: BTreeMap<(u8, &str, String), Vec<&SourceOut>> = BTreeMap::new();
     for s in &report.sources {
-        let rank = match s.verdict {
+        let rank = match &*s.verdict {
             "blocked" => 0,
             "unknown" => 1,
             _ => 2,
         };
-        map.entry((rank, s.verdict, s.cause.to_string())).or_default().push(s);
+        map.entry((rank, &*s.verdict, s.cause.to_string())).or_default().push(s);
     }
     map.into_iter().map(|((_, v, c), list)| ((v, c), list)).collect()
 }
@@ -404,7 +404,7 @@ pub fn markdown(report: &Report) -> String {
                 e(d.eth.as_deref().unwrap_or("")),
                 e(&d.eni),
                 e(&d.instance),
-                e(d.cause),
+                e(&d.cause),
                 e(&d.explanation)
             );
             if let Some(f) = &d.fix {
@@ -429,7 +429,7 @@ pub fn markdown(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} {} | {} | {} | {} |",
-                    e(s.verdict),
+                    e(&s.verdict),
                     e(&s.ip),
                     e(&s.eni),
                     e(s.eth.as_deref().unwrap_or("")),
@@ -471,7 +471,7 @@ pub fn markdown(report: &Report) -> String {
     if !report.diagnostics.is_empty() {
         out.push_str("## Diagnostics\n\n");
         for d in &report.diagnostics {
-            let _ = writeln!(out, "- {}: {}", e(d.severity), e(&d.message));
+            let _ = writeln!(out, "- {}: {}", e(&d.severity), e(&d.message));
         }
     }
     out
@@ -496,7 +496,7 @@ pub fn csv(report: &Report) -> String {
             s.eth.as_deref().unwrap_or(""),
             s.instance.as_deref().unwrap_or(""),
             s.node.as_deref().unwrap_or(""),
-            s.verdict,
+            &s.verdict,
             &s.cause,
             &pods_text(s),
         ];

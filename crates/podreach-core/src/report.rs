@@ -9,15 +9,19 @@ use crate::load::{Document, Loaded};
 use crate::model::*;
 use crate::net::{Cidr4, Proto};
 use crate::reach::{self, eni_label, Analysis, Block, Query, QueryError, SourceResult, Trace, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+/// A fixed word (a verdict, a code, a role): borrowed when built, owned when read back.
+pub type Label = Cow<'static, str>;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 pub const SCHEMA: &str = "podreach/report@1";
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Report {
-    pub schema: &'static str,
+    pub schema: Label,
     pub target: Option<TargetOut>,
     pub summary: Summary,
     /// One sentence that says what is going on.
@@ -33,20 +37,20 @@ pub struct Report {
     pub diagnostics: Vec<DiagOut>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TargetOut {
     pub eni: String,
     pub ip: String,
     pub protocol: String,
     pub port: Option<u16>,
-    pub role: &'static str,
+    pub role: Label,
     pub label: String,
     pub groups: Vec<String>,
     pub subnet: Option<String>,
     pub vpc: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     pub reachable: usize,
     pub blocked: usize,
@@ -55,22 +59,22 @@ pub struct Summary {
     pub pods: Option<Counts>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct Counts {
     pub reachable: usize,
     pub blocked: usize,
     pub unknown: usize,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SourceOut {
     pub ip: String,
     pub eni: String,
     pub eth: Option<String>,
     pub instance: Option<String>,
     pub node: Option<String>,
-    pub role: &'static str,
-    pub verdict: &'static str,
+    pub role: Label,
+    pub verdict: Label,
     /// The deciding fact, without this source's own names: sources with the same cause group.
     pub cause: Arc<str>,
     pub reasons: Arc<Vec<ReasonOut>>,
@@ -79,21 +83,21 @@ pub struct SourceOut {
     pub pods: Vec<PodRef>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ReasonOut {
-    pub code: &'static str,
-    pub layer: &'static str,
-    pub outcome: &'static str,
+    pub code: Label,
+    pub layer: Label,
+    pub outcome: Label,
     pub message: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PodRef {
     pub namespace: String,
     pub name: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DriftOut {
     pub instance: String,
     pub primary_eni: String,
@@ -101,14 +105,14 @@ pub struct DriftOut {
     pub eth: Option<String>,
     pub missing: Vec<String>,
     pub extra: Vec<String>,
-    pub cause: &'static str,
+    pub cause: Label,
     pub by_design: bool,
     pub explanation: String,
     pub fix: Option<String>,
     pub fix_tradeoff: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct InstanceOut {
     pub instance: String,
     pub label: String,
@@ -122,20 +126,20 @@ pub struct InstanceOut {
     pub enis: Vec<EniRow>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Limits {
     pub enis: u32,
     pub ipv4_per_eni: u32,
     pub max_pods: u32,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct GroupCol {
     pub id: String,
     pub name: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct EniRow {
     pub eni: String,
     pub eth: Option<String>,
@@ -143,7 +147,7 @@ pub struct EniRow {
     pub network_card: Option<u32>,
     pub subnet: Option<String>,
     pub interface_type: String,
-    pub role: &'static str,
+    pub role: Label,
     pub description: String,
     pub addresses: usize,
     pub prefixes: Vec<String>,
@@ -153,7 +157,7 @@ pub struct EniRow {
     pub extra: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct WorkloadOut {
     pub namespace: String,
     pub kind: String,
@@ -165,7 +169,7 @@ pub struct WorkloadOut {
     pub message: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct UnmappedPod {
     pub namespace: String,
     pub name: String,
@@ -173,28 +177,28 @@ pub struct UnmappedPod {
     pub reason: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct FixOut {
-    pub code: &'static str,
+    pub code: Label,
     pub title: String,
     pub command: String,
     pub tradeoff: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct InputOut {
     pub file: String,
     pub line: usize,
-    pub kind: &'static str,
+    pub kind: Label,
     pub count: usize,
     pub partial: bool,
     pub label: String,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DiagOut {
-    pub severity: &'static str,
-    pub code: &'static str,
+    pub severity: Label,
+    pub code: Label,
     pub message: String,
     pub file: Option<String>,
     pub line: Option<usize>,
@@ -204,8 +208,8 @@ pub struct DiagOut {
 impl From<&Diagnostic> for DiagOut {
     fn from(d: &Diagnostic) -> DiagOut {
         DiagOut {
-            severity: d.severity.as_str(),
-            code: d.code,
+            severity: d.severity.as_str().into(),
+            code: d.code.into(),
             message: d.message.clone(),
             file: d.location.as_ref().map(|l| l.file.clone()),
             line: d.location.as_ref().map(|l| l.line),
@@ -252,7 +256,7 @@ pub fn build_with(
             ip: a.target.ip.to_string(),
             protocol: a.flow.proto.to_string(),
             port: a.flow.port,
-            role: t.role.slug(),
+            role: t.role.slug().into(),
             label: target_label(t),
             groups: t.groups.iter().map(|g| g.id.clone()).collect(),
             subnet: t.subnet.clone(),
@@ -331,7 +335,7 @@ pub fn build_with(
         assumptions.clone_from(&a.assumptions);
     }
     Report {
-        schema: SCHEMA,
+        schema: SCHEMA.into(),
         target,
         summary,
         headline,
@@ -347,7 +351,7 @@ pub fn build_with(
             .map(|d| InputOut {
                 file: d.file.clone(),
                 line: d.line,
-                kind: d.kind.slug(),
+                kind: d.kind.slug().into(),
                 count: d.count,
                 partial: d.partial,
                 label: d.label(),
@@ -474,9 +478,9 @@ fn shared_trace(t: &Trace) -> SharedTrace {
             t.steps
                 .iter()
                 .map(|s| ReasonOut {
-                    code: s.code,
-                    layer: s.layer.as_str(),
-                    outcome: s.outcome.as_str(),
+                    code: s.code.into(),
+                    layer: s.layer.as_str().into(),
+                    outcome: s.outcome.as_str().into(),
                     message: s.message.clone(),
                 })
                 .collect(),
@@ -492,8 +496,8 @@ fn source_out(model: &Model, e: &Eni, r: &SourceResult, t: &Trace, sh: &SharedTr
         eth: if e.role == Role::Branch { None } else { e.eth() },
         instance: e.instance.clone(),
         node: e.instance.as_deref().and_then(|i| model.node_of_instance(i)).map(|n| n.name.clone()),
-        role: e.role.slug(),
-        verdict: t.verdict.as_str(),
+        role: e.role.slug().into(),
+        verdict: t.verdict.as_str().into(),
         cause: Arc::clone(&sh.cause),
         reasons: Arc::clone(&sh.reasons),
         missing: Arc::clone(&sh.missing),
@@ -510,7 +514,7 @@ fn drift_out(model: &Model, d: &Drift) -> DriftOut {
         eth: d.device_index.map(|i| format!("eth{i}")),
         missing: d.missing.clone(),
         extra: d.extra.clone(),
-        cause: d.cause.code(),
+        cause: d.cause.code().into(),
         by_design: !d.cause.is_fault(),
         explanation: d.explanation.clone(),
         fix: d.fix.clone(),
@@ -549,7 +553,7 @@ fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
                     network_card: e.attachment.as_ref().map(|a| a.network_card),
                     subnet: e.subnet.clone(),
                     interface_type: e.interface_type.clone(),
-                    role: e.role.slug(),
+                    role: e.role.slug().into(),
                     description: e.description.clone(),
                     addresses: e.private_ips.len(),
                     prefixes: e.prefixes.iter().map(Cidr4::to_string).collect(),
@@ -809,7 +813,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
             let title = format!("admit {} to {} on {flow}", model.group_label(&g), model.group_label(&target_group));
             let desc = if covers_all { "pods on every node eni" } else { "blocked pods" };
             fixes.push(FixOut {
-                code: "authorize-ingress-group",
+                code: "authorize-ingress-group".into(),
                 title,
                 command: format!(
                     "aws ec2 authorize-security-group-ingress --group-id {target_group} --ip-permissions '{perm_ports},UserIdGroupPairs=[{{GroupId={g},Description=\"podreach: {desc}\"}}]'"
@@ -837,7 +841,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
                 let ranges: Vec<String> =
                     cidrs.iter().map(|c| format!("{{CidrIp={c},Description=\"podreach: pod subnet\"}}")).collect();
                 fixes.push(FixOut {
-                    code: "authorize-ingress-cidr",
+                    code: "authorize-ingress-cidr".into(),
                     title: format!("admit the blocked pods' subnets to {} on {flow}", model.group_label(&target_group)),
                     command: format!(
                         "aws ec2 authorize-security-group-ingress --group-id {target_group} --ip-permissions '{perm_ports},IpRanges=[{}]'",
@@ -862,7 +866,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
             .map(|c| format!("{{CidrIp={},Description=\"podreach: address seen after snat or nat\"}}", c.cidr_string()))
             .collect();
         fixes.push(FixOut {
-            code: "authorize-ingress-cidr",
+            code: "authorize-ingress-cidr".into(),
             title: format!("admit the addresses the target really sees to {} on {flow}", model.group_label(&g)),
             command: format!(
                 "aws ec2 authorize-security-group-ingress --group-id {g} --ip-permissions '{perm_ports},IpRanges=[{}]'",
@@ -880,7 +884,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
     for d in drifts.iter().filter(|d| blocked_eni_ids.contains(d.eni.as_str())) {
         if let (Some(cmd), Some(t)) = (&d.fix, &d.fix_tradeoff) {
             fixes.push(FixOut {
-                code: "resync-eni-groups",
+                code: "resync-eni-groups".into(),
                 title: format!("give {} the primary eni's groups", d.eni),
                 command: cmd.clone(),
                 tradeoff: t.clone(),
@@ -898,7 +902,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
     if !launch_template_groups.is_empty() {
         let groups: Vec<String> = launch_template_groups.into_iter().collect();
         fixes.push(FixOut {
-            code: "node-group-groups",
+            code: "node-group-groups".into(),
             title: format!("put {} on the node group instead of attaching it by hand", groups.join(", ")),
             command: format!(
                 "aws ec2 create-launch-template-version --launch-template-id <launch-template-id> --source-version '$Latest' --launch-template-data '{{\"NetworkInterfaces\":[{{\"DeviceIndex\":0,\"Groups\":[{}]}}]}}'",
@@ -925,7 +929,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
                 |tg| format!("UserIdGroupPairs=[{{GroupId={}}}]", tg.id),
             );
             fixes.push(FixOut {
-                code: "authorize-egress",
+                code: "authorize-egress".into(),
                 title: format!("let {} out to the target on {flow}", model.group_label(g)),
                 command: format!(
                     "aws ec2 authorize-security-group-egress --group-id {g} --ip-permissions '{perm_ports},{dest}'"
@@ -969,7 +973,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
         };
         let dir = if *egress { "--egress" } else { "--ingress" };
         fixes.push(FixOut {
-            code: "nacl-entry",
+            code: "nacl-entry".into(),
             title: format!("allow the flow in {} ({})", nacl, if *egress { "outbound" } else { "inbound" }),
             command: format!(
                 "aws ec2 create-network-acl-entry --network-acl-id {nacl} {dir} --rule-number {number} --protocol {}{port_arg} --cidr-block {peer_cidr} --rule-action allow",
@@ -999,7 +1003,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
                 Cidr4::host(std::net::Ipv4Addr::from(r.addr.first().saturating_add(1))).to_string()
             };
             fixes.push(FixOut {
-                code: "reachability-analyzer",
+                code: "reachability-analyzer".into(),
                 title: format!("confirm one blocked source ({src_ip} on {}) with reachability analyzer", eni_label(e)),
                 command: format!(
                     "aws ec2 create-network-insights-path --source {} --source-ip {src_ip} --destination {} --protocol {proto}{port} --query NetworkInsightsPath.NetworkInsightsPathId --output text  # then: aws ec2 start-network-insights-analysis --network-insights-path-id <path-id>",
@@ -1019,7 +1023,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
     }
     for cmd in missing.into_iter().take(10) {
         fixes.push(FixOut {
-            code: "export-missing",
+            code: "export-missing".into(),
             title: "export what is missing to settle unknown verdicts".to_owned(),
             command: format!("{cmd} --output json"),
             tradeoff: "read-only; add its output to the inputs and run again".to_owned(),

@@ -168,7 +168,7 @@ pub fn check(case: &Case) -> Outcome {
     let base = podreach_core::report::build(&loaded, None);
     match &base {
         Ok(r) => {
-            let all: Vec<&str> = r.diagnostics.iter().map(|d| d.code).collect();
+            let all: Vec<&str> = r.diagnostics.iter().map(|d| &*d.code).collect();
             for d in &spec.diagnostics {
                 if spec.queries.is_empty() && !all.contains(&d.as_str()) {
                     failures.push(format!("missing diagnostic `{d}` (have {all:?})"));
@@ -192,7 +192,7 @@ pub fn check(case: &Case) -> Outcome {
         match podreach_core::report::build(&loaded, Some(&query)) {
             Ok(r) => {
                 check_query(&qs.name, &r, &qs.expect, &mut failures);
-                let all: Vec<&str> = r.diagnostics.iter().map(|d| d.code).collect();
+                let all: Vec<&str> = r.diagnostics.iter().map(|d| &*d.code).collect();
                 for d in &spec.diagnostics {
                     if !all.contains(&d.as_str()) {
                         failures.push(format!("{}: missing diagnostic `{d}` (have {all:?})", qs.name));
@@ -271,10 +271,10 @@ fn check_query(name: &str, r: &Report, e: &Expect, failures: &mut Vec<String>) {
             ));
         }
         for c in &s.codes {
-            if !got.reasons.iter().any(|r| r.code == c) {
+            if !got.reasons.iter().any(|r| *r.code == **c) {
                 fail(format!(
                     "{ip}: no reason `{c}` (have {:?})",
-                    got.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+                    got.reasons.iter().map(|r| &*r.code).collect::<Vec<_>>()
                 ));
             }
         }

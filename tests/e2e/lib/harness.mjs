@@ -1,0 +1,62 @@
+// The e2e harness: serves dist/ statically under a sub-path (as a static host would), launches
+// the system's Chromium headless, and records every request the page makes.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(here, '../../..');
+export const dist = path.join(root, 'dist');
+export const fixtures = path.join(root, 'tests/fixtures');
+export const screenshots = path.join(root, 'tests/e2e/screenshots');
+export const SUBPATH = '/tools/podreach/';
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
+
+export function serve() {
+  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/index.html is missing: run `cargo xtask web` first');
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (!url.pathname.startsWith(SUBPATH)) { res.writeHead(404); res.end('not here'); return; }
+    let rel = decodeURIComponent(url.pathname.slice(SUBPATH.length)) || 'index.html';
+    const file = path.join(dist, path.normalize(rel));
+    if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) { res.writeHead(404); res.end('missing'); return; }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, base: `http://127.0.0.1:${server.address().port}${SUBPATH}` })));
+}
+
+export async function launch() {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'podreach-e2e-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+  return { context, close: async () => { await context.close(); fs.rmSync(userDataDir, { recursive: true, force: true }); } };
+}
+
+/// Opens the page and records every request (page and workers) and every dialog.
+export async function open(context, base) {
+  const page = await context.newPage();
+  const requests = [];
+  const dialogs = [];
+  const errors = [];
+  context.on('request', (r) => requests.push(r.url()));
+  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(base);
+  await page.waitForFunction(() => window.podreach !== undefined, null, { timeout: 30000 });
+  return { page, requests, dialogs, errors };
+}
+
+export function shot(page, name) {
+  fs.mkdirSync(screenshots, { recursive: true });
+  return page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,249 @@
+//! The worker's state machine, pure and testable natively: inputs in, views and row pages out.
+
+use crate::protocol::*;
+use podreach_core::model::Role;
+use podreach_core::report::{Report, SourceOut};
+use podreach_core::{Input, Loaded, Severity};
+use std::collections::BTreeMap;
+
+#[derive(Default)]
+pub struct Engine {
+    inputs: Vec<InputMsg>,
+    loaded: Option<Loaded>,
+    report: Option<Report>,
+}
+
+impl Engine {
+    pub fn set_inputs(&mut self, inputs: Vec<InputMsg>) {
+        self.inputs = inputs;
+        let list: Vec<Input<'_>> = self.inputs.iter().map(|i| Input { name: &i.name, bytes: &i.bytes }).collect();
+        self.loaded = Some(podreach_core::load(&list));
+        self.report = None;
+    }
+
+    pub fn has_inputs(&self) -> bool {
+        self.loaded.is_some()
+    }
+
+    fn input_id(&self, file: &str) -> u32 {
+        self.inputs.iter().find(|i| i.name == file).map_or(0, |i| i.id)
+    }
+
+    /// Analyses the loaded inputs (matrix and drift always; reachability with a query).
+    pub fn run(&mut self, query: Option<&QueryMsg>, page: &PageReq) -> View {
+        let Some(loaded) = &self.loaded else {
+            self.set_inputs(Vec::new());
+            return self.run(query, page);
+        };
+        let mut query_error = None;
+        let parsed = match query {
+            Some(q) if !q.to.trim().is_empty() => match podreach_core::make_query(&q.to, &q.protocol, q.port) {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    query_error = Some(e);
+                    None
+                }
+            },
+            _ => None,
+        };
+        let report = match podreach_core::report::build(loaded, parsed.as_ref()) {
+            Ok(r) => r,
+            Err(e) => {
+                query_error = Some(e.0);
+                podreach_core::report::build(loaded, None).unwrap_or_else(|_| empty_report())
+            }
+        };
+        let errors = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| InputError {
+                input: d.location.as_ref().map_or(0, |l| self.input_id(&l.file)),
+                line: d.location.as_ref().map(|l| l.line),
+                column: d.location.as_ref().map(|l| l.column),
+                message: d.message.clone(),
+            })
+            .collect();
+        let documents = loaded
+            .documents
+            .iter()
+            .map(|d| DocChip {
+                input: self.input_id(&d.file),
+                label: d.label(),
+                kind: d.kind.slug().to_owned(),
+                partial: d.partial,
+                line: d.line,
+                start: d.start,
+                end: d.end,
+            })
+            .collect();
+        let diagnostics = report.diagnostics.iter().filter(|d| d.severity != "error").cloned().collect();
+        let targets = targets(loaded);
+        let mut causes: BTreeMap<(u8, String, String), usize> = BTreeMap::new();
+        for s in &report.sources {
+            *causes.entry((rank(&s.verdict), s.verdict.to_string(), s.cause.to_string())).or_default() += 1;
+        }
+        let causes = causes
+            .into_iter()
+            .map(|((_, verdict, cause), count)| CauseGroup { verdict, cause, count })
+            .collect();
+        let mut light = report.clone();
+        light.sources = Vec::new();
+        let instances_total = light.instances.len();
+        light.instances.truncate(MAX_INSTANCES);
+        self.report = Some(report);
+        let rows = self.page(page);
+        View {
+            documents,
+            errors,
+            diagnostics,
+            query_error,
+            targets,
+            report: light,
+            instances_total,
+            causes,
+            rows,
+            timings: Timings::default(),
+        }
+    }
+
+    /// One page of source rows, filtered and sorted.
+    pub fn page(&self, page: &PageReq) -> RowsPage {
+        let Some(report) = &self.report else { return RowsPage::default() };
+        let model = self.loaded.as_ref().map(|l| &l.model);
+        let needle = page.filter.trim().to_ascii_lowercase();
+        let mut rows: Vec<&SourceOut> = report
+            .sources
+            .iter()
+            .filter(|s| page.verdict.is_empty() || *s.verdict == *page.verdict)
+            .filter(|s| needle.is_empty() || matches(s, &needle, model))
+            .collect();
+        let key_ip = |s: &SourceOut| ip_key(&s.ip);
+        match page.sort.as_str() {
+            "ip" => rows.sort_by_key(|s| key_ip(s)),
+            "verdict" => rows.sort_by_key(|s| (rank(&s.verdict), key_ip(s))),
+            "node" => rows.sort_by(|a, b| (&a.node, &a.instance, key_ip(a)).cmp(&(&b.node, &b.instance, key_ip(b)))),
+            "eni" => rows.sort_by(|a, b| (&a.eni, key_ip(a)).cmp(&(&b.eni, key_ip(b)))),
+            "pod" => rows.sort_by(|a, b| (a.pods.first(), key_ip(a)).cmp(&(b.pods.first(), key_ip(b)))),
+            _ => rows.sort_by(|a, b| (rank(&a.verdict), &a.cause, key_ip(a)).cmp(&(rank(&b.verdict), &b.cause, key_ip(b)))),
+        }
+        if page.desc {
+            rows.reverse();
+        }
+        let total = rows.len();
+        let offset = page.offset.min(total);
+        let rows = rows.into_iter().skip(offset).take(page.limit.clamp(1, 1000)).cloned().collect();
+        RowsPage { total, offset, rows }
+    }
+
+    /// The whole report in a format for download.
+    pub fn export(&self, format: &str) -> Option<String> {
+        let r = self.report.as_ref()?;
+        Some(match format {
+            "markdown" | "markdown-copy" => podreach_core::render::markdown(r),
+            "csv" => podreach_core::render::csv(r),
+            _ => podreach_core::render::json(r),
+        })
+    }
+}
+
+/// The JavaScript API: a stateless analysis of texts, as `podreach/report@1` JSON.
+pub fn api(inputs: &[InputMsg], query: Option<&QueryMsg>) -> Result<String, String> {
+    let list: Vec<Input<'_>> = inputs.iter().map(|i| Input { name: &i.name, bytes: &i.bytes }).collect();
+    let q = match query {
+        Some(q) if !q.to.trim().is_empty() => {
+            let proto = if q.protocol.is_empty() { "tcp" } else { q.protocol.as_str() };
+            Some(podreach_core::make_query(&q.to, proto, q.port)?)
+        }
+        _ => None,
+    };
+    let (_, report) = podreach_core::analyze(&list, q.as_ref())?;
+    Ok(podreach_core::render::json(&report))
+}
+
+fn rank(verdict: &str) -> u8 {
+    match verdict {
+        "blocked" => 0,
+        "unknown" => 1,
+        _ => 2,
+    }
+}
+
+fn ip_key(ip: &str) -> (u32, u8) {
+    let (addr, len) = ip.split_once('/').unwrap_or((ip, "32"));
+    let n = addr.parse::<std::net::Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX);
+    (n, len.parse().unwrap_or(32))
+}
+
+fn matches(s: &SourceOut, needle: &str, model: Option<&podreach_core::model::Model>) -> bool {
+    let hit = |t: &str| t.to_ascii_lowercase().contains(needle);
+    hit(&s.ip)
+        || hit(&s.eni)
+        || s.eth.as_deref().is_some_and(hit)
+        || s.instance.as_deref().is_some_and(hit)
+        || s.node.as_deref().is_some_and(hit)
+        || hit(&s.cause)
+        || s.pods.iter().any(|p| hit(&p.namespace) || hit(&p.name) || hit(&format!("{}/{}", p.namespace, p.name)))
+        || model.and_then(|m| m.eni(&s.eni)).is_some_and(|e| {
+            e.groups.iter().any(|g| hit(&g.id) || g.name.as_deref().is_some_and(hit))
+        })
+}
+
+/// The picker's targets: every ENI that is not an instance's secondary, grouped by kind.
+fn targets(loaded: &Loaded) -> Vec<TargetOption> {
+    let mut out = Vec::new();
+    for e in &loaded.model.enis {
+        let group = match e.role {
+            Role::Rds => "rds",
+            Role::LoadBalancer => "load balancers",
+            Role::EksControlPlane => "eks control plane",
+            Role::VpcEndpoint => "vpc endpoints",
+            Role::InstancePrimary => "instances",
+            Role::Efs | Role::Lambda | Role::Other => "other",
+            Role::CniSecondary | Role::OtherSecondary | Role::Trunk | Role::Branch | Role::NatGateway => continue,
+        };
+        let Some(ip) = e.primary_ip.or_else(|| e.private_ips.first().copied()) else { continue };
+        let what = match e.role {
+            Role::InstancePrimary => {
+                loaded.model.instance_label(e.instance.as_deref().unwrap_or("")).to_string()
+            }
+            _ => {
+                let d: String = e.description.chars().take(48).collect();
+                if d.is_empty() {
+                    e.role.label().to_owned()
+                } else {
+                    d
+                }
+            }
+        };
+        out.push(TargetOption { eni: e.id.clone(), ip: ip.to_string(), label: format!("{} · {ip} · {what}", e.id), group: group.to_owned() });
+    }
+    let order = |g: &str| match g {
+        "rds" => 0,
+        "load balancers" => 1,
+        "eks control plane" => 2,
+        "vpc endpoints" => 3,
+        "other" => 4,
+        _ => 5,
+    };
+    out.sort_by(|a, b| (order(&a.group), &a.eni).cmp(&(order(&b.group), &b.eni)));
+    // Instances can be thousands; the picker keeps the first few hundred, and any IP can be typed.
+    let mut instances = 0usize;
+    out.retain(|t| {
+        if t.group == "instances" {
+            instances += 1;
+            instances <= 300
+        } else {
+            true
+        }
+    });
+    out
+}
+
+fn empty_report() -> Report {
+    let loaded = podreach_core::load(&[]);
+    podreach_core::report::build_with(&loaded.model, &[], &[], None)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,15 @@
+//! The original story, bundled so that a first visit shows something real: a t3.medium node with
+//! three ENIs, a group attached by hand to the primary ENI only, and the RDS ENI it guards.
+
+/// The example's files, as `aws` and `kubectl` print them.
+pub const FILES: &[(&str, &str)] = &[
+    ("network-interfaces.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/network-interfaces.json")),
+    ("security-groups.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/security-groups.json")),
+    ("instances.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/instances.json")),
+    ("pods.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/pods.json")),
+    ("nodes.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/nodes.json")),
+];
+
+/// The query the example opens with.
+pub const TARGET: &str = "eni-0rds";
+pub const PORT: u16 = 5432;
