@@ -8,16 +8,17 @@ WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
 
 export PATH="$HOME/.cargo/bin:$PATH"
+cd "$(dirname "$0")/.."
 log() { echo "install-tools: $*" >&2; }
 
 rustup show active-toolchain >/dev/null 2>&1 || true
 # rust-toolchain.toml names the channel and the wasm32 target; this makes rustup fetch them.
-( cd "$(dirname "$0")/.." && rustup target add wasm32-unknown-unknown >/dev/null )
+rustup target add wasm32-unknown-unknown >/dev/null
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v jq >/dev/null || [ ! -x /usr/bin/time ]; then
   log "installing chromium and chromium-driver (apt)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver jq time >/dev/null
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
@@ -35,7 +36,7 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version_$BINARYEN_VERSION"; then
   npm install -g --silent "binaryen@$BINARYEN_VERSION" >/dev/null
 fi
 
-if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules ]; then
+if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
   log "installing the e2e test dependencies (npm ci)"
   (cd tests/e2e && npm ci --silent --no-audit --no-fund)
 fi

@@ -103,6 +103,9 @@ impl Ctx {
     }
 }
 
+/// What was last sent to the worker: the inputs' version, the query and the page.
+type Sent = (u32, Option<QueryMsg>, PageReq);
+
 #[component]
 pub fn App() -> Html {
     let store = use_reducer(Store::default);
@@ -125,7 +128,12 @@ pub fn App() -> Html {
                 }),
                 None => {
                     if let Some(q) = query {
-                        store.dispatch(Action::Restore { paste: String::new(), files: Vec::new(), query: Some(q), keep: false });
+                        store.dispatch(Action::Restore {
+                            paste: String::new(),
+                            files: Vec::new(),
+                            query: Some(q),
+                            keep: false,
+                        });
                     }
                 }
             }
@@ -138,7 +146,7 @@ pub fn App() -> Html {
         let ctx = ctx.clone();
         let s = &store.0;
         let deps = (s.inputs_version, s.query.to_msg(), s.page.clone());
-        let last: Rc<RefCell<Option<(u32, Option<QueryMsg>, PageReq)>>> = use_mut_ref(|| None);
+        let last: Rc<RefCell<Option<Sent>>> = use_mut_ref(|| None);
         use_effect_with(deps, move |(version, query, page)| {
             let (version, query, page) = (*version, query.clone(), page.clone());
             let previous = last.borrow().clone();
@@ -182,7 +190,11 @@ pub fn App() -> Html {
                 let st = &s.0;
                 let kept = storage::Kept {
                     paste: st.paste.clone(),
-                    files: st.files.iter().map(|f| (f.name.clone(), String::from_utf8_lossy(&f.bytes).into_owned())).collect(),
+                    files: st
+                        .files
+                        .iter()
+                        .map(|f| (f.name.clone(), String::from_utf8_lossy(&f.bytes).into_owned()))
+                        .collect(),
                 };
                 if let Err(e) = storage::save(&kept) {
                     s.dispatch(Action::Notice(Some(e)));

@@ -83,10 +83,8 @@ impl Engine {
         for s in &report.sources {
             *causes.entry((rank(&s.verdict), s.verdict.to_string(), s.cause.to_string())).or_default() += 1;
         }
-        let causes = causes
-            .into_iter()
-            .map(|((_, verdict, cause), count)| CauseGroup { verdict, cause, count })
-            .collect();
+        let causes =
+            causes.into_iter().map(|((_, verdict, cause), count)| CauseGroup { verdict, cause, count }).collect();
         let mut light = report.clone();
         light.sources = Vec::new();
         let instances_total = light.instances.len();
@@ -125,7 +123,8 @@ impl Engine {
             "node" => rows.sort_by(|a, b| (&a.node, &a.instance, key_ip(a)).cmp(&(&b.node, &b.instance, key_ip(b)))),
             "eni" => rows.sort_by(|a, b| (&a.eni, key_ip(a)).cmp(&(&b.eni, key_ip(b)))),
             "pod" => rows.sort_by(|a, b| (a.pods.first(), key_ip(a)).cmp(&(b.pods.first(), key_ip(b)))),
-            _ => rows.sort_by(|a, b| (rank(&a.verdict), &a.cause, key_ip(a)).cmp(&(rank(&b.verdict), &b.cause, key_ip(b)))),
+            _ => rows
+                .sort_by(|a, b| (rank(&a.verdict), &a.cause, key_ip(a)).cmp(&(rank(&b.verdict), &b.cause, key_ip(b)))),
         }
         if page.desc {
             rows.reverse();
@@ -184,9 +183,9 @@ fn matches(s: &SourceOut, needle: &str, model: Option<&podreach_core::model::Mod
         || s.node.as_deref().is_some_and(hit)
         || hit(&s.cause)
         || s.pods.iter().any(|p| hit(&p.namespace) || hit(&p.name) || hit(&format!("{}/{}", p.namespace, p.name)))
-        || model.and_then(|m| m.eni(&s.eni)).is_some_and(|e| {
-            e.groups.iter().any(|g| hit(&g.id) || g.name.as_deref().is_some_and(hit))
-        })
+        || model
+            .and_then(|m| m.eni(&s.eni))
+            .is_some_and(|e| e.groups.iter().any(|g| hit(&g.id) || g.name.as_deref().is_some_and(hit)))
 }
 
 /// The picker's targets: every ENI that is not an instance's secondary, grouped by kind.
@@ -204,9 +203,7 @@ fn targets(loaded: &Loaded) -> Vec<TargetOption> {
         };
         let Some(ip) = e.primary_ip.or_else(|| e.private_ips.first().copied()) else { continue };
         let what = match e.role {
-            Role::InstancePrimary => {
-                loaded.model.instance_label(e.instance.as_deref().unwrap_or("")).to_string()
-            }
+            Role::InstancePrimary => loaded.model.instance_label(e.instance.as_deref().unwrap_or("")).to_string(),
             _ => {
                 let d: String = e.description.chars().take(48).collect();
                 if d.is_empty() {
@@ -216,7 +213,12 @@ fn targets(loaded: &Loaded) -> Vec<TargetOption> {
                 }
             }
         };
-        out.push(TargetOption { eni: e.id.clone(), ip: ip.to_string(), label: format!("{} · {ip} · {what}", e.id), group: group.to_owned() });
+        out.push(TargetOption {
+            eni: e.id.clone(),
+            ip: ip.to_string(),
+            label: format!("{} · {ip} · {what}", e.id),
+            group: group.to_owned(),
+        });
     }
     let order = |g: &str| match g {
         "rds" => 0,

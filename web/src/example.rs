@@ -3,8 +3,14 @@
 
 /// The example's files, as `aws` and `kubectl` print them.
 pub const FILES: &[(&str, &str)] = &[
-    ("network-interfaces.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/network-interfaces.json")),
-    ("security-groups.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/security-groups.json")),
+    (
+        "network-interfaces.json",
+        include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/network-interfaces.json"),
+    ),
+    (
+        "security-groups.json",
+        include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/security-groups.json"),
+    ),
     ("instances.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/instances.json")),
     ("pods.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/pods.json")),
     ("nodes.json", include_str!("../../tests/fixtures/story-t3-medium-hand-attached-group/input/nodes.json")),

@@ -65,13 +65,33 @@ pub enum Request {
 pub enum Response {
     /// The worker's handler is installed: requests sent before this would have been lost.
     Ready,
-    Progress { seq: u32, phase: String, percent: u8 },
-    View { seq: u32, view: Box<View> },
-    Rows { seq: u32, rows: RowsPage },
-    Export { seq: u32, format: String, text: String },
+    Progress {
+        seq: u32,
+        phase: String,
+        percent: u8,
+    },
+    View {
+        seq: u32,
+        view: Box<View>,
+    },
+    Rows {
+        seq: u32,
+        rows: RowsPage,
+    },
+    Export {
+        seq: u32,
+        format: String,
+        text: String,
+    },
     /// The answer to `Request::Api`: the report as `podreach/report@1` JSON.
-    Report { seq: u32, json: String },
-    Failed { seq: u32, message: String },
+    Report {
+        seq: u32,
+        json: String,
+    },
+    Failed {
+        seq: u32,
+        message: String,
+    },
 }
 
 impl Response {

@@ -128,13 +128,20 @@ pub enum Action {
     /// Removes a file, or clears the pasted text.
     RemoveInput(u32),
     /// Removes one document (its byte range) from the pasted text.
-    RemoveDocument { input: u32, start: usize, end: usize },
+    RemoveDocument {
+        input: u32,
+        start: usize,
+        end: usize,
+    },
     LoadExample,
     ClearAll,
     SetTarget(String),
     SetProtocol(String),
     SetPort(String),
-    Preset { protocol: String, port: u16 },
+    Preset {
+        protocol: String,
+        port: u16,
+    },
     SetFilter(String),
     SetVerdict(String),
     SetSort(String),
@@ -142,7 +149,12 @@ pub enum Action {
     Toggle(String),
     SetKeep(bool),
     /// Restores inputs and the query (from local storage and the URL fragment).
-    Restore { paste: String, files: Vec<(String, Vec<u8>)>, query: Option<QueryForm>, keep: bool },
+    Restore {
+        paste: String,
+        files: Vec<(String, Vec<u8>)>,
+        query: Option<QueryForm>,
+        keep: bool,
+    },
     /// A request was sent with this sequence number.
     Sent(u32),
     Received(Response),
@@ -213,7 +225,11 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
         }
         Action::RemoveDocument { input, start, end } => {
             if input == PASTE_ID {
-                if start <= end && end <= s.paste.len() && s.paste.is_char_boundary(start) && s.paste.is_char_boundary(end) {
+                if start <= end
+                    && end <= s.paste.len()
+                    && s.paste.is_char_boundary(start)
+                    && s.paste.is_char_boundary(end)
+                {
                     s.paste.replace_range(start..end, "");
                     s.paste = s.paste.trim().to_owned();
                 }
@@ -226,7 +242,11 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
         Action::LoadExample => {
             s.files.retain(|f| !crate::example::FILES.iter().any(|(n, _)| *n == f.name));
             for (name, text) in crate::example::FILES {
-                s.files.push(FileInput { id: s.next_id, name: (*name).to_owned(), bytes: Rc::new(text.as_bytes().to_vec()) });
+                s.files.push(FileInput {
+                    id: s.next_id,
+                    name: (*name).to_owned(),
+                    bytes: Rc::new(text.as_bytes().to_vec()),
+                });
                 s.next_id += 1;
             }
             s.query = QueryForm {

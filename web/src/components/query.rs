@@ -25,7 +25,9 @@ pub fn TargetPicker() -> Html {
             groups.len() - 1
         });
         if let Some((_, list)) = groups.get_mut(pos) {
-            list.push(html! { <option value={t.eni.clone()} selected={s.query.to == t.eni}>{ t.label.clone() }</option> });
+            list.push(
+                html! { <option value={t.eni.clone()} selected={s.query.to == t.eni}>{ t.label.clone() }</option> },
+            );
         }
     }
     let on_select = ctx.callback(|e: Event| {

@@ -103,7 +103,11 @@ struct MatrixProps {
 #[component]
 fn Matrix(props: &MatrixProps) -> Html {
     let i = &props.inst;
-    let limits = i.limits.as_ref().map(|l| format!(" · limit {} ENIs × {} IPv4, max pods {}", l.enis, l.ipv4_per_eni, l.max_pods)).unwrap_or_default();
+    let limits = i
+        .limits
+        .as_ref()
+        .map(|l| format!(" · limit {} ENIs × {} IPv4, max pods {}", l.enis, l.ipv4_per_eni, l.max_pods))
+        .unwrap_or_default();
     let node = i.node.as_ref().map(|n| format!(" · node {n}")).unwrap_or_default();
     html! {
         <div class="matrix" data-testid="matrix" data-instance={i.instance.clone()}>
@@ -175,7 +179,15 @@ fn Sources(props: &ViewProps) -> Html {
     let sort_button = |key: &'static str, label: &'static str| {
         let onclick = ctx.callback(move |_: MouseEvent| Action::SetSort(key.to_owned()));
         let active = s.page.sort == key;
-        let aria = if active { if s.page.desc { "descending" } else { "ascending" } } else { "none" };
+        let aria = if active {
+            if s.page.desc {
+                "descending"
+            } else {
+                "ascending"
+            }
+        } else {
+            "none"
+        };
         html! { <th scope="col" aria-sort={aria}><button type="button" class="sort" {onclick} data-testid={format!("sort-{key}")}>{ label }{ if active { if s.page.desc { " ▼" } else { " ▲" } } else { "" } }</button></th> }
     };
     let prev = ctx.callback(|_: MouseEvent| Action::PageBy(-1));
@@ -187,7 +199,12 @@ fn Sources(props: &ViewProps) -> Html {
     for r in &rows.rows {
         if grouped && last_cause.as_deref() != Some(&*r.cause) {
             last_cause = Some(r.cause.to_string());
-            let count = props.view.causes.iter().find(|c| c.cause == *r.cause && c.verdict == *r.verdict).map_or(0, |c| c.count);
+            let count = props
+                .view
+                .causes
+                .iter()
+                .find(|c| c.cause == *r.cause && c.verdict == *r.verdict)
+                .map_or(0, |c| c.count);
             body.push(html! {
                 <tr class="group" data-testid="cause-group"><th colspan="7" scope="rowgroup"><Verdict verdict={r.verdict.to_string()} />{ format!(" ({count}): {}", r.cause) }</th></tr>
             });
@@ -247,7 +264,8 @@ fn SourceRow(props: &RowProps) -> Html {
     let ip = r.ip.clone();
     let toggle = ctx.callback(move |_: MouseEvent| Action::Toggle(ip.clone()));
     let pods = r.pods.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect::<Vec<_>>().join(", ");
-    let decisive = r.reasons.iter().find(|x| *x.outcome == *r.verdict && *r.verdict != *"reachable").or_else(|| r.reasons.last());
+    let decisive =
+        r.reasons.iter().find(|x| *x.outcome == *r.verdict && *r.verdict != *"reachable").or_else(|| r.reasons.last());
     let node = r.node.clone().or_else(|| r.instance.clone()).unwrap_or_default();
     let eth = r.eth.as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
     html! {

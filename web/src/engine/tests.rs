@@ -66,7 +66,8 @@ fn errors_point_at_their_input_and_keep_the_others() {
 fn a_bad_query_is_reported_not_fatal() {
     let mut e = Engine::default();
     e.set_inputs(example_inputs());
-    let v = e.run(Some(&QueryMsg { to: "eni-0nope".into(), protocol: "tcp".into(), port: Some(1) }), &PageReq::default());
+    let v =
+        e.run(Some(&QueryMsg { to: "eni-0nope".into(), protocol: "tcp".into(), port: Some(1) }), &PageReq::default());
     assert!(v.query_error.as_deref().unwrap_or("").contains("eni-0nope"));
     assert_eq!(v.report.drift.len(), 2);
 }

@@ -18,7 +18,8 @@ pub fn load() -> Option<Kept> {
 
 /// Saves; an error (quota) comes back as a message for the page.
 pub fn save(kept: &Kept) -> Result<(), String> {
-    LocalStorage::set(KEY, kept).map_err(|_| "too large to keep in this browser (local storage is full); the page still works".to_owned())
+    LocalStorage::set(KEY, kept)
+        .map_err(|_| "too large to keep in this browser (local storage is full); the page still works".to_owned())
 }
 
 pub fn clear() {

@@ -24,7 +24,10 @@ pub fn serve() {
         };
         match serde_wasm_bindgen::from_value::<Request>(ev.data()) {
             Ok(req) => handle(req, &post),
-            Err(e) => post(&Response::Failed { seq: 0, message: format!("the page sent a request the worker cannot read: {e}") }),
+            Err(e) => post(&Response::Failed {
+                seq: 0,
+                message: format!("the page sent a request the worker cannot read: {e}"),
+            }),
         }
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -62,7 +65,9 @@ fn handle(req: Request, post: &dyn Fn(&Response)) {
             },
             Request::Export { seq, format } => match engine.export(&format) {
                 Some(text) => post(&Response::Export { seq, format, text }),
-                None => post(&Response::Failed { seq, message: "nothing to export yet: load an export first".to_owned() }),
+                None => {
+                    post(&Response::Failed { seq, message: "nothing to export yet: load an export first".to_owned() })
+                }
             },
         }
     });
@@ -86,7 +91,8 @@ pub struct Client {
 impl Client {
     /// Starts `worker_loader.js` (next to the page, so any sub-path works).
     pub fn spawn(on_response: impl Fn(Response) + 'static) -> Result<Client, String> {
-        let worker = Worker::new("./worker_loader.js").map_err(|e| format!("cannot start the analysis worker: {e:?}"))?;
+        let worker =
+            Worker::new("./worker_loader.js").map_err(|e| format!("cannot start the analysis worker: {e:?}"))?;
         let queue: Rc<RefCell<Option<Vec<JsValue>>>> = Rc::new(RefCell::new(Some(Vec::new())));
         let (q, w) = (queue.clone(), worker.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -97,7 +103,9 @@ impl Client {
                     }
                 }
                 Ok(r) => on_response(r),
-                Err(e) => on_response(Response::Failed { seq: u32::MAX, message: format!("unreadable worker message: {e}") }),
+                Err(e) => {
+                    on_response(Response::Failed { seq: u32::MAX, message: format!("unreadable worker message: {e}") })
+                }
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -19,7 +19,10 @@ fn load_example_adds_the_story_and_its_query() {
 
 #[test]
 fn file_names_are_made_unique() {
-    let s = reduce(&AppState::default(), Action::AddFiles(vec![("a.json".into(), b"{}".to_vec()), ("a.json".into(), b"{}".to_vec())]));
+    let s = reduce(
+        &AppState::default(),
+        Action::AddFiles(vec![("a.json".into(), b"{}".to_vec()), ("a.json".into(), b"{}".to_vec())]),
+    );
     let names: Vec<&str> = s.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["a.json", "a.json (2)"]);
     assert_eq!(s.inputs().len(), 2);
