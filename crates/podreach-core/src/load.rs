@@ -115,24 +115,29 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
         }
     };
     if text.trim().is_empty() {
-        sink.push(
+        sink.push_at(
             Severity::Error,
             "empty-input",
             name,
-            format!("{name}: the input is empty; paste the output of an `aws ec2 describe-…` or `kubectl get … -o json` command"),
+            "the input is empty; paste the output of an `aws ec2 describe-…` or `kubectl get … -o json` command".to_owned(),
+            Some(Location { file: name.to_owned(), line: 1, column: 1 }),
         );
         return;
     }
     let mut offset = 0usize;
     let mut unknown_docs = 0usize;
+    let mut lines = Lines::new(text);
     while offset < text.len() {
+        let start = first_non_ws(text, offset);
+        if start > offset {
+            offset = start;
+            continue;
+        }
         let rest = text.get(offset..).unwrap_or("");
-        let skipped_ws = rest.len() - rest.trim_start().len();
-        let start = offset + skipped_ws;
-        let Some(first) = rest.trim_start().chars().next() else { break };
+        let Some(first) = rest.chars().next() else { break };
         if first != '{' && first != '[' {
-            if let Some(hint) = sniff_format(rest.trim_start()) {
-                let (line, column) = line_col(text, start);
+            if let Some(hint) = sniff_format(rest) {
+                let (line, column) = lines.at(start);
                 sink.push_at(
                     Severity::Error,
                     "not-json",
@@ -145,7 +150,7 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
             // Shell noise between documents (a prompt, a command line): skip to the next line that
             // opens a JSON object, if there is one.
             if let Some(next) = next_object_line(text, start) {
-                let (line, column) = line_col(text, start);
+                let (line, column) = lines.at(start);
                 sink.push_at(
                     Severity::Warning,
                     "skipped-text",
@@ -165,7 +170,7 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                 None => break,
                 Some(Ok(top)) => {
                     let first = first_non_ws(text, doc_start);
-                    let (line, column) = line_col(text, first);
+                    let (line, column) = lines.at(first);
                     let loc = Location { file: name.to_owned(), line, column };
                     let span = (first, offset + stream.byte_offset());
                     accept(top, &loc, span, acc, sink, docs, &mut unknown_docs);
@@ -173,10 +178,16 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                 Some(Err(e)) => {
                     let err_at = offset + offset_of(rest, e.line(), e.column());
                     let doc_first = first_non_ws(text, doc_start);
+                    // A byte-order mark between documents: go on after it.
+                    if doc_first > doc_start && err_at <= doc_first + 1 && text.get(doc_start..doc_first).is_some_and(|s| s.contains('\u{feff}')) {
+                        offset = doc_first;
+                        stop = false;
+                        break;
+                    }
                     // Text that is not JSON where a new document would begin: shell noise.
                     if err_at <= doc_first + 1 && doc_first > 0 {
                         if let Some(next) = next_object_line(text, doc_first) {
-                            let (line, column) = line_col(text, doc_first);
+                            let (line, column) = lines.at(doc_first);
                             sink.push_at(
                                 Severity::Warning,
                                 "skipped-text",
@@ -189,7 +200,7 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                             break;
                         }
                     }
-                    let (line, column) = line_col(text, err_at.min(text.len()));
+                    let (line, column) = lines.at(err_at.min(text.len()));
                     sink.push_at(
                         Severity::Error,
                         "invalid-json",
@@ -208,9 +219,35 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
     let _ = unknown_docs;
 }
 
+/// Skips white space and byte-order marks (a `cat` of files saved by Windows editors has them
+/// between documents).
 fn first_non_ws(text: &str, from: usize) -> usize {
     let rest = text.get(from..).unwrap_or("");
-    from + (rest.len() - rest.trim_start().len())
+    from + (rest.len() - rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}').len())
+}
+
+/// Line starts of a text, built on first use, for line and column look-ups in O(log n).
+struct Lines<'t> {
+    text: &'t str,
+    starts: Option<Vec<usize>>,
+}
+
+impl<'t> Lines<'t> {
+    fn new(text: &'t str) -> Lines<'t> {
+        Lines { text, starts: None }
+    }
+
+    fn at(&mut self, offset: usize) -> (usize, usize) {
+        let text = self.text;
+        let starts = self.starts.get_or_insert_with(|| {
+            std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect()
+        });
+        let offset = offset.min(text.len());
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let start = starts.get(line - 1).copied().unwrap_or(0);
+        let column = text.get(start..offset).map_or(1, |s| s.chars().count() + 1);
+        (line, column)
+    }
 }
 
 /// The byte offset of a 1-based line and column (serde_json counts columns in bytes).
@@ -380,7 +417,8 @@ impl<'de> Visitor<'de> for TopVisitor {
         Ok(t)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TopLevel, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        // Walked with a depth-limited visitor, so absurd nesting is reported as such.
+        while seq.next_element::<Shallow>()?.is_some() {}
         Ok(TopLevel { not_object: Some("array"), ..TopLevel::default() })
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<TopLevel, E> {
@@ -400,6 +438,48 @@ impl<'de> Visitor<'de> for TopVisitor {
     }
     fn visit_unit<E: de::Error>(self) -> Result<TopLevel, E> {
         Ok(TopLevel { not_object: Some("null"), ..TopLevel::default() })
+    }
+}
+
+/// Any JSON value, walked through `deserialize_any` so that serde_json's nesting limit applies.
+struct Shallow;
+
+impl<'de> Deserialize<'de> for Shallow {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Shallow;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any json value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Shallow, A::Error> {
+                while seq.next_element::<Shallow>()?.is_some() {}
+                Ok(Shallow)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Shallow, A::Error> {
+                while map.next_entry::<IgnoredAny, Shallow>()?.is_some() {}
+                Ok(Shallow)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Shallow, E> {
+                Ok(Shallow)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Shallow, E> {
+                Ok(Shallow)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Shallow, E> {
+                Ok(Shallow)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Shallow, E> {
+                Ok(Shallow)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Shallow, E> {
+                Ok(Shallow)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Shallow, E> {
+                Ok(Shallow)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -628,7 +708,9 @@ fn describe_unknown(keys: &[String], kind: &str) -> String {
             "keys {shown} are lowerCamelCase (aws config or another tool), not aws cli output; export with the aws cli"
         );
     }
-    format!("json with keys {shown} is not a supported export; see `podreach --help` for the commands to run")
+    format!(
+        "json with keys {shown} is not a supported export; give the output of `aws ec2 describe-network-interfaces`, `describe-security-groups` (and the others under how to export) or `kubectl get pods -A -o json`"
+    )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -66,4 +66,19 @@ export class PodreachPage {
     }, files);
     await this.id('drop-zone').dispatchEvent('drop', { dataTransfer: dt });
   }
+
+  /// Drops files given as base64 bytes (so invalid UTF-8 arrives as it is).
+  async dropFilesBytes(files) {
+    const dt = await this.page.evaluateHandle((list) => {
+      const d = new DataTransfer();
+      for (const f of list) {
+        const bin = atob(f.b64);
+        const bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        d.items.add(new File([bytes], f.name));
+      }
+      return d;
+    }, files);
+    await this.id('drop-zone').dispatchEvent('drop', { dataTransfer: dt });
+  }
 }

@@ -1,0 +1,189 @@
+//! Property tests: no panic on any input, determinism under reordering and splitting, and the
+//! monotonicity the semantics promise (rules only allow; missing data only adds uncertainty).
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
+
+use podreach_core::{report, Input};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn run(texts: &[(&str, Vec<u8>)], to: &str, port: u16) -> Option<report::Report> {
+    let inputs: Vec<Input<'_>> = texts.iter().map(|(n, b)| Input { name: n, bytes: b }).collect();
+    let loaded = podreach_core::load(&inputs);
+    let q = podreach_core::make_query(to, "tcp", Some(port)).ok()?;
+    let _ = report::build(&loaded, None);
+    report::build(&loaded, Some(&q)).ok()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes never panic the loader or the report.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let _ = run(&[("x.json", bytes)], "10.0.0.1", 5432);
+    }
+
+    /// JSON-ish token soup (deep, odd, half-valid) never panics.
+    #[test]
+    fn json_token_soup_never_panics(tokens in proptest::collection::vec(prop_oneof![
+        Just("{"), Just("}"), Just("["), Just("]"), Just(","), Just(":"), Just("\"NetworkInterfaces\""),
+        Just("\"SecurityGroups\""), Just("\"Groups\""), Just("\"GroupId\""), Just("\"PrivateIpAddress\""),
+        Just("\"10.0.0.1\""), Just("null"), Just("true"), Just("-1"), Just("1e400"), Just("123456789012345678901234"),
+        Just("\"\\ud800\""), Just("\"NextToken\""), Just("\"kind\""), Just("\"List\""), Just("\"items\""),
+    ], 0..400)) {
+        let text: String = tokens.concat();
+        let _ = run(&[("soup.json", text.into_bytes())], "eni-1", 1);
+    }
+
+    /// Mutating a real fixture byte by byte never panics.
+    #[test]
+    fn mutated_fixtures_never_panic(case in 0usize..1000, edits in proptest::collection::vec((any::<usize>(), any::<u8>(), 0u8..3), 1..12)) {
+        let cases = podreach_fixtures::CASES;
+        let c = &cases[case % cases.len()];
+        let mut texts: Vec<(&str, Vec<u8>)> = c.inputs.iter().map(|(n, b)| (*n, b.to_vec())).collect();
+        for (pos, byte, kind) in edits {
+            let Some((_, t)) = texts.get_mut(pos % c.inputs.len().max(1)) else { continue };
+            if t.is_empty() { t.push(byte); continue; }
+            let at = pos % t.len();
+            match kind {
+                0 => t[at] = byte,
+                1 => t.insert(at, byte),
+                _ => { t.remove(at); }
+            }
+        }
+        let _ = run(&texts, "eni-0rds", 5432);
+    }
+
+    /// The same documents in any order, split across any files, give byte-identical output.
+    #[test]
+    fn order_and_split_never_change_the_report(world in world(), split in any::<bool>(), rot in 0usize..5) {
+        let docs = world.documents();
+        let mut a: Vec<(&str, Vec<u8>)> = vec![("a.json", docs.concat().into_bytes())];
+        let mut rotated = docs.clone();
+        rotated.rotate_left(rot % docs.len());
+        let b: Vec<(&str, Vec<u8>)> = if split {
+            rotated.iter().map(|d| ("part.json", d.clone().into_bytes())).collect()
+        } else {
+            vec![("b.json", rotated.concat().into_bytes())]
+        };
+        let strip = |r: Option<report::Report>| r.map(|mut r| { r.inputs.clear(); r.diagnostics.clear(); podreach_core::render::json(&r) });
+        prop_assert_eq!(strip(run(&a, "eni-t", world.port)), strip(run(&b, "eni-t", world.port)));
+        a.clear();
+    }
+
+    /// Adding an allow rule never turns `reachable` into anything else.
+    #[test]
+    fn an_added_allow_rule_never_blocks(world in world(), extra in rule(), group in 0usize..4, egress in any::<bool>()) {
+        let before = run(&world.texts(), "eni-t", world.port).unwrap();
+        let mut more = world.clone();
+        let g = &mut more.groups[group];
+        if egress { g.egress.push(extra) } else { g.ingress.push(extra) }
+        let after = run(&more.texts(), "eni-t", more.port).unwrap();
+        for (x, y) in before.sources.iter().zip(&after.sources) {
+            prop_assert_eq!(&x.ip, &y.ip);
+            if x.verdict == "reachable" {
+                prop_assert_eq!(&y.verdict, "reachable", "{} became {}", x.ip, y.verdict);
+            }
+        }
+    }
+
+    /// Giving a group that was missing from the export never turns a confident verdict into another.
+    #[test]
+    fn a_missing_group_never_flips_a_confident_verdict(world in world(), missing in 0usize..4) {
+        let mut partial = world.clone();
+        partial.omit = Some(missing);
+        let before = run(&partial.texts(), "eni-t", world.port).unwrap();
+        let after = run(&world.texts(), "eni-t", world.port).unwrap();
+        for (x, y) in before.sources.iter().zip(&after.sources) {
+            if x.verdict != "unknown" {
+                prop_assert_eq!(&x.verdict, &y.verdict, "{}: {:?}", x.ip, x.reasons);
+            }
+            prop_assert_ne!(&y.verdict, "unknown", "complete data left {} unknown", y.ip);
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    ingress: Vec<Value>,
+    egress: Vec<Value>,
+}
+
+/// A small random VPC: four groups with random rules, a target ENI, and node ENIs.
+#[derive(Clone, Debug)]
+struct World {
+    groups: Vec<Group>,
+    target_groups: Vec<usize>,
+    nodes: Vec<(u8, Vec<usize>)>,
+    port: u16,
+    omit: Option<usize>,
+}
+
+fn gid(i: usize) -> String {
+    format!("sg-{i}")
+}
+
+fn rule() -> impl Strategy<Value = Value> {
+    let proto = prop_oneof![Just("tcp"), Just("6"), Just("udp"), Just("-1"), Just("50")];
+    let peer = prop_oneof![
+        (0u8..4).prop_map(|g| json!({"UserIdGroupPairs": [{"GroupId": gid(g as usize), "UserId": "1"}]})),
+        (0u8..=32, 0u8..4).prop_map(|(len, third)| json!({"IpRanges": [{"CidrIp": format!("10.0.{third}.0/{}", len.max(8))}]})),
+    ];
+    (proto, 5430u16..5435, 0u16..3, peer).prop_map(|(p, from, width, mut peer)| {
+        peer["IpProtocol"] = json!(p);
+        if p != "-1" {
+            peer["FromPort"] = json!(from);
+            peer["ToPort"] = json!(from + width);
+        }
+        peer
+    })
+}
+
+fn world() -> impl Strategy<Value = World> {
+    let group = (proptest::collection::vec(rule(), 0..3), proptest::collection::vec(rule(), 0..2))
+        .prop_map(|(ingress, egress)| Group { ingress, egress });
+    (
+        proptest::collection::vec(group, 4),
+        proptest::collection::vec(0usize..4, 1..3),
+        proptest::collection::vec((0u8..4, proptest::collection::vec(0usize..4, 0..3)), 1..5),
+        5430u16..5434,
+    )
+        .prop_map(|(groups, target_groups, nodes, port)| World { groups, target_groups, nodes, port, omit: None })
+}
+
+impl World {
+    fn documents(&self) -> Vec<String> {
+        let eni = |id: String, ip: String, groups: &[usize], device: Option<usize>, subnet: u8| {
+            let mut e = json!({
+                "NetworkInterfaceId": id, "VpcId": "vpc-1", "SubnetId": format!("subnet-{subnet}"), "AvailabilityZone": "us-east-1a",
+                "PrivateIpAddress": ip, "PrivateIpAddresses": [{"PrivateIpAddress": ip, "Primary": true}],
+                "Groups": groups.iter().map(|g| json!({"GroupId": gid(*g)})).collect::<Vec<_>>(),
+                "InterfaceType": "interface", "Status": "in-use",
+            });
+            if let Some(d) = device {
+                e["Attachment"] = json!({"InstanceId": format!("i-{d}"), "DeviceIndex": 0});
+            }
+            e
+        };
+        let mut enis = vec![eni("eni-t".into(), "10.0.9.9".into(), &self.target_groups, None, 9)];
+        for (i, (third, groups)) in self.nodes.iter().enumerate() {
+            enis.push(eni(format!("eni-{i}"), format!("10.0.{third}.{}", 10 + i), groups, Some(i), *third));
+        }
+        let groups: Vec<Value> = self
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != self.omit)
+            .map(|(i, g)| json!({"GroupId": gid(i), "IpPermissions": g.ingress, "IpPermissionsEgress": g.egress}))
+            .collect();
+        vec![
+            json!({"NetworkInterfaces": enis}).to_string(),
+            json!({"SecurityGroups": groups}).to_string(),
+        ]
+    }
+
+    fn texts(&self) -> Vec<(&'static str, Vec<u8>)> {
+        self.documents().into_iter().map(|d| ("w.json", d.into_bytes())).collect()
+    }
+}
