@@ -4,6 +4,8 @@
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
+CARGO_DENY_VERSION=0.20.2
+CARGO_FUZZ_VERSION=0.13.2
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
 
@@ -35,6 +37,17 @@ if ! wasm-opt --version 2>/dev/null | grep -q "version_$BINARYEN_VERSION"; then
   log "installing binaryen@$BINARYEN_VERSION (wasm-opt) from npm"
   npm install -g --silent "binaryen@$BINARYEN_VERSION" >/dev/null
 fi
+
+if [ "$(cargo deny --version 2>/dev/null | awk '{print $2}')" != "$CARGO_DENY_VERSION" ]; then
+  log "installing cargo-deny $CARGO_DENY_VERSION (takes a few minutes)"
+  cargo install -q --locked cargo-deny --version "$CARGO_DENY_VERSION" --force
+fi
+
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$CARGO_FUZZ_VERSION" ]; then
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install -q --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION" --force
+fi
+rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
 
 if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
   log "installing the e2e test dependencies (npm ci)"

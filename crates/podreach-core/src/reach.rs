@@ -134,7 +134,7 @@ impl Missing {
             Missing::NaclFor(subnet) => {
                 format!("aws ec2 describe-network-acls --filters Name=association.subnet-id,Values={subnet}")
             }
-            Missing::Subnet(eni) => format!("aws ec2 describe-network-interfaces --network-interface-ids {eni}"),
+            Missing::Subnet(eni) => format!("aws ec2 describe-network-interfaces --network-interface-ids {eni}  # its SubnetId is missing"),
             Missing::PrimaryEni(instance) => format!(
                 "aws ec2 describe-network-interfaces --filters Name=attachment.instance-id,Values={instance}"
             ),
@@ -252,7 +252,12 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
     // Sources on one ENI that fall on the same side of every address boundary the rules draw
     // evaluate identically: evaluate once, share the trace.
     let boundaries = address_boundaries(model, &target);
-    let mut cache: HashMap<(usize, Vec<u8>), usize> = HashMap::new();
+    // ENIs that the rules cannot tell apart share a class: the same groups, subnet, VPC, region,
+    // kind, relation to the target's instance, and SNAT path.
+    let mut classes: HashMap<String, usize> = HashMap::new();
+    let mut class_of: Vec<Option<usize>> = vec![None; model.enis.len()];
+    let tgt_eni = model.enis.get(target.eni);
+    let mut cache: Vec<HashMap<Vec<u8>, usize>> = Vec::new();
     let mut sig = Vec::with_capacity(boundaries.len() + 1);
     for (addr, eni) in list {
         sig.clear();
@@ -262,13 +267,30 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
             Cover::Part => 1,
             Cover::None => 0,
         }));
-        let key = (eni, sig.clone());
-        let trace = match cache.get(&key) {
-            Some(&t) => t,
+        let class = match class_of.get(eni).copied().flatten() {
+            Some(c) => c,
+            None => {
+                let key = model.enis.get(eni).map(|e| class_key(model, e, tgt_eni, target.public)).unwrap_or_default();
+                let next = classes.len();
+                let c = *classes.entry(key).or_insert(next);
+                if let Some(slot) = class_of.get_mut(eni) {
+                    *slot = Some(c);
+                }
+                if cache.len() <= c {
+                    cache.resize_with(c + 1, HashMap::new);
+                }
+                c
+            }
+        };
+        let known = cache.get(class).and_then(|m| m.get(sig.as_slice())).copied();
+        let trace = match known {
+            Some(t) => t,
             None => {
                 traces.push(ctx.evaluate(addr, eni));
                 let t = traces.len() - 1;
-                cache.insert(key, t);
+                if let Some(m) = cache.get_mut(class) {
+                    m.insert(sig.clone(), t);
+                }
                 t
             }
         };
@@ -302,6 +324,32 @@ impl Analysis {
     pub fn verdict(&self, r: &SourceResult) -> Verdict {
         self.trace(r).map_or(Verdict::Unknown, |t| t.verdict)
     }
+}
+
+/// What the evaluation of a source ENI depends on, besides the source address.
+fn class_key(model: &Model, e: &Eni, target: Option<&Eni>, public: bool) -> String {
+    let mut groups: Vec<&str> = e.groups.iter().map(|g| g.id.as_str()).collect();
+    groups.sort_unstable();
+    let same_instance = e.instance.is_some() && e.instance == target.and_then(|t| t.instance.clone());
+    let other_vpc = matches!((e.vpc.as_deref(), target.and_then(|t| t.vpc.as_deref())), (Some(a), Some(b)) if a != b);
+    // Off-VPC traffic is snatted to the instance's primary ENI: that ENI, not this one, decides.
+    let snat = (other_vpc || public) && e.role != Role::Branch;
+    let path = if snat {
+        let primary = e.instance.as_deref().and_then(|i| model.primary_eni(i)).map_or(usize::MAX, |p| p);
+        format!("snat:{primary}:{}", e.instance.as_deref().unwrap_or(""))
+    } else {
+        String::new()
+    };
+    format!(
+        "{}|{}|{}|{}|{}|{}|{}",
+        groups.join(","),
+        e.subnet.as_deref().unwrap_or("-"),
+        e.vpc.as_deref().unwrap_or("-"),
+        e.region().unwrap_or("-"),
+        e.role == Role::Branch,
+        same_instance,
+        path
+    )
 }
 
 /// Every CIDR against which a source address is compared: the target's ingress rules (and the
@@ -557,7 +605,9 @@ impl<'a> Ctx<'a> {
     ) {
         let ingress = layer == Layer::TargetIngress;
         let dir = if ingress { "ingress" } else { "egress" };
-        let eni_name = eni_label(eni);
+        // The source ENI is never named here (its row names it), so one trace fits every ENI of
+        // a class; the target is the same for all.
+        let eni_name = if ingress { eni_label(eni) } else { "the source eni".to_owned() };
         match o {
             SgOutcome::Allowed { group, rule, inferred } => {
                 let label = self.model.group_label(&group);
@@ -632,7 +682,7 @@ impl<'a> Ctx<'a> {
                 };
             }
             return SgOutcome::Blocked {
-                why: format!("{} carries no security groups", eni.id),
+                why: if ingress { format!("{} carries no security groups", eni.id) } else { "the source eni carries no security groups".to_owned() },
                 cause: "the eni carries no security groups".to_owned(),
                 near: None,
                 notes: Vec::new(),
@@ -795,7 +845,7 @@ impl<'a> Ctx<'a> {
                         format!("{label} {verb} {flow} {from_to} {gl}; group references do not cross regions"),
                     );
                 }
-                let who = peer.eni.map_or_else(|| peer.shown.to_owned(), eni_label);
+                let who = if ingress { "the source eni".to_owned() } else { peer.eni.map_or_else(|| peer.shown.to_owned(), eni_label) };
                 (
                     format!("{label} {verb} {flow} {from_to} {gl}, which {who} does not carry"),
                     format!(
@@ -896,8 +946,8 @@ impl<'a> Ctx<'a> {
     ) {
         let m = self.model;
         let (Some(ss), Some(ts)) = (src.subnet.as_deref(), tgt.subnet.as_deref()) else {
-            let which = if src.subnet.is_none() { &src.id } else { &tgt.id };
-            missing.push(Missing::Subnet(which.clone()));
+            let which = if src.subnet.is_none() { "the source eni".to_owned() } else { tgt.id.clone() };
+            missing.push(Missing::Subnet(if src.subnet.is_none() { src.id.clone() } else { tgt.id.clone() }));
             steps.push(Step {
                 layer: Layer::NaclSourceOut,
                 outcome: Verdict::Unknown,

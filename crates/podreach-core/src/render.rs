@@ -492,7 +492,7 @@ pub fn csv(report: &Report) -> String {
     for s in &report.sources {
         let cells = [
             s.ip.as_str(),
-            s.eni.as_str(),
+            &s.eni,
             s.eth.as_deref().unwrap_or(""),
             s.instance.as_deref().unwrap_or(""),
             s.node.as_deref().unwrap_or(""),

@@ -69,10 +69,10 @@ pub struct Counts {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SourceOut {
     pub ip: String,
-    pub eni: String,
-    pub eth: Option<String>,
-    pub instance: Option<String>,
-    pub node: Option<String>,
+    pub eni: Arc<str>,
+    pub eth: Option<Arc<str>>,
+    pub instance: Option<Arc<str>>,
+    pub node: Option<Arc<str>>,
     pub role: Label,
     pub verdict: Label,
     /// The deciding fact, without this source's own names: sources with the same cause group.
@@ -264,6 +264,8 @@ pub fn build_with(
         });
         let mut pod_verdicts: BTreeMap<PodRef, Verdict> = BTreeMap::new();
         let shared: Vec<SharedTrace> = a.traces.iter().map(shared_trace).collect();
+        // Per-ENI strings, built once and shared by every source on the ENI.
+        let mut eni_strings: Vec<Option<EniStrings>> = vec![None; model.enis.len()];
         for r in &a.sources {
             let (Some(e), Some(t), Some(sh)) = (model.enis.get(r.eni), a.trace(r), shared.get(r.trace)) else {
                 continue;
@@ -277,7 +279,17 @@ pub fn build_with(
                 Verdict::Blocked => summary.blocked += 1,
                 Verdict::Unknown => summary.unknown += 1,
             }
-            sources.push(source_out(model, e, r, t, sh, pods));
+            let strings = match eni_strings.get(r.eni).cloned().flatten() {
+                Some(s) => s,
+                None => {
+                    let s = EniStrings::new(model, e);
+                    if let Some(slot) = eni_strings.get_mut(r.eni) {
+                        *slot = Some(s.clone());
+                    }
+                    s
+                }
+            };
+            sources.push(source_out(&strings, e, r, t, sh, pods));
         }
         // Pods whose address no exported ENI holds.
         let eni_partial = model.coverage.partial.contains(&ExportKind::NetworkInterfaces);
@@ -489,13 +501,32 @@ fn shared_trace(t: &Trace) -> SharedTrace {
     }
 }
 
-fn source_out(model: &Model, e: &Eni, r: &SourceResult, t: &Trace, sh: &SharedTrace, pods: Vec<PodRef>) -> SourceOut {
+#[derive(Clone)]
+struct EniStrings {
+    eni: Arc<str>,
+    eth: Option<Arc<str>>,
+    instance: Option<Arc<str>>,
+    node: Option<Arc<str>>,
+}
+
+impl EniStrings {
+    fn new(model: &Model, e: &Eni) -> EniStrings {
+        EniStrings {
+            eni: Arc::from(e.id.as_str()),
+            eth: if e.role == Role::Branch { None } else { e.eth().map(Arc::from) },
+            instance: e.instance.as_deref().map(Arc::from),
+            node: e.instance.as_deref().and_then(|i| model.node_of_instance(i)).map(|n| Arc::from(n.name.as_str())),
+        }
+    }
+}
+
+fn source_out(s: &EniStrings, e: &Eni, r: &SourceResult, t: &Trace, sh: &SharedTrace, pods: Vec<PodRef>) -> SourceOut {
     SourceOut {
         ip: r.addr.to_string(),
-        eni: e.id.clone(),
-        eth: if e.role == Role::Branch { None } else { e.eth() },
-        instance: e.instance.clone(),
-        node: e.instance.as_deref().and_then(|i| model.node_of_instance(i)).map(|n| n.name.clone()),
+        eni: Arc::clone(&s.eni),
+        eth: s.eth.clone(),
+        instance: s.instance.clone(),
+        node: s.node.clone(),
         role: e.role.slug().into(),
         verdict: t.verdict.as_str().into(),
         cause: Arc::clone(&sh.cause),
@@ -524,6 +555,7 @@ fn drift_out(model: &Model, d: &Drift) -> DriftOut {
 
 fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
     let mut out = Vec::new();
+    let drift_of: BTreeMap<&str, &Drift> = drifts.iter().map(|d| (d.eni.as_str(), d)).collect();
     for (inst, enis) in &model.index.instance_enis {
         let rows_enis: Vec<&Eni> = enis.iter().filter_map(|&i| model.enis.get(i)).collect();
         let primary = rows_enis.iter().find(|e| e.role == Role::InstancePrimary);
@@ -543,7 +575,7 @@ fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
         let rows = rows_enis
             .iter()
             .map(|e| {
-                let drifted = drifts.iter().find(|d| d.eni == e.id);
+                let drifted = drift_of.get(e.id.as_str()).copied();
                 let compare = primary.is_some() && e.role != Role::Branch && e.role != Role::InstancePrimary;
                 let eset = e.group_ids();
                 EniRow {

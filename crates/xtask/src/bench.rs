@@ -81,6 +81,8 @@ struct Row {
     load: f64,
     query: f64,
     sources: u64,
+    /// The page: seconds from choosing the files to the rendered view, and the longest main-thread task.
+    browser: Option<(f64, f64)>,
 }
 
 const PY: &str = "import json,sys\nd=json.load(open(sys.argv[1]))\nout=[(e['NetworkInterfaceId'],[g['GroupId'] for g in e.get('Groups',[])]) for e in d['NetworkInterfaces']]\nprint(len(out))\n";
@@ -171,6 +173,20 @@ pub fn main(args: &[String]) -> Result<(), String> {
             [l, _q1, q2, s, ..] => (*l, *q2, *s as u64),
             _ => return Err(format!("inproc printed {text:?}")),
         };
+        let browser = if nodes <= 10_000 && root().join("dist/index.html").exists() {
+            let out = Command::new("node")
+                .args(["tests/e2e/bench/page-bench.mjs", &dir.display().to_string(), &target, "5432"])
+                .current_dir(root())
+                .output()
+                .map_err(|e| format!("cannot run node: {e}"))?;
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            let v: serde_json::Value = serde_json::from_str(text.trim())
+                .map_err(|e| format!("page bench printed {text:?} ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)))?;
+            Some((v["seconds"].as_f64().unwrap_or(f64::NAN), v["longestTaskMs"].as_f64().unwrap_or(f64::NAN)))
+        } else {
+            eprintln!("bench: no dist/ (run `cargo xtask web`): the browser column is skipped");
+            None
+        };
         rows.push(Row {
             nodes,
             bytes: g.bytes,
@@ -182,6 +198,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             load,
             query,
             sources,
+            browser,
         });
     }
     print_table(&rows, runs);
@@ -189,13 +206,17 @@ pub fn main(args: &[String]) -> Result<(), String> {
 }
 
 fn print_table(rows: &[Row], runs: usize) {
-    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load | page s | page/cli | longest task ms |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let mb = r.bytes as f64 / 1e6;
         let rss = r.podreach_rss_kb as f64 * 1024.0 / 1e6;
+        let (page, ratio, task) = match r.browser {
+            Some((s, t)) => (format!("{s:.2}"), format!("{:.2}", s / r.podreach), format!("{t:.0}")),
+            None => ("n/a".into(), "n/a".into(), "n/a".into()),
+        };
         println!(
-            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.2} | {} | {} | {:.0} | {:.2} | {:.3} | {:.4} | {:.3} |",
+            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.2} | {} | {} | {:.0} | {:.2} | {:.3} | {:.4} | {:.3} | {page} | {ratio} | {task} |",
             r.nodes,
             mb,
             r.sources,
@@ -257,6 +278,13 @@ pub fn inproc(target: &str, files: &[String]) -> Result<(), String> {
     let t1 = Instant::now();
     let r1 = podreach_core::report::build(&loaded, Some(&q1)).map_err(|e| e.0)?;
     let first = t1.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let a = podreach_core::reach::analyze(&loaded.model, &q1).map_err(|e| e.0)?;
+    let eval = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let d = podreach_core::drift::drift(&loaded.model);
+    let drift = t.elapsed().as_secs_f64();
+    eprintln!("phases: evaluate {eval:.3}s ({} traces), drift {drift:.3}s ({} findings)", a.traces.len(), d.len());
     let q2 = podreach_core::make_query(target, "tcp", Some(6379))?;
     let t2 = Instant::now();
     let r2 = podreach_core::report::build(&loaded, Some(&q2)).map_err(|e| e.0)?;

@@ -95,9 +95,29 @@ fn ci(args: &[String]) -> Result<(), String> {
         .env("CHROMEDRIVER", "/usr/bin/chromedriver"))?;
     web_build(true)?;
     run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/e2e/"]))?;
+    // Licences, bans and sources, offline (the advisory database needs the network).
+    run(cargo().args(["deny", "--offline", "check", "licenses", "bans", "sources"]))?;
+    fuzz(60)?;
     run(cargo().args(["run", "--quiet", "--package", "xtask", "--", "bench", "--smoke"]))?;
     eprintln!("\nci: all checks passed in {:.0}s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Runs the fuzz target for a bounded time over a copy of the seed corpus (nightly, libFuzzer).
+fn fuzz(seconds: u32) -> Result<(), String> {
+    let corpus = root().join("target/fuzz-corpus");
+    let _ = std::fs::remove_dir_all(&corpus);
+    std::fs::create_dir_all(&corpus).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(root().join("fuzz/seeds")).map_err(|e| e.to_string())?.flatten() {
+        let _ = std::fs::copy(entry.path(), corpus.join(entry.file_name()));
+    }
+    let mut cmd = Command::new("cargo");
+    cmd.args(["+nightly", "fuzz", "run", "--fuzz-dir", "fuzz", "load_and_analyze"])
+        .arg(&corpus)
+        .args(["--", &format!("-max_total_time={seconds}"), "-max_len=65536", "-rss_limit_mb=2048"])
+        .env_remove("CARGO")
+        .env_remove("RUSTUP_TOOLCHAIN");
+    run(&mut cmd)
 }
 
 /// Builds the page with trunk (offline: the tools come from scripts/install-tools.sh).

@@ -1,0 +1,38 @@
+// The browser half of `cargo xtask bench`: chooses the export's files in the built page (as files,
+// not pasted), waits for the analysis, and prints the page's own timings and its longest task.
+// Usage: node tests/e2e/bench/page-bench.mjs DIR TARGET PORT  → one JSON line on stdout.
+import fs from 'node:fs';
+import path from 'node:path';
+import { serve, launch } from '../lib/harness.mjs';
+
+const [dir, target, port] = process.argv.slice(2);
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
+const { server, base } = await serve();
+const browser = await launch();
+try {
+  const page = await browser.context.newPage();
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+      .observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto(`${base}#to=${target}&port=${port}`);
+  await page.waitForFunction(() => window.podreach !== undefined, null, { timeout: 60000 });
+  const t0 = Date.now();
+  await page.locator('[data-testid="file-picker"]').setInputFiles(files);
+  await page.waitForFunction(() => performance.getEntriesByName('podreach:view').length > 0
+    && !document.querySelector('[data-testid="progress"]')
+    && document.querySelectorAll('[data-testid="source-row"]').length > 0, null, { timeout: 600000, polling: 50 });
+  const wall = (Date.now() - t0) / 1000;
+  const r = await page.evaluate(() => {
+    const m = (n) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
+    const timing = document.querySelector('[data-testid="timing"]')?.innerText ?? '';
+    return { chosen: m('podreach:files-chosen'), view: m('podreach:view'), longTasks: window.__longTasks, timing,
+      blocked: document.querySelector('[data-testid="count-blocked"] strong')?.innerText };
+  });
+  const longest = r.longTasks.length ? Math.max(...r.longTasks) : 0;
+  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, longestTaskMs: longest, longTasks: r.longTasks.length, timing: r.timing, blocked: r.blocked }));
+} finally {
+  await browser.close();
+  server.close();
+}
