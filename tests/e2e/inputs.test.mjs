@@ -41,9 +41,16 @@ test('dropping two files gives both chips, and the error stays with the paste', 
   assert.equal(await app.id('input-error').count(), 1);
 });
 
+test('the file picker adds files too', async () => {
+  const dir = path.join(fixtures, '02-drifted-secondary-eni/input');
+  await app.id('file-picker').setInputFiles([path.join(dir, 'enis.json')]);
+  await session.page.waitForFunction(() => [...document.querySelectorAll('[data-testid="doc-chip"]')].some((c) => c.innerText.includes('enis.json (2)')), null, { timeout: 60000 });
+});
+
 test('removing a chip removes that input', async () => {
   await app.id('doc-chip').filter({ hasText: 'sgs.json' }).getByRole('button').click();
-  await session.page.waitForFunction(() => document.querySelectorAll('[data-testid="doc-chip"]').length === 1, null, { timeout: 60000 });
+  await session.page.waitForFunction(() => document.querySelectorAll('[data-testid="doc-chip"]').length === 2, null, { timeout: 60000 });
+  assert.ok(!(await app.chips()).some((c) => c.includes('sgs.json')));
 });
 
 test('aws --output table is recognised and explained', async () => {

@@ -149,15 +149,15 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
         return Err(errors);
     }
     let report = podreach_core::report::build(&loaded, query.as_ref()).map_err(|e| vec![e.0])?;
-    let text = match a.format {
-        Format::Table => render::table(&report),
-        Format::Json => render::json(&report),
-        Format::Markdown => render::markdown(&report),
-        Format::Csv => render::csv(&report),
-    };
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     // A closed pipe (`| head`) is not an error worth a message.
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let _ = match a.format {
+        Format::Json => render::json_to(&report, &mut out),
+        Format::Table => out.write_all(render::table(&report).as_bytes()),
+        Format::Markdown => out.write_all(render::markdown(&report).as_bytes()),
+        Format::Csv => out.write_all(render::csv(&report).as_bytes()),
+    }
+    .and_then(|()| out.flush());
     let fail = a.fail_on.iter().any(|f| match f {
         FailOn::Blocked => report.summary.blocked > 0,
         FailOn::Unknown => report.summary.unknown > 0,

@@ -119,7 +119,8 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
             Severity::Error,
             "empty-input",
             name,
-            "the input is empty; paste the output of an `aws ec2 describe-…` or `kubectl get … -o json` command".to_owned(),
+            "the input is empty; paste the output of an `aws ec2 describe-…` or `kubectl get … -o json` command"
+                .to_owned(),
             Some(Location { file: name.to_owned(), line: 1, column: 1 }),
         );
         return;
@@ -179,7 +180,10 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                     let err_at = offset + offset_of(rest, e.line(), e.column());
                     let doc_first = first_non_ws(text, doc_start);
                     // A byte-order mark between documents: go on after it.
-                    if doc_first > doc_start && err_at <= doc_first + 1 && text.get(doc_start..doc_first).is_some_and(|s| s.contains('\u{feff}')) {
+                    if doc_first > doc_start
+                        && err_at <= doc_first + 1
+                        && text.get(doc_start..doc_first).is_some_and(|s| s.contains('\u{feff}'))
+                    {
                         offset = doc_first;
                         stop = false;
                         break;
@@ -240,7 +244,9 @@ impl<'t> Lines<'t> {
     fn at(&mut self, offset: usize) -> (usize, usize) {
         let text = self.text;
         let starts = self.starts.get_or_insert_with(|| {
-            std::iter::once(0).chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1)).collect()
+            std::iter::once(0)
+                .chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
+                .collect()
         });
         let offset = offset.min(text.len());
         let line = starts.partition_point(|&s| s <= offset).max(1);

@@ -682,7 +682,11 @@ impl<'a> Ctx<'a> {
                 };
             }
             return SgOutcome::Blocked {
-                why: if ingress { format!("{} carries no security groups", eni.id) } else { "the source eni carries no security groups".to_owned() },
+                why: if ingress {
+                    format!("{} carries no security groups", eni.id)
+                } else {
+                    "the source eni carries no security groups".to_owned()
+                },
                 cause: "the eni carries no security groups".to_owned(),
                 near: None,
                 notes: Vec::new(),
@@ -845,7 +849,11 @@ impl<'a> Ctx<'a> {
                         format!("{label} {verb} {flow} {from_to} {gl}; group references do not cross regions"),
                     );
                 }
-                let who = if ingress { "the source eni".to_owned() } else { peer.eni.map_or_else(|| peer.shown.to_owned(), eni_label) };
+                let who = if ingress {
+                    "the source eni".to_owned()
+                } else {
+                    peer.eni.map_or_else(|| peer.shown.to_owned(), eni_label)
+                };
                 (
                     format!("{label} {verb} {flow} {from_to} {gl}, which {who} does not carry"),
                     format!(

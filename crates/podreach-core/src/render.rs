@@ -11,12 +11,17 @@ use std::fmt::Write;
 /// compact. Readable in a diff, and a fraction of the size of fully indented JSON.
 pub fn json(report: &Report) -> String {
     let mut out = Vec::with_capacity(4096 + report.sources.len() * 512);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, LineFormatter::default());
-    if let Err(e) = serde::Serialize::serialize(report, &mut ser) {
+    if let Err(e) = json_to(report, &mut out) {
         return format!("{{\"error\": \"{e}\"}}\n");
     }
-    out.push(b'\n');
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// The same JSON, streamed into a writer (the CLI writes a large report without holding it).
+pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut w, LineFormatter::default());
+    serde::Serialize::serialize(report, &mut ser).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
 }
 
 /// A serde_json formatter that breaks lines only at depth 1 and 2.

@@ -128,7 +128,8 @@ fn rule() -> impl Strategy<Value = Value> {
     let proto = prop_oneof![Just("tcp"), Just("6"), Just("udp"), Just("-1"), Just("50")];
     let peer = prop_oneof![
         (0u8..4).prop_map(|g| json!({"UserIdGroupPairs": [{"GroupId": gid(g as usize), "UserId": "1"}]})),
-        (0u8..=32, 0u8..4).prop_map(|(len, third)| json!({"IpRanges": [{"CidrIp": format!("10.0.{third}.0/{}", len.max(8))}]})),
+        (0u8..=32, 0u8..4)
+            .prop_map(|(len, third)| json!({"IpRanges": [{"CidrIp": format!("10.0.{third}.0/{}", len.max(8))}]})),
     ];
     (proto, 5430u16..5435, 0u16..3, peer).prop_map(|(p, from, width, mut peer)| {
         peer["IpProtocol"] = json!(p);
@@ -177,10 +178,7 @@ impl World {
             .filter(|(i, _)| Some(*i) != self.omit)
             .map(|(i, g)| json!({"GroupId": gid(i), "IpPermissions": g.ingress, "IpPermissionsEgress": g.egress}))
             .collect();
-        vec![
-            json!({"NetworkInterfaces": enis}).to_string(),
-            json!({"SecurityGroups": groups}).to_string(),
-        ]
+        vec![json!({"NetworkInterfaces": enis}).to_string(), json!({"SecurityGroups": groups}).to_string()]
     }
 
     fn texts(&self) -> Vec<(&'static str, Vec<u8>)> {

@@ -180,8 +180,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
                 .output()
                 .map_err(|e| format!("cannot run node: {e}"))?;
             let text = String::from_utf8_lossy(&out.stdout).to_string();
-            let v: serde_json::Value = serde_json::from_str(text.trim())
-                .map_err(|e| format!("page bench printed {text:?} ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)))?;
+            let v: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
+                format!("page bench printed {text:?} ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))
+            })?;
             Some((v["seconds"].as_f64().unwrap_or(f64::NAN), v["longestTaskMs"].as_f64().unwrap_or(f64::NAN)))
         } else {
             eprintln!("bench: no dist/ (run `cargo xtask web`): the browser column is skipped");

@@ -19,7 +19,7 @@ pub fn InputPanel() -> Html {
 
     let add_files = {
         let ctx = ctx.clone();
-        Callback::from(move |list: web_sys::FileList| {
+        Callback::from(move |list: Vec<web_sys::File>| {
             let ctx = ctx.clone();
             browser::mark("podreach:files-chosen");
             wasm_bindgen_futures::spawn_local(async move {
@@ -42,7 +42,7 @@ pub fn InputPanel() -> Html {
         Callback::from(move |e: Event| {
             let input: web_sys::HtmlInputElement = e.target_unchecked_into();
             if let Some(list) = input.files() {
-                add.emit(list);
+                add.emit(browser::take_files(&list));
             }
             input.set_value("");
         })
@@ -55,7 +55,7 @@ pub fn InputPanel() -> Html {
             dragging.set(false);
             if let Some(list) = e.data_transfer().and_then(|d| d.files()) {
                 if list.length() > 0 {
-                    add.emit(list);
+                    add.emit(browser::take_files(&list));
                 }
             }
         })

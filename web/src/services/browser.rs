@@ -4,11 +4,15 @@ use gloo::file::futures::read_as_bytes;
 use gloo::file::File;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Reads every file of a `FileList` (from a picker or a drop) as bytes.
-pub async fn read_files(list: web_sys::FileList) -> Vec<(String, Result<Vec<u8>, String>)> {
+/// The files of a `FileList`, taken at once: a picker's list empties when its value is reset.
+pub fn take_files(list: &web_sys::FileList) -> Vec<web_sys::File> {
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+/// Reads files (from a picker or a drop) as bytes.
+pub async fn read_files(list: Vec<web_sys::File>) -> Vec<(String, Result<Vec<u8>, String>)> {
     let mut out = Vec::new();
-    for i in 0..list.length() {
-        let Some(f) = list.get(i) else { continue };
+    for f in list {
         let file = File::from(f);
         let name = file.name();
         let bytes = read_as_bytes(&file).await.map_err(|e| format!("{name}: cannot read the file: {e}"));
