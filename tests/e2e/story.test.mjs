@@ -5,17 +5,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { serve, launch, open, shot, fixtures } from './lib/harness.mjs';
+import { setup, shot, fixtures } from './lib/harness.mjs';
 import { PodreachPage } from './lib/podreach-page.mjs';
 
-let server, base, browser, session, app;
+let t, base, browser, session, app;
 before(async () => {
-  ({ server, base } = await serve());
-  browser = await launch();
-  session = await open(browser.context, base);
+  t = await setup();
+  ({ base, browser, session } = t);
   app = new PodreachPage(session.page);
 });
-after(async () => { await browser?.close(); server?.close(); });
+after(async () => { await t?.close(); });
 
 test('the example shows drift on eth1 and eth2', async () => {
   await app.loadExample();

@@ -524,41 +524,19 @@ fn accept(
         docs.push(Document { file: file.clone(), line: loc.line, start, end, kind, count, partial });
     };
     let mut dropped = 0usize;
-    if let Some(list) = t.enis {
+    // Each list goes to its own pile; disjoint fields of `acc`, so all can be taken at once.
+    let taken = [
+        t.enis.map(|l| (ExportKind::NetworkInterfaces, take(l, file, &mut acc.enis))),
+        t.sgs.map(|l| (ExportKind::SecurityGroups, take(l, file, &mut acc.sgs))),
+        t.sg_rules.map(|l| (ExportKind::SecurityGroupRules, take(l, file, &mut acc.sg_rules))),
+        t.nacls.map(|l| (ExportKind::NetworkAcls, take(l, file, &mut acc.nacls))),
+        t.subnets.map(|l| (ExportKind::Subnets, take(l, file, &mut acc.subnets))),
+        t.prefix_lists.map(|l| (ExportKind::ManagedPrefixLists, take(l, file, &mut acc.prefix_lists))),
+    ];
+    for (kind, (count, odd)) in taken.into_iter().flatten() {
         recognised = true;
-        dropped += list.dropped;
-        doc(ExportKind::NetworkInterfaces, list.items.len(), acc);
-        acc.enis.extend(list.items.into_iter().map(|i| (file.clone(), i)));
-    }
-    if let Some(list) = t.sgs {
-        recognised = true;
-        dropped += list.dropped;
-        doc(ExportKind::SecurityGroups, list.items.len(), acc);
-        acc.sgs.extend(list.items.into_iter().map(|i| (file.clone(), i)));
-    }
-    if let Some(list) = t.sg_rules {
-        recognised = true;
-        dropped += list.dropped;
-        doc(ExportKind::SecurityGroupRules, list.items.len(), acc);
-        acc.sg_rules.extend(list.items.into_iter().map(|i| (file.clone(), i)));
-    }
-    if let Some(list) = t.nacls {
-        recognised = true;
-        dropped += list.dropped;
-        doc(ExportKind::NetworkAcls, list.items.len(), acc);
-        acc.nacls.extend(list.items.into_iter().map(|i| (file.clone(), i)));
-    }
-    if let Some(list) = t.subnets {
-        recognised = true;
-        dropped += list.dropped;
-        doc(ExportKind::Subnets, list.items.len(), acc);
-        acc.subnets.extend(list.items.into_iter().map(|i| (file.clone(), i)));
-    }
-    if let Some(list) = t.prefix_lists {
-        recognised = true;
-        dropped += list.dropped;
-        doc(ExportKind::ManagedPrefixLists, list.items.len(), acc);
-        acc.prefix_lists.extend(list.items.into_iter().map(|i| (file.clone(), i)));
+        dropped += odd;
+        doc(kind, count, acc);
     }
     if let Some(list) = t.entries {
         recognised = true;
@@ -691,6 +669,13 @@ fn accept(
             Some(loc.clone()),
         );
     }
+}
+
+/// Moves a list's items onto a pile, each with its file; returns (items, elements dropped).
+fn take<T>(list: List<T>, file: &str, pile: &mut Vec<(String, T)>) -> (usize, usize) {
+    let count = list.items.len();
+    pile.extend(list.items.into_iter().map(|i| (file.to_owned(), i)));
+    (count, list.dropped)
 }
 
 fn describe_unknown(keys: &[String], kind: &str) -> String {

@@ -60,3 +60,11 @@ export function shot(page, name) {
   fs.mkdirSync(screenshots, { recursive: true });
   return page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
 }
+
+/// One served page and browser for a test file: `const t = await setup();` … `await t.close()`.
+export async function setup() {
+  const { server, base } = await serve();
+  const browser = await launch();
+  const session = await open(browser.context, base);
+  return { base, browser, session, close: async () => { await browser.close(); server.close(); } };
+}
