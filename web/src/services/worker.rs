@@ -81,10 +81,13 @@ fn human(bytes: usize) -> String {
     }
 }
 
+/// Messages (and the buffers they transfer) waiting for the worker to be ready; `None` once it is.
+type Queue = Rc<RefCell<Option<Vec<(JsValue, js_sys::Array)>>>>;
+
 /// The page's handle on the worker. Requests wait in a queue until the worker says it is ready.
 pub struct Client {
     worker: Worker,
-    queue: Rc<RefCell<Option<Vec<JsValue>>>>,
+    queue: Queue,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
 
@@ -93,13 +96,13 @@ impl Client {
     pub fn spawn(on_response: impl Fn(Response) + 'static) -> Result<Client, String> {
         let worker =
             Worker::new("./worker_loader.js").map_err(|e| format!("cannot start the analysis worker: {e:?}"))?;
-        let queue: Rc<RefCell<Option<Vec<JsValue>>>> = Rc::new(RefCell::new(Some(Vec::new())));
+        let queue: Queue = Rc::new(RefCell::new(Some(Vec::new())));
         let (q, w) = (queue.clone(), worker.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
                 Ok(Response::Ready) => {
-                    for msg in q.borrow_mut().take().unwrap_or_default() {
-                        let _ = w.post_message(&msg);
+                    for (msg, transfer) in q.borrow_mut().take().unwrap_or_default() {
+                        let _ = w.post_message_with_transfer(&msg, &transfer);
                     }
                 }
                 Ok(r) => on_response(r),
@@ -114,12 +117,29 @@ impl Client {
 
     pub fn post(&self, req: &Request) -> Result<(), String> {
         let v = serde_wasm_bindgen::to_value(req).map_err(|e| e.to_string())?;
+        let transfer = transferables(&v);
         if let Some(waiting) = self.queue.borrow_mut().as_mut() {
-            waiting.push(v);
+            waiting.push((v, transfer));
             return Ok(());
         }
-        self.worker.post_message(&v).map_err(|e| format!("{e:?}"))
+        self.worker.post_message_with_transfer(&v, &transfer).map_err(|e| format!("{e:?}"))
     }
+}
+
+/// The byte buffers of a `Run` request's inputs: moved to the worker rather than copied, so a
+/// large export does not hold up the page's main thread.
+fn transferables(v: &JsValue) -> js_sys::Array {
+    let out = js_sys::Array::new();
+    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k)).ok();
+    let Some(inputs) = get(v, "Run").and_then(|run| get(&run, "inputs")) else { return out };
+    if let Some(list) = inputs.dyn_ref::<js_sys::Array>() {
+        for input in list.iter() {
+            if let Some(bytes) = get(&input, "bytes").and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok()) {
+                out.push(&bytes.buffer());
+            }
+        }
+    }
+    out
 }
 
 impl Drop for Client {
