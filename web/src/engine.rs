@@ -85,8 +85,12 @@ impl Engine {
         }
         let causes =
             causes.into_iter().map(|((_, verdict, cause), count)| CauseGroup { verdict, cause, count }).collect();
+        // The view carries the report without its sources (those travel in pages): move them
+        // aside rather than cloning every row only to drop it.
+        let mut report = report;
+        let sources = std::mem::take(&mut report.sources);
         let mut light = report.clone();
-        light.sources = Vec::new();
+        report.sources = sources;
         let instances_total = light.instances.len();
         light.instances.truncate(MAX_INSTANCES);
         self.report = Some(report);

@@ -39,13 +39,13 @@ impl QueryForm {
     pub fn to_fragment(&self) -> String {
         let mut parts = Vec::new();
         if !self.to.is_empty() {
-            parts.push(format!("to={}", encode(&self.to)));
+            parts.push(format!("to={}", sanitize(&self.to)));
         }
         if !self.protocol.is_empty() && self.protocol != "tcp" {
-            parts.push(format!("protocol={}", encode(&self.protocol)));
+            parts.push(format!("protocol={}", sanitize(&self.protocol)));
         }
         if !self.port.is_empty() {
-            parts.push(format!("port={}", encode(&self.port)));
+            parts.push(format!("port={}", sanitize(&self.port)));
         }
         parts.join("&")
     }
@@ -54,7 +54,7 @@ impl QueryForm {
         let mut q = QueryForm { protocol: "tcp".to_owned(), ..QueryForm::default() };
         for part in fragment.trim_start_matches('#').split('&') {
             let Some((k, v)) = part.split_once('=') else { continue };
-            let v = decode(v);
+            let v = sanitize(v);
             match k {
                 "to" => q.to = v,
                 "protocol" => q.protocol = v,
@@ -66,12 +66,10 @@ impl QueryForm {
     }
 }
 
-fn encode(s: &str) -> String {
+/// Keeps only characters an eni id, an address, a protocol or a port can have, both ways, so the
+/// fragment never needs escaping and can never carry markup.
+fn sanitize(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':')).collect()
-}
-
-fn decode(s: &str) -> String {
-    encode(s)
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -189,6 +187,13 @@ impl AppState {
         (2..).map(|i| format!("{name} ({i})")).find(|n| !taken(n)).unwrap_or_else(|| name.to_owned())
     }
 
+    /// Adds a file under a name no other input has.
+    fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
+        let name = self.unique_name(name);
+        self.files.push(FileInput { id: self.next_id, name, bytes: Rc::new(bytes) });
+        self.next_id += 1;
+    }
+
     fn inputs_changed(mut self) -> Self {
         self.inputs_version = self.inputs_version.wrapping_add(1);
         self.page.offset = 0;
@@ -209,9 +214,7 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
         }
         Action::AddFiles(files) => {
             for (name, bytes) in files {
-                let name = s.unique_name(&name);
-                s.files.push(FileInput { id: s.next_id, name, bytes: Rc::new(bytes) });
-                s.next_id += 1;
+                s.add_file(&name, bytes);
             }
             s = s.inputs_changed();
         }
@@ -242,12 +245,7 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
         Action::LoadExample => {
             s.files.retain(|f| !crate::example::FILES.iter().any(|(n, _)| *n == f.name));
             for (name, text) in crate::example::FILES {
-                s.files.push(FileInput {
-                    id: s.next_id,
-                    name: (*name).to_owned(),
-                    bytes: Rc::new(text.as_bytes().to_vec()),
-                });
-                s.next_id += 1;
+                s.add_file(name, text.as_bytes().to_vec());
             }
             s.query = QueryForm {
                 to: crate::example::TARGET.to_owned(),
@@ -315,9 +313,7 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
         Action::Restore { paste, files, query, keep } => {
             s.paste = paste;
             for (name, bytes) in files {
-                let name = s.unique_name(&name);
-                s.files.push(FileInput { id: s.next_id, name, bytes: Rc::new(bytes) });
-                s.next_id += 1;
+                s.add_file(&name, bytes);
             }
             if let Some(q) = query {
                 s.query = q;

@@ -126,7 +126,6 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
         return;
     }
     let mut offset = 0usize;
-    let mut unknown_docs = 0usize;
     let mut lines = Lines::new(text);
     while offset < text.len() {
         let start = first_non_ws(text, offset);
@@ -174,7 +173,7 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                     let (line, column) = lines.at(first);
                     let loc = Location { file: name.to_owned(), line, column };
                     let span = (first, offset + stream.byte_offset());
-                    accept(top, &loc, span, acc, sink, docs, &mut unknown_docs);
+                    accept(top, &loc, span, acc, sink, docs);
                 }
                 Some(Err(e)) => {
                     let err_at = offset + offset_of(rest, e.line(), e.column());
@@ -220,7 +219,6 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
             break;
         }
     }
-    let _ = unknown_docs;
 }
 
 /// Skips white space and byte-order marks (a `cat` of files saved by Windows editors has them
@@ -502,7 +500,6 @@ fn accept(
     acc: &mut Acc,
     sink: &mut Sink,
     docs: &mut Vec<Document>,
-    unknown: &mut usize,
 ) {
     let file = &loc.file;
     if let Some(what) = t.not_object {
@@ -640,7 +637,6 @@ fn accept(
         );
     }
     if !recognised {
-        *unknown += 1;
         sink.push_at(
             Severity::Error,
             "unsupported-document",
@@ -1226,14 +1222,14 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
     let mut dup_count = 0usize;
     let mut first_dup = String::new();
     let mut enis = Vec::with_capacity(by_id.len());
-    for (id, mut copies) in by_id {
+    for (id, copies) in by_id {
         if copies.len() > 1 {
             dup_count += 1;
             if first_dup.is_empty() {
                 first_dup.clone_from(&id);
             }
         }
-        enis.push(merge_copies(&mut copies, sink));
+        enis.extend(merge_copies(copies, sink));
     }
     if dup_count > 0 {
         sink.push(
@@ -1315,9 +1311,6 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
     for g in model.groups.values_mut() {
         normalise_rules(&mut g.ingress);
         normalise_rules(&mut g.egress);
-        if g.name.is_none() {
-            g.name = None;
-        }
     }
 
     // NACLs.
@@ -1445,17 +1438,12 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
 
 /// Merges copies of one ENI: addresses are united; when the group sets differ, the copy with the
 /// greatest sorted group list wins, so the result does not depend on input order.
-fn merge_copies(copies: &mut Vec<Eni>, sink: &mut Sink) -> Eni {
-    copies.sort_by(|a, b| {
-        let ka: Vec<&str> = a.group_ids().into_iter().collect();
-        let kb: Vec<&str> = b.group_ids().into_iter().collect();
-        kb.cmp(&ka).then_with(|| b.private_ips.len().cmp(&a.private_ips.len()))
-    });
-    let mut rest = copies.split_off(1.min(copies.len()));
-    let Some(mut base) = copies.pop() else {
-        return rest.pop().unwrap_or_else(|| empty_eni(String::new()));
-    };
-    for other in rest.drain(..) {
+fn merge_copies(mut copies: Vec<Eni>, sink: &mut Sink) -> Option<Eni> {
+    copies
+        .sort_by(|a, b| b.group_ids().cmp(&a.group_ids()).then_with(|| b.private_ips.len().cmp(&a.private_ips.len())));
+    let mut copies = copies.into_iter();
+    let mut base = copies.next()?;
+    for other in copies {
         if other.group_ids() != base.group_ids() {
             let show = |e: &Eni| e.groups.iter().map(|g| g.id.as_str()).collect::<Vec<_>>().join(" ");
             sink.push(
@@ -1488,32 +1476,7 @@ fn merge_copies(copies: &mut Vec<Eni>, sink: &mut Sink) -> Eni {
     let primary = base.primary_ip;
     base.private_ips.sort_by_key(|ip| (Some(*ip) != primary, u32::from(*ip)));
     base.prefixes.sort();
-    base
-}
-
-fn empty_eni(id: String) -> Eni {
-    Eni {
-        id,
-        vpc: None,
-        subnet: None,
-        az: None,
-        description: String::new(),
-        interface_type: String::new(),
-        status: None,
-        groups: Vec::new(),
-        private_ips: Vec::new(),
-        primary_ip: None,
-        prefixes: Vec::new(),
-        ipv6: Vec::new(),
-        ipv6_prefixes: Vec::new(),
-        attachment: None,
-        requester_id: None,
-        requester_managed: false,
-        tags: Vec::new(),
-        public_ip: None,
-        role: Role::Other,
-        instance: None,
-    }
+    Some(base)
 }
 
 fn build_index(model: &mut Model, sink: &mut Sink) {

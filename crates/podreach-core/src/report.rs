@@ -342,7 +342,7 @@ pub fn build_with(
             summary.pods = Some(c);
         }
         workloads = workload_rows(model, a, &sources, &pod_verdicts);
-        fixes = build_fixes(model, a, &drifts);
+        fixes = build_fixes(model, a, &drifts, &pods_by_ip);
         headline = Some(make_headline(model, a, &summary));
         assumptions.clone_from(&a.assumptions);
     }
@@ -352,7 +352,7 @@ pub fn build_with(
         summary,
         headline,
         sources,
-        drift: drifts.iter().map(|d| drift_out(model, d)).collect(),
+        drift: drifts.iter().map(drift_out).collect(),
         instances: instance_rows(model, &drifts),
         workloads,
         unmapped_pods: unmapped,
@@ -536,8 +536,7 @@ fn source_out(s: &EniStrings, e: &Eni, r: &SourceResult, t: &Trace, sh: &SharedT
     }
 }
 
-fn drift_out(model: &Model, d: &Drift) -> DriftOut {
-    let _ = model;
+fn drift_out(d: &Drift) -> DriftOut {
     DriftOut {
         instance: d.instance.clone(),
         primary_eni: d.primary_eni.clone(),
@@ -787,7 +786,7 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     out
 }
 
-fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
+fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32, PodRef)]) -> Vec<FixOut> {
     let mut fixes = Vec::new();
     let flow = a.flow;
     let perm_ports = match (flow.proto, flow.port) {
@@ -1016,9 +1015,8 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift]) -> Vec<FixOut> {
     }
 
     // 5. Confirm one case with Reachability Analyzer: a blocked source with a pod, if any.
-    let pods_index = pod_index(model);
     let representative =
-        blocked.iter().find(|(r, _)| !pods_in(&pods_index, r.addr).is_empty()).or_else(|| blocked.first());
+        blocked.iter().find(|(r, _)| !pods_in(pods_by_ip, r.addr).is_empty()).or_else(|| blocked.first());
     if let Some((r, _)) = representative {
         if let Some(e) = model.enis.get(r.eni) {
             let port = match (flow.proto.has_ports(), flow.port) {

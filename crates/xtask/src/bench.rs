@@ -43,7 +43,7 @@ struct Measure {
 /// Runs a command under GNU time, stdout discarded; returns wall seconds and peak RSS.
 fn timed(cmd: &[String], stdin_file: Option<&Path>) -> Result<Measure, String> {
     let mut c = Command::new("/usr/bin/time");
-    c.args(["-f", "%e %M", "-o", "/dev/stderr", "--"]).args(cmd).stdout(Stdio::null()).stderr(Stdio::piped());
+    c.args(["-f", "%M", "-o", "/dev/stderr", "--"]).args(cmd).stdout(Stdio::null()).stderr(Stdio::piped());
     if let Some(f) = stdin_file {
         c.stdin(std::fs::File::open(f).map_err(|e| e.to_string())?);
     }
@@ -58,10 +58,8 @@ fn timed(cmd: &[String], stdin_file: Option<&Path>) -> Result<Measure, String> {
     if !status.success() {
         return Err(format!("{} failed: {err}", cmd.join(" ")));
     }
-    let last = err.lines().last().unwrap_or("");
-    let mut parts = last.split_whitespace();
-    let _reported: f64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(wall);
-    let rss = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    // GNU time's last line is the peak RSS in KB; the wall time is measured here.
+    let rss = err.lines().last().and_then(|l| l.trim().parse().ok()).unwrap_or(0);
     Ok(Measure { secs: wall, max_rss_kb: rss })
 }
 

@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
+import { PodreachPage } from './podreach-page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../../..');
@@ -67,4 +69,22 @@ export async function setup() {
   const browser = await launch();
   const session = await open(browser.context, base);
   return { base, browser, session, close: async () => { await browser.close(); server.close(); } };
+}
+
+/// One served page per test file: registers the hooks and returns the object they fill in
+/// ({ base, browser, session, app }).
+export function suite() {
+  const s = {};
+  before(async () => {
+    const t = await setup();
+    Object.assign(s, t, { app: new PodreachPage(t.session.page) });
+  });
+  after(async () => { await s.close?.(); });
+  return s;
+}
+
+/// Requests the page (and its workers) made to anything but its own origin.
+export function foreignRequests(s) {
+  const origin = new URL(s.base).origin;
+  return s.session.requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
 }
