@@ -17,10 +17,10 @@ rustup show active-toolchain >/dev/null 2>&1 || true
 # rust-toolchain.toml names the channel and the wasm32 target; this makes rustup fetch them.
 rustup target add wasm32-unknown-unknown >/dev/null
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v jq >/dev/null || [ ! -x /usr/bin/time ]; then
-  log "installing chromium and chromium-driver (apt)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v jq >/dev/null || [ ! -x /usr/bin/time ] || ! command -v g++ >/dev/null; then
+  log "installing chromium, chromium-driver, jq, time and g++ (apt; g++ builds libFuzzer)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver jq time >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver jq time g++ >/dev/null
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
