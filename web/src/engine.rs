@@ -2,14 +2,17 @@
 
 use crate::protocol::*;
 use podreach_core::model::Role;
-use podreach_core::report::{Report, SourceOut};
+use podreach_core::report::{Prepared, Report, SourceOut};
 use podreach_core::{Input, Loaded, Severity};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Default)]
 pub struct Engine {
     inputs: Vec<InputMsg>,
     loaded: Option<Loaded>,
+    /// What every query on the loaded inputs shares (matrix, drift, pod index), built once.
+    prepared: Option<Prepared>,
     report: Option<Report>,
 }
 
@@ -17,7 +20,9 @@ impl Engine {
     pub fn set_inputs(&mut self, inputs: Vec<InputMsg>) {
         self.inputs = inputs;
         let list: Vec<Input<'_>> = self.inputs.iter().map(|i| Input { name: &i.name, bytes: &i.bytes }).collect();
-        self.loaded = Some(podreach_core::load(&list));
+        let loaded = podreach_core::load(&list);
+        self.prepared = Some(Prepared::new(&loaded.model, &loaded.diagnostics, &loaded.documents));
+        self.loaded = Some(loaded);
         self.report = None;
     }
 
@@ -31,7 +36,7 @@ impl Engine {
 
     /// Analyses the loaded inputs (matrix and drift always; reachability with a query).
     pub fn run(&mut self, query: Option<&QueryMsg>, page: &PageReq) -> View {
-        let Some(loaded) = &self.loaded else {
+        let (Some(loaded), Some(prepared)) = (&self.loaded, &self.prepared) else {
             self.set_inputs(Vec::new());
             return self.run(query, page);
         };
@@ -46,11 +51,11 @@ impl Engine {
             },
             _ => None,
         };
-        let report = match podreach_core::report::build(loaded, parsed.as_ref()) {
+        let report = match prepared.report(&loaded.model, parsed.as_ref()) {
             Ok(r) => r,
             Err(e) => {
                 query_error = Some(e.0);
-                podreach_core::report::build(loaded, None).unwrap_or_else(|_| empty_report())
+                prepared.report_with(&loaded.model, None)
             }
         };
         let errors = loaded
@@ -92,7 +97,9 @@ impl Engine {
         let mut light = report.clone();
         report.sources = sources;
         let instances_total = light.instances.len();
-        light.instances.truncate(MAX_INSTANCES);
+        if instances_total > MAX_INSTANCES {
+            light.instances = Arc::new(light.instances.iter().take(MAX_INSTANCES).cloned().collect());
+        }
         self.report = Some(report);
         let rows = self.page(page);
         View {
@@ -120,7 +127,7 @@ impl Engine {
             .filter(|s| page.verdict.is_empty() || *s.verdict == *page.verdict)
             .filter(|s| needle.is_empty() || matches(s, &needle, model))
             .collect();
-        let key_ip = |s: &SourceOut| ip_key(&s.ip);
+        let key_ip = |s: &SourceOut| (s.ip.first(), s.ip.len);
         match page.sort.as_str() {
             "ip" => rows.sort_by_key(|s| key_ip(s)),
             "verdict" => rows.sort_by_key(|s| (rank(&s.verdict), key_ip(s))),
@@ -172,15 +179,9 @@ fn rank(verdict: &str) -> u8 {
     }
 }
 
-fn ip_key(ip: &str) -> (u32, u8) {
-    let (addr, len) = ip.split_once('/').unwrap_or((ip, "32"));
-    let n = addr.parse::<std::net::Ipv4Addr>().map(u32::from).unwrap_or(u32::MAX);
-    (n, len.parse().unwrap_or(32))
-}
-
 fn matches(s: &SourceOut, needle: &str, model: Option<&podreach_core::model::Model>) -> bool {
     let hit = |t: &str| t.to_ascii_lowercase().contains(needle);
-    hit(&s.ip)
+    hit(&s.ip.to_string())
         || hit(&s.eni)
         || s.eth.as_deref().is_some_and(hit)
         || s.instance.as_deref().is_some_and(hit)
@@ -244,11 +245,6 @@ fn targets(loaded: &Loaded) -> Vec<TargetOption> {
         }
     });
     out
-}
-
-fn empty_report() -> Report {
-    let loaded = podreach_core::load(&[]);
-    podreach_core::report::build_with(&loaded.model, &[], &[], None)
 }
 
 #[cfg(test)]

@@ -163,5 +163,10 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
         FailOn::Unknown => report.summary.unknown > 0,
         FailOn::Drift => report.drift.iter().any(|d| !d.by_design),
     });
+    // The process ends here: leave the model and the report to the operating system rather than
+    // freeing a whole-account export object by object (about 5% of the run at 5,000 nodes).
+    std::mem::forget(report);
+    std::mem::forget(loaded);
+    std::mem::forget(texts);
     Ok(u8::from(fail))
 }

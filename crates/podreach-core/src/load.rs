@@ -228,29 +228,36 @@ fn first_non_ws(text: &str, from: usize) -> usize {
     from + (rest.len() - rest.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}').len())
 }
 
-/// Line starts of a text, built on first use, for line and column look-ups in O(log n).
+/// Line and column look-ups that move forward through a text: each look-up counts the newlines
+/// since the previous one, so the documents of a text cost one pass in all (and a text with one
+/// document, none). A look-up behind the cursor starts again from the beginning.
 struct Lines<'t> {
     text: &'t str,
-    starts: Option<Vec<usize>>,
+    /// Byte offset, 1-based line and the offset where that line starts, of the last look-up.
+    at: usize,
+    line: usize,
+    line_start: usize,
 }
 
 impl<'t> Lines<'t> {
     fn new(text: &'t str) -> Lines<'t> {
-        Lines { text, starts: None }
+        Lines { text, at: 0, line: 1, line_start: 0 }
     }
 
     fn at(&mut self, offset: usize) -> (usize, usize) {
-        let text = self.text;
-        let starts = self.starts.get_or_insert_with(|| {
-            std::iter::once(0)
-                .chain(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        let offset = offset.min(text.len());
-        let line = starts.partition_point(|&s| s <= offset).max(1);
-        let start = starts.get(line - 1).copied().unwrap_or(0);
-        let column = text.get(start..offset).map_or(1, |s| s.chars().count() + 1);
-        (line, column)
+        let bytes = self.text.as_bytes();
+        let offset = offset.min(bytes.len());
+        if offset < self.at {
+            (self.at, self.line, self.line_start) = (0, 1, 0);
+        }
+        let span = bytes.get(self.at..offset).unwrap_or(&[]);
+        self.line += span.iter().filter(|&&b| b == b'\n').count();
+        if let Some(i) = span.iter().rposition(|&b| b == b'\n') {
+            self.line_start = self.at + i + 1;
+        }
+        self.at = offset;
+        let column = self.text.get(self.line_start..offset).map_or(1, |s| s.chars().count() + 1);
+        (self.line, column)
     }
 }
 

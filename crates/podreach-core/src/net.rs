@@ -61,6 +61,20 @@ impl Cidr4 {
     }
 }
 
+/// Serialised as AWS prints it: `10.0.1.57` for a host, `10.0.2.32/28` for a block.
+impl serde::Serialize for Cidr4 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cidr4 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Cidr4::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("not an ipv4 address or cidr: {s}")))
+    }
+}
+
 impl fmt::Display for Cidr4 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.len == 32 {

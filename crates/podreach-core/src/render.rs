@@ -2,8 +2,8 @@
 //! a spreadsheet, and JSON (`podreach/report@1`). All are pure functions of the report.
 
 use crate::report::{InstanceOut, Report, SourceOut};
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 /// The report as pretty JSON, with a trailing newline.
 ///
@@ -18,10 +18,175 @@ pub fn json(report: &Report) -> String {
 }
 
 /// The same JSON, streamed into a writer (the CLI writes a large report without holding it).
+///
+/// Byte for byte what serialising the `Report` with a `LineFormatter` gives (a test holds them
+/// together), but the source rows are written directly: the part of a row that sources with
+/// one trace share (verdict, cause, reasons, missing) is escaped once and copied after that.
 pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(&mut w, LineFormatter::default());
-    serde::Serialize::serialize(report, &mut ser).map_err(std::io::Error::other)?;
-    w.write_all(b"\n")
+    let r = report;
+    w.write_all(b"{")?;
+    field(&mut w, true, "schema", &r.schema)?;
+    field(&mut w, false, "target", &r.target)?;
+    field(&mut w, false, "summary", &r.summary)?;
+    field(&mut w, false, "headline", &r.headline)?;
+    w.write_all(b",\n  \"sources\": [")?;
+    let mut shared = HashMap::new();
+    let mut last = None;
+    for (i, s) in r.sources.iter().enumerate() {
+        w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        source_json(&mut w, s, &mut shared, &mut last)?;
+    }
+    w.write_all(if r.sources.is_empty() { b"]" } else { b"\n  ]" })?;
+    field(&mut w, false, "drift", &r.drift)?;
+    field(&mut w, false, "instances", &r.instances)?;
+    field(&mut w, false, "workloads", &r.workloads)?;
+    field(&mut w, false, "unmapped_pods", &r.unmapped_pods)?;
+    field(&mut w, false, "fixes", &r.fixes)?;
+    field(&mut w, false, "assumptions", &r.assumptions)?;
+    field(&mut w, false, "inputs", &r.inputs)?;
+    field(&mut w, false, "diagnostics", &r.diagnostics)?;
+    w.write_all(b"\n}\n")
+}
+
+/// What rows of one trace share: their allocations (by address) and verdict.
+type SharedKey<'r> = (usize, usize, usize, &'r str);
+
+/// One top-level `"key": value`, formatted as the `LineFormatter` formats it at depth 1.
+fn field<W: std::io::Write, T: serde::Serialize>(w: &mut W, first: bool, key: &str, value: &T) -> std::io::Result<()> {
+    w.write_all(if first { b"\n  " } else { b",\n  " })?;
+    string(w, key)?;
+    w.write_all(b": ")?;
+    let mut ser = serde_json::Serializer::with_formatter(&mut *w, LineFormatter { depth: 1, filled: vec![false] });
+    value.serialize(&mut ser).map_err(std::io::Error::other)
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn string<W: std::io::Write>(w: &mut W, s: &str) -> std::io::Result<()> {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        serde_json::to_writer(&mut *w, s).map_err(std::io::Error::other)
+    } else {
+        w.write_all(b"\"")?;
+        w.write_all(s.as_bytes())?;
+        w.write_all(b"\"")
+    }
+}
+
+fn opt_string<W: std::io::Write>(w: &mut W, s: Option<&str>) -> std::io::Result<()> {
+    match s {
+        Some(s) => string(w, s),
+        None => w.write_all(b"null"),
+    }
+}
+
+/// One source row, compact, in the field order of `SourceOut`.
+fn source_json<'r, W: std::io::Write>(
+    w: &mut W,
+    s: &'r SourceOut,
+    shared: &mut HashMap<SharedKey<'r>, Vec<u8>>,
+    last: &mut Option<(SharedKey<'r>, Vec<u8>)>,
+) -> std::io::Result<()> {
+    use std::sync::Arc;
+    w.write_all(b"{\"ip\":\"")?;
+    write_cidr(w, s.ip)?;
+    w.write_all(b"\",\"eni\":")?;
+    string(w, &s.eni)?;
+    w.write_all(b",\"eth\":")?;
+    opt_string(w, s.eth.as_deref())?;
+    w.write_all(b",\"instance\":")?;
+    opt_string(w, s.instance.as_deref())?;
+    w.write_all(b",\"node\":")?;
+    opt_string(w, s.node.as_deref())?;
+    w.write_all(b",\"role\":")?;
+    string(w, &s.role)?;
+    // Rows built from one trace share these allocations; a report read back from JSON does not,
+    // and then each row is simply escaped on its own.
+    let key = (
+        Arc::as_ptr(&s.cause).cast::<u8>() as usize,
+        Arc::as_ptr(&s.reasons) as usize,
+        Arc::as_ptr(&s.missing) as usize,
+        &*s.verdict,
+    );
+    if let Some((k, tail)) = last.as_ref() {
+        if *k == key {
+            w.write_all(tail)?;
+            return pods_json(w, s);
+        }
+    }
+    let tail = match shared.entry(key) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            let mut b = Vec::new();
+            b.extend_from_slice(b",\"verdict\":");
+            string(&mut b, &s.verdict)?;
+            b.extend_from_slice(b",\"cause\":");
+            string(&mut b, &s.cause)?;
+            b.extend_from_slice(b",\"reasons\":");
+            serde_json::to_writer(&mut b, &*s.reasons).map_err(std::io::Error::other)?;
+            b.extend_from_slice(b",\"missing\":");
+            serde_json::to_writer(&mut b, &*s.missing).map_err(std::io::Error::other)?;
+            e.insert(b)
+        }
+    };
+    w.write_all(tail)?;
+    *last = Some((key, tail.clone()));
+    pods_json(w, s)
+}
+
+fn pods_json<W: std::io::Write>(w: &mut W, s: &SourceOut) -> std::io::Result<()> {
+    w.write_all(b",\"pods\":[")?;
+    for (i, p) in s.pods.iter().enumerate() {
+        w.write_all(if i == 0 { b"{\"namespace\":" } else { b",{\"namespace\":" })?;
+        string(w, &p.namespace)?;
+        w.write_all(b",\"name\":")?;
+        string(w, &p.name)?;
+        w.write_all(b"}")?;
+    }
+    w.write_all(b"]}")
+}
+
+/// An address or block as `Cidr4`'s `Display` writes it, without the formatting machinery.
+fn write_cidr<W: std::io::Write>(w: &mut W, c: crate::net::Cidr4) -> std::io::Result<()> {
+    let mut buf = [0u8; 18];
+    let mut n = 0;
+    let mut put = |b: u8| {
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b;
+            n += 1;
+        }
+    };
+    let num = |v: u8, put: &mut dyn FnMut(u8)| {
+        if v >= 100 {
+            put(b'0' + v / 100);
+        }
+        if v >= 10 {
+            put(b'0' + (v / 10) % 10);
+        }
+        put(b'0' + v % 10);
+    };
+    for (i, octet) in c.base.to_be_bytes().into_iter().enumerate() {
+        if i > 0 {
+            put(b'.');
+        }
+        num(octet, &mut put);
+    }
+    if c.len != 32 {
+        put(b'/');
+        num(c.len, &mut put);
+    }
+    w.write_all(buf.get(..n).unwrap_or(&[]))
+}
+
+/// The same JSON through serde's derive and the `LineFormatter` alone: the reference that
+/// `json_to`'s hand-written rows are tested against.
+#[doc(hidden)]
+pub fn json_reference(report: &Report) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, LineFormatter::default());
+    if serde::Serialize::serialize(report, &mut ser).is_err() {
+        return String::new();
+    }
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A serde_json formatter that breaks lines only at depth 1 and 2.
@@ -220,7 +385,7 @@ pub fn table(report: &Report) -> String {
         out.push_str(
             "ENI x SECURITY GROUP MATRIX   x carried   . not carried   ! missing (primary has it)   + extra\n\n",
         );
-        for inst in &report.instances {
+        for inst in report.instances.iter() {
             matrix_table(&mut out, inst);
             out.push('\n');
         }
@@ -229,7 +394,7 @@ pub fn table(report: &Report) -> String {
         out.push_str("DRIFT: none; every eni carries its primary eni's groups\n\n");
     } else {
         let _ = writeln!(out, "DRIFT ({})", report.drift.len());
-        for d in &report.drift {
+        for d in report.drift.iter() {
             let eth = d.eth.clone().unwrap_or_default();
             let mut what = Vec::new();
             if !d.missing.is_empty() {
@@ -361,7 +526,7 @@ pub fn markdown(report: &Report) -> String {
         );
     }
     out.push_str("## Security groups per ENI\n\n");
-    for inst in &report.instances {
+    for inst in report.instances.iter() {
         let _ = writeln!(out, "### {}\n", e(&inst.label));
         let heads: Vec<String> = inst
             .groups
@@ -402,7 +567,7 @@ pub fn markdown(report: &Report) -> String {
     }
     if !report.drift.is_empty() {
         out.push_str("## Drift\n\n");
-        for d in &report.drift {
+        for d in report.drift.iter() {
             let _ = writeln!(
                 out,
                 "- **{} {} on {}** ({}): {}",
@@ -435,7 +600,7 @@ pub fn markdown(report: &Report) -> String {
                     out,
                     "| {} | {} | {} {} | {} | {} | {} |",
                     e(&s.verdict),
-                    e(&s.ip),
+                    e(&s.ip.to_string()),
                     e(&s.eni),
                     e(s.eth.as_deref().unwrap_or("")),
                     e(s.instance.as_deref().unwrap_or("")),
@@ -495,8 +660,9 @@ pub fn csv_cell(s: &str) -> String {
 pub fn csv(report: &Report) -> String {
     let mut out = String::from("ip,eni,eth,instance,node,verdict,cause,pods\n");
     for s in &report.sources {
+        let ip = s.ip.to_string();
         let cells = [
-            s.ip.as_str(),
+            ip.as_str(),
             &s.eni,
             s.eth.as_deref().unwrap_or(""),
             s.instance.as_deref().unwrap_or(""),

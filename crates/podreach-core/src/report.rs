@@ -27,13 +27,14 @@ pub struct Report {
     /// One sentence that says what is going on.
     pub headline: Option<String>,
     pub sources: Vec<SourceOut>,
-    pub drift: Vec<DriftOut>,
-    pub instances: Vec<InstanceOut>,
+    /// Shared with every report of the same load (they do not depend on the query).
+    pub drift: Arc<Vec<DriftOut>>,
+    pub instances: Arc<Vec<InstanceOut>>,
     pub workloads: Vec<WorkloadOut>,
     pub unmapped_pods: Vec<UnmappedPod>,
     pub fixes: Vec<FixOut>,
     pub assumptions: Vec<String>,
-    pub inputs: Vec<InputOut>,
+    pub inputs: Arc<Vec<InputOut>>,
     pub diagnostics: Vec<DiagOut>,
 }
 
@@ -68,7 +69,8 @@ pub struct Counts {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct SourceOut {
-    pub ip: String,
+    /// A host address (`10.0.1.57`) or a delegated prefix (`10.0.2.32/28`).
+    pub ip: Cidr4,
     pub eni: Arc<str>,
     pub eth: Option<Arc<str>>,
     pub instance: Option<Arc<str>>,
@@ -93,8 +95,8 @@ pub struct ReasonOut {
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PodRef {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: Arc<str>,
+    pub name: Arc<str>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -220,12 +222,7 @@ impl From<&Diagnostic> for DiagOut {
 
 /// Builds the report: the matrix and drift always, and reachability when a query is given.
 pub fn build(loaded: &Loaded, query: Option<&Query>) -> Result<Report, QueryError> {
-    let model = &loaded.model;
-    let analysis = match query {
-        Some(q) => Some(reach::analyze(model, q)?),
-        None => None,
-    };
-    Ok(build_with(model, &loaded.diagnostics, &loaded.documents, analysis.as_ref()))
+    Prepared::new(&loaded.model, &loaded.diagnostics, &loaded.documents).report(&loaded.model, query)
 }
 
 /// Builds the report from an analysis that was already run.
@@ -235,23 +232,115 @@ pub fn build_with(
     documents: &[Document],
     analysis: Option<&Analysis>,
 ) -> Report {
-    let drifts = drift(model);
-    let mut diags: Vec<Diagnostic> = diagnostics.to_vec();
-    coverage_diagnostics(model, analysis, &mut diags);
-    diags.sort();
-    diags.dedup();
-    let pods_by_ip = pod_index(model);
-    let mut sources = Vec::new();
-    let mut summary = Summary::default();
-    let mut target = None;
-    let mut fixes = Vec::new();
-    let mut workloads = Vec::new();
-    let mut unmapped = Vec::new();
-    let mut headline = None;
-    let mut assumptions = Vec::new();
-    if let Some(a) = analysis {
-        let tgt = model.enis.get(a.target.eni);
-        target = tgt.map(|t| TargetOut {
+    Prepared::new(model, diagnostics, documents).report_with(model, analysis)
+}
+
+/// Everything in a report that does not depend on the query, computed once per load: the matrix,
+/// drift, inputs, and the indexes that put pods and names on source rows. A new query (another
+/// target, port or protocol) then pays only for its own evaluation and rows.
+#[derive(Debug)]
+pub struct Prepared {
+    diagnostics: Vec<Diagnostic>,
+    drifts: Vec<Drift>,
+    drift: Arc<Vec<DriftOut>>,
+    instances: Arc<Vec<InstanceOut>>,
+    inputs: Arc<Vec<InputOut>>,
+    /// One per model pod, in the model's order (sorted by namespace and name, deduplicated).
+    pods: Vec<PodRef>,
+    /// (address, index into `pods`), sorted.
+    pods_by_ip: Vec<(u32, u32)>,
+    /// Per ENI, the names each of its source rows carries.
+    eni_strings: Vec<EniStrings>,
+    /// Pods no exported ENI holds, and IPv6-only pods: (index into `pods`, row).
+    unmapped: Vec<(u32, UnmappedPod)>,
+    /// Pods by owning workload (namespace, kind, name), sorted; pods in model order.
+    workloads: Vec<WorkloadPods>,
+}
+
+/// A workload (namespace, kind, name) and the indexes of its pods.
+type WorkloadPods = ((String, String, String), Vec<u32>);
+
+impl Prepared {
+    pub fn new(model: &Model, diagnostics: &[Diagnostic], documents: &[Document]) -> Prepared {
+        let drifts = drift(model);
+        let pods: Vec<PodRef> = model
+            .pods
+            .iter()
+            .map(|p| PodRef { namespace: Arc::from(p.namespace.as_str()), name: Arc::from(p.name.as_str()) })
+            .collect();
+        let mut pods_by_ip = Vec::new();
+        let mut workloads: BTreeMap<(String, String, String), Vec<u32>> = BTreeMap::new();
+        for (i, p) in (0u32..).zip(&model.pods) {
+            pods_by_ip.extend(p.ips.iter().map(|ip| (u32::from(*ip), i)));
+            if let Some(owner) = &p.owner {
+                workloads.entry((p.namespace.clone(), owner.kind.clone(), owner.name.clone())).or_default().push(i);
+            }
+        }
+        pods_by_ip.sort_unstable();
+        Prepared {
+            diagnostics: diagnostics.to_vec(),
+            drift: Arc::new(drifts.iter().map(drift_out).collect()),
+            instances: Arc::new(instance_rows(model, &drifts)),
+            inputs: Arc::new(
+                documents
+                    .iter()
+                    .map(|d| InputOut {
+                        file: d.file.clone(),
+                        line: d.line,
+                        kind: d.kind.slug().into(),
+                        count: d.count,
+                        partial: d.partial,
+                        label: d.label(),
+                    })
+                    .collect(),
+            ),
+            drifts,
+            pods_by_ip,
+            eni_strings: model.enis.iter().map(|e| EniStrings::new(model, e)).collect(),
+            unmapped: unmapped_pods(model),
+            workloads: workloads.into_iter().collect(),
+            pods,
+        }
+    }
+
+    /// The report for `query` (matrix and drift only without one).
+    pub fn report(&self, model: &Model, query: Option<&Query>) -> Result<Report, QueryError> {
+        let analysis = match query {
+            Some(q) => Some(reach::analyze(model, q)?),
+            None => None,
+        };
+        Ok(self.report_with(model, analysis.as_ref()))
+    }
+
+    /// The report for an analysis that was already run.
+    pub fn report_with(&self, model: &Model, analysis: Option<&Analysis>) -> Report {
+        let mut diags = self.diagnostics.clone();
+        coverage_diagnostics(model, analysis, &mut diags);
+        diags.sort();
+        diags.dedup();
+        let mut report = Report {
+            schema: SCHEMA.into(),
+            target: None,
+            summary: Summary::default(),
+            headline: None,
+            sources: Vec::new(),
+            drift: Arc::clone(&self.drift),
+            instances: Arc::clone(&self.instances),
+            workloads: Vec::new(),
+            unmapped_pods: Vec::new(),
+            fixes: Vec::new(),
+            assumptions: Vec::new(),
+            inputs: Arc::clone(&self.inputs),
+            diagnostics: diags.iter().map(DiagOut::from).collect(),
+        };
+        if let Some(a) = analysis {
+            self.reachability(model, a, &mut report);
+        }
+        report
+    }
+
+    fn reachability(&self, model: &Model, a: &Analysis, out: &mut Report) {
+        out.target = model.enis.get(a.target.eni).map(|t| TargetOut {
             eni: t.id.clone(),
             ip: a.target.ip.to_string(),
             protocol: a.flow.proto.to_string(),
@@ -262,115 +351,119 @@ pub fn build_with(
             subnet: t.subnet.clone(),
             vpc: t.vpc.clone(),
         });
-        let mut pod_verdicts: BTreeMap<PodRef, Verdict> = BTreeMap::new();
+        // Per pod: the verdict of its (last) address, and the cause of its first blocked one.
+        let mut pod_verdict: Vec<Option<Verdict>> = vec![None; self.pods.len()];
+        let mut pod_blocked_by: Vec<Option<usize>> = vec![None; self.pods.len()];
         let shared: Vec<SharedTrace> = a.traces.iter().map(shared_trace).collect();
-        // Per-ENI strings, built once and shared by every source on the ENI.
-        let mut eni_strings: Vec<Option<EniStrings>> = vec![None; model.enis.len()];
+        let summary = &mut out.summary;
+        out.sources.reserve(a.sources.len());
         for r in &a.sources {
-            let (Some(e), Some(t), Some(sh)) = (model.enis.get(r.eni), a.trace(r), shared.get(r.trace)) else {
+            let (Some(e), Some(t), Some(sh), Some(names)) =
+                (model.enis.get(r.eni), a.trace(r), shared.get(r.trace), self.eni_strings.get(r.eni))
+            else {
                 continue;
             };
-            let pods = pods_in(&pods_by_ip, r.addr);
-            for p in &pods {
-                pod_verdicts.insert(p.clone(), t.verdict);
+            let pods = self.pods_in(r.addr);
+            for &(_, i) in pods {
+                let i = i as usize;
+                if let Some(v) = pod_verdict.get_mut(i) {
+                    *v = Some(t.verdict);
+                }
+                if t.verdict == Verdict::Blocked {
+                    if let Some(c @ None) = pod_blocked_by.get_mut(i) {
+                        *c = Some(r.trace);
+                    }
+                }
             }
             match t.verdict {
                 Verdict::Reachable => summary.reachable += 1,
                 Verdict::Blocked => summary.blocked += 1,
                 Verdict::Unknown => summary.unknown += 1,
             }
-            let strings = match eni_strings.get(r.eni).cloned().flatten() {
-                Some(s) => s,
-                None => {
-                    let s = EniStrings::new(model, e);
-                    if let Some(slot) = eni_strings.get_mut(r.eni) {
-                        *slot = Some(s.clone());
-                    }
-                    s
-                }
-            };
-            sources.push(source_out(&strings, e, r, t, sh, pods));
+            out.sources.push(SourceOut {
+                ip: r.addr,
+                eni: Arc::clone(&names.eni),
+                eth: names.eth.clone(),
+                instance: names.instance.clone(),
+                node: names.node.clone(),
+                role: e.role.slug().into(),
+                verdict: t.verdict.as_str().into(),
+                cause: Arc::clone(&sh.cause),
+                reasons: Arc::clone(&sh.reasons),
+                missing: Arc::clone(&sh.missing),
+                pods: pods.iter().filter_map(|&(_, i)| self.pods.get(i as usize).cloned()).collect(),
+            });
         }
-        // Pods whose address no exported ENI holds.
-        let eni_partial = model.coverage.partial.contains(&ExportKind::NetworkInterfaces);
-        for p in &model.pods {
-            if p.ips.is_empty() {
-                if let Some(v6) = p.ipv6.first() {
-                    let r = PodRef { namespace: p.namespace.clone(), name: p.name.clone() };
-                    pod_verdicts.entry(r).or_insert(Verdict::Unknown);
-                    unmapped.push(UnmappedPod {
-                        namespace: p.namespace.clone(),
-                        name: p.name.clone(),
-                        ip: v6.to_string(),
-                        reason: "ipv6-only pod: not evaluated; podreach evaluates ipv4 flows, and an ipv4 rule never matches ipv6 traffic".to_owned(),
-                    });
-                }
+        // Pods whose address no exported ENI holds: unknown unless an address of theirs decided.
+        for (i, row) in &self.unmapped {
+            if let Some(v @ None) = pod_verdict.get_mut(*i as usize) {
+                *v = Some(Verdict::Unknown);
             }
-            for ip in &p.ips {
-                if model.owner_of(*ip).is_some() {
-                    continue;
-                }
-                let node_fargate =
-                    p.node.as_deref().and_then(|n| model.nodes.iter().find(|x| x.name == n)).is_some_and(|n| n.fargate);
-                let reason = if eni_partial {
-                    "no exported eni holds this address, and the eni export is partial (NextToken): unknown, not blocked".to_owned()
-                } else if node_fargate {
-                    "a fargate pod: its eni is not in the export".to_owned()
-                } else {
-                    "no exported eni holds this address (another vpc, a stale pods list, or an incomplete eni export)"
-                        .to_owned()
-                };
-                let r = PodRef { namespace: p.namespace.clone(), name: p.name.clone() };
-                pod_verdicts.entry(r).or_insert(Verdict::Unknown);
-                unmapped.push(UnmappedPod {
-                    namespace: p.namespace.clone(),
-                    name: p.name.clone(),
-                    ip: ip.to_string(),
-                    reason,
-                });
-            }
+            out.unmapped_pods.push(row.clone());
         }
         if !model.pods.is_empty() {
             let mut c = Counts::default();
-            for v in pod_verdicts.values() {
+            for v in pod_verdict.iter().flatten() {
                 match v {
                     Verdict::Reachable => c.reachable += 1,
                     Verdict::Blocked => c.blocked += 1,
                     Verdict::Unknown => c.unknown += 1,
                 }
             }
-            summary.pods = Some(c);
+            out.summary.pods = Some(c);
         }
-        workloads = workload_rows(model, a, &sources, &pod_verdicts);
-        fixes = build_fixes(model, a, &drifts, &pods_by_ip);
-        headline = Some(make_headline(model, a, &summary));
-        assumptions.clone_from(&a.assumptions);
+        let cause_of = |pod: u32| -> Option<&str> {
+            let t = pod_blocked_by.get(pod as usize).copied().flatten()?;
+            shared.get(t).map(|s| &*s.cause)
+        };
+        out.workloads = workload_rows(a, &self.workloads, &pod_verdict, cause_of);
+        out.fixes = build_fixes(model, a, &self.drifts, |addr| !self.pods_in(addr).is_empty());
+        out.headline = Some(make_headline(model, a, &out.summary));
+        out.assumptions.clone_from(&a.assumptions);
     }
-    Report {
-        schema: SCHEMA.into(),
-        target,
-        summary,
-        headline,
-        sources,
-        drift: drifts.iter().map(drift_out).collect(),
-        instances: instance_rows(model, &drifts),
-        workloads,
-        unmapped_pods: unmapped,
-        fixes,
-        assumptions,
-        inputs: documents
-            .iter()
-            .map(|d| InputOut {
-                file: d.file.clone(),
-                line: d.line,
-                kind: d.kind.slug().into(),
-                count: d.count,
-                partial: d.partial,
-                label: d.label(),
-            })
-            .collect(),
-        diagnostics: diags.iter().map(DiagOut::from).collect(),
+
+    /// Indexes into `pods` of the pods whose address lies in `block`.
+    fn pods_in(&self, block: Cidr4) -> &[(u32, u32)] {
+        let start = self.pods_by_ip.partition_point(|(ip, _)| *ip < block.first());
+        let rest = self.pods_by_ip.get(start..).unwrap_or(&[]);
+        let n = rest.partition_point(|(ip, _)| *ip <= block.last());
+        rest.get(..n).unwrap_or(&[])
     }
+}
+
+/// Pods that no exported ENI holds an address of, and IPv6-only pods, with why.
+fn unmapped_pods(model: &Model) -> Vec<(u32, UnmappedPod)> {
+    let eni_partial = model.coverage.partial.contains(&ExportKind::NetworkInterfaces);
+    let mut out = Vec::new();
+    for (i, p) in (0u32..).zip(&model.pods) {
+        let row = |ip: String, reason: &str| UnmappedPod {
+            namespace: p.namespace.clone(),
+            name: p.name.clone(),
+            ip,
+            reason: reason.to_owned(),
+        };
+        if p.ips.is_empty() {
+            if let Some(v6) = p.ipv6.first() {
+                out.push((i, row(v6.to_string(), "ipv6-only pod: not evaluated; podreach evaluates ipv4 flows, and an ipv4 rule never matches ipv6 traffic")));
+            }
+        }
+        for ip in &p.ips {
+            if model.owner_of(*ip).is_some() {
+                continue;
+            }
+            let node_fargate =
+                p.node.as_deref().and_then(|n| model.nodes.iter().find(|x| x.name == n)).is_some_and(|n| n.fargate);
+            let reason = if eni_partial {
+                "no exported eni holds this address, and the eni export is partial (NextToken): unknown, not blocked"
+            } else if node_fargate {
+                "a fargate pod: its eni is not in the export"
+            } else {
+                "no exported eni holds this address (another vpc, a stale pods list, or an incomplete eni export)"
+            };
+            out.push((i, row(ip.to_string(), reason)));
+        }
+    }
+    out
 }
 
 /// What the model lacks that matters, as diagnostics.
@@ -501,7 +594,7 @@ fn shared_trace(t: &Trace) -> SharedTrace {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 struct EniStrings {
     eni: Arc<str>,
     eth: Option<Arc<str>>,
@@ -517,22 +610,6 @@ impl EniStrings {
             instance: e.instance.as_deref().map(Arc::from),
             node: e.instance.as_deref().and_then(|i| model.node_of_instance(i)).map(|n| Arc::from(n.name.as_str())),
         }
-    }
-}
-
-fn source_out(s: &EniStrings, e: &Eni, r: &SourceResult, t: &Trace, sh: &SharedTrace, pods: Vec<PodRef>) -> SourceOut {
-    SourceOut {
-        ip: r.addr.to_string(),
-        eni: Arc::clone(&s.eni),
-        eth: s.eth.clone(),
-        instance: s.instance.clone(),
-        node: s.node.clone(),
-        role: e.role.slug().into(),
-        verdict: t.verdict.as_str().into(),
-        cause: Arc::clone(&sh.cause),
-        reasons: Arc::clone(&sh.reasons),
-        missing: Arc::clone(&sh.missing),
-        pods,
     }
 }
 
@@ -642,51 +719,26 @@ fn limits(t: &str) -> Option<Limits> {
     Some(Limits { enis, ipv4_per_eni: ips, max_pods: enis * (ips - 1) + 2 })
 }
 
-/// Pods by IPv4 address, sorted, for the sources they annotate.
-fn pod_index(model: &Model) -> Vec<(u32, PodRef)> {
-    let mut out = Vec::new();
-    for p in &model.pods {
-        for ip in &p.ips {
-            out.push((u32::from(*ip), PodRef { namespace: p.namespace.clone(), name: p.name.clone() }));
-        }
-    }
-    out.sort();
-    out
-}
-
-fn pods_in(index: &[(u32, PodRef)], block: Cidr4) -> Vec<PodRef> {
-    let start = index.partition_point(|(ip, _)| *ip < block.first());
-    index.get(start..).unwrap_or(&[]).iter().take_while(|(ip, _)| *ip <= block.last()).map(|(_, p)| p.clone()).collect()
-}
-
-fn workload_rows(
-    model: &Model,
+fn workload_rows<'c>(
     a: &Analysis,
-    sources: &[SourceOut],
-    verdicts: &BTreeMap<PodRef, Verdict>,
+    groups: &[WorkloadPods],
+    verdicts: &[Option<Verdict>],
+    cause_of: impl Fn(u32) -> Option<&'c str>,
 ) -> Vec<WorkloadOut> {
-    let mut groups: BTreeMap<(String, String, String), Vec<(PodRef, Verdict)>> = BTreeMap::new();
-    for p in &model.pods {
-        let Some(owner) = &p.owner else { continue };
-        let r = PodRef { namespace: p.namespace.clone(), name: p.name.clone() };
-        let Some(v) = verdicts.get(&r) else { continue };
-        groups.entry((p.namespace.clone(), owner.kind.clone(), owner.name.clone())).or_default().push((r, *v));
-    }
-    let mut blocked_cause: BTreeMap<&PodRef, &str> = BTreeMap::new();
-    for s in sources.iter().filter(|s| s.verdict == "blocked") {
-        for p in &s.pods {
-            blocked_cause.entry(p).or_insert(&s.cause);
-        }
-    }
-    let cause_of = |pod: &PodRef| -> Option<String> { blocked_cause.get(pod).map(|c| (*c).to_owned()) };
     let mut out = Vec::new();
-    for ((ns, kind, name), pods) in groups {
+    for ((ns, kind, name), members) in groups {
+        // Only pods with a verdict count as replicas (a pending pod has no address yet).
+        let pods: Vec<(u32, Verdict)> =
+            members.iter().filter_map(|&i| Some((i, verdicts.get(i as usize).copied().flatten()?))).collect();
+        if pods.is_empty() {
+            continue;
+        }
         let n = pods.len();
         let reachable = pods.iter().filter(|(_, v)| *v == Verdict::Reachable).count();
         let blocked = pods.iter().filter(|(_, v)| *v == Verdict::Blocked).count();
         let unknown = n - reachable - blocked;
         let kind_l = kind.to_ascii_lowercase();
-        let cause = pods.iter().find_map(|(p, _)| cause_of(p)).unwrap_or_default();
+        let cause = pods.iter().find_map(|(p, _)| cause_of(*p)).unwrap_or_default();
         let message = if blocked > 0 && reachable > 0 {
             format!(
                 "works sometimes: {blocked} of {n} replicas of {kind_l} {ns}/{name} sit on blocked addresses ({cause}); a restarted pod takes a free address from whichever eni of its node has one, so which replicas fail changes with every restart"
@@ -702,7 +754,16 @@ fn workload_rows(
         } else {
             format!("{reachable} of {n} replicas of {kind_l} {ns}/{name} reach it, {blocked} are blocked, {unknown} are unknown")
         };
-        out.push(WorkloadOut { namespace: ns, kind, name, replicas: n, reachable, blocked, unknown, message });
+        out.push(WorkloadOut {
+            namespace: ns.clone(),
+            kind: kind.clone(),
+            name: name.clone(),
+            replicas: n,
+            reachable,
+            blocked,
+            unknown,
+            message,
+        });
     }
     // Intermittent ones first, then by how many are blocked.
     out.sort_by(|a, b| {
@@ -732,9 +793,16 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     } else {
         format!("no address is blocked from {target} on {}, but {} of {total} are unknown", a.flow, s.unknown)
     };
-    let blocked: Vec<&SourceResult> = a.sources.iter().filter(|r| a.verdict(r) == Verdict::Blocked).collect();
+    // Blocked sources by (eni, trace): the sentence depends on which ENIs and which causes, and a
+    // whole-account export has a hundred thousand sources on a few hundred of them.
+    let mut blocked: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    for r in a.sources.iter().filter(|r| a.verdict(r) == Verdict::Blocked) {
+        *blocked.entry((r.eni, r.trace)).or_default() += 1;
+    }
+    let blocked_total: usize = blocked.values().sum();
     if !blocked.is_empty() {
-        let enis: Vec<&Eni> = blocked.iter().filter_map(|r| model.enis.get(r.eni)).collect();
+        let eni_ids: BTreeSet<usize> = blocked.keys().map(|(e, _)| *e).collect();
+        let enis: Vec<&Eni> = eni_ids.iter().filter_map(|&i| model.enis.get(i)).collect();
         let all_secondary = enis.iter().all(|e| matches!(e.role, Role::CniSecondary | Role::OtherSecondary));
         let instances: BTreeSet<&str> = enis.iter().filter_map(|e| e.instance.as_deref()).collect();
         // Groups the primaries have that every blocked ENI lacks.
@@ -761,14 +829,18 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
             let groups: Vec<String> = lacking.iter().map(|g| model.group_label(g)).collect();
             out.push_str(&format!(": all on secondary enis of {inst} that lack {}", groups.join(", ")));
         } else {
+            let mut by_trace: BTreeMap<usize, usize> = BTreeMap::new();
+            for ((_, t), n) in &blocked {
+                *by_trace.entry(*t).or_default() += n;
+            }
             let mut causes: BTreeMap<String, usize> = BTreeMap::new();
-            for r in &blocked {
-                *causes.entry(a.trace(r).map(Trace::cause).unwrap_or_default()).or_default() += 1;
+            for (t, n) in by_trace {
+                *causes.entry(a.traces.get(t).map(Trace::cause).unwrap_or_default()).or_default() += n;
             }
             let mut causes: Vec<(String, usize)> = causes.into_iter().collect();
             causes.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
             if let Some((c, n)) = causes.first() {
-                if *n == blocked.len() {
+                if *n == blocked_total {
                     out.push_str(&format!(": {c}"));
                 } else {
                     out.push_str(&format!(": mostly ({n}) {c}"));
@@ -786,7 +858,7 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     out
 }
 
-fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32, PodRef)]) -> Vec<FixOut> {
+fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(Cidr4) -> bool) -> Vec<FixOut> {
     let mut fixes = Vec::new();
     let flow = a.flow;
     let perm_ports = match (flow.proto, flow.port) {
@@ -801,10 +873,15 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32
         .filter_map(|r| Some((r, a.trace(r)?)))
         .filter(|(_, t)| t.verdict == Verdict::Blocked)
         .collect();
+    // The first blocked source of each (eni, trace), in address order: everything below but the
+    // representative source depends only on these.
+    let mut seen_pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let distinct: Vec<(&SourceResult, &Trace)> =
+        blocked.iter().copied().filter(|(r, _)| seen_pairs.insert((r.eni, r.trace))).collect();
     let Some(target) = model.enis.get(a.target.eni) else { return fixes };
 
     // 1. Ingress: admit a group that every blocked source (ideally every node eni) carries.
-    let ingress_blocked: Vec<(&SourceResult, usize, Option<String>)> = blocked
+    let ingress_blocked: Vec<(&SourceResult, usize, Option<String>)> = distinct
         .iter()
         .filter_map(|(r, t)| match &t.block {
             Some(Block::Ingress { source_eni, near, .. }) => Some((*r, *source_eni, near.clone())),
@@ -813,13 +890,11 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32
         .collect();
     if !ingress_blocked.is_empty() {
         let blocked_enis: BTreeSet<usize> = ingress_blocked.iter().map(|(_, e, _)| *e).collect();
-        let all_node_enis: BTreeSet<usize> = a
-            .sources
-            .iter()
-            .filter_map(|r| model.enis.get(r.eni).map(|e| (r.eni, e)))
-            .filter(|(_, e)| e.role != Role::Branch)
-            .map(|(i, _)| i)
-            .collect();
+        let mut source_enis: Vec<usize> = a.sources.iter().map(|r| r.eni).collect();
+        source_enis.sort_unstable();
+        source_enis.dedup();
+        let all_node_enis: BTreeSet<usize> =
+            source_enis.into_iter().filter(|&i| model.enis.get(i).is_some_and(|e| e.role != Role::Branch)).collect();
         let everywhere = reach::common_groups(model, &all_node_enis);
         let among_blocked = reach::common_groups(model, &blocked_enis);
         let pick = |set: &BTreeSet<&str>| -> Option<String> {
@@ -886,7 +961,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32
 
     // 1b. Paths where no group reference can match: a cidr rule for the address the target sees.
     let mut seen: BTreeMap<String, BTreeSet<Cidr4>> = BTreeMap::new();
-    for (_, t) in &blocked {
+    for (_, t) in &distinct {
         if let Some(Block::Path { target_group: Some(g), seen: s }) = &t.block {
             seen.entry(g.clone()).or_default().insert(*s);
         }
@@ -909,7 +984,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32
 
     // 2. Drifted ENIs that hold blocked sources.
     let blocked_eni_ids: BTreeSet<&str> =
-        blocked.iter().filter_map(|(r, _)| model.enis.get(r.eni)).map(|e| e.id.as_str()).collect();
+        distinct.iter().filter_map(|(r, _)| model.enis.get(r.eni)).map(|e| e.id.as_str()).collect();
     let mut launch_template_groups: BTreeSet<String> = BTreeSet::new();
     let mut primary_groups: Vec<String> = Vec::new();
     for d in drifts.iter().filter(|d| blocked_eni_ids.contains(d.eni.as_str())) {
@@ -944,7 +1019,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32
     }
 
     // 3. Egress.
-    let egress_blocked: Vec<usize> = blocked
+    let egress_blocked: Vec<usize> = distinct
         .iter()
         .filter_map(|(_, t)| match &t.block {
             Some(Block::Egress { source_eni }) => Some(*source_eni),
@@ -973,7 +1048,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32
 
     // 4. NACL entries.
     let mut nacl_done: BTreeSet<(String, bool)> = BTreeSet::new();
-    for (r, t) in &blocked {
+    for (r, t) in &distinct {
         let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
         if !nacl_done.insert((nacl.clone(), *egress)) {
             continue;
@@ -1015,8 +1090,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], pods_by_ip: &[(u32
     }
 
     // 5. Confirm one case with Reachability Analyzer: a blocked source with a pod, if any.
-    let representative =
-        blocked.iter().find(|(r, _)| !pods_in(pods_by_ip, r.addr).is_empty()).or_else(|| blocked.first());
+    let representative = blocked.iter().find(|(r, _)| has_pods(r.addr)).or_else(|| blocked.first());
     if let Some((r, _)) = representative {
         if let Some(e) = model.enis.get(r.eni) {
             let port = match (flow.proto.has_ports(), flow.port) {

@@ -258,7 +258,7 @@ fn check_drift(r: &Report, expected: &[DriftSpec], failures: &mut Vec<String>) {
 fn check_query(name: &str, r: &Report, e: &Expect, failures: &mut Vec<String>) {
     let mut fail = |m: String| failures.push(format!("{name}: {m}"));
     for (ip, s) in &e.sources {
-        let Some(got) = r.sources.iter().find(|x| &x.ip == ip) else {
+        let Some(got) = r.sources.iter().find(|x| x.ip.to_string() == *ip) else {
             fail(format!("no source {ip}"));
             continue;
         };
@@ -292,7 +292,7 @@ fn check_query(name: &str, r: &Report, e: &Expect, failures: &mut Vec<String>) {
         }
     }
     if e.exhaustive && r.sources.len() != e.sources.len() {
-        let have: Vec<&str> = r.sources.iter().map(|s| s.ip.as_str()).collect();
+        let have: Vec<String> = r.sources.iter().map(|s| s.ip.to_string()).collect();
         fail(format!("{} sources, expected exactly {}: {have:?}", r.sources.len(), e.sources.len()));
     }
     if let Some(s) = &e.summary {

@@ -209,7 +209,9 @@ fn Sources(props: &ViewProps) -> Html {
                 <tr class="group" data-testid="cause-group"><th colspan="7" scope="rowgroup"><Verdict verdict={r.verdict.to_string()} />{ format!(" ({count}): {}", r.cause) }</th></tr>
             });
         }
-        body.push(html! { <SourceRow row={r.clone()} expanded={s.expanded.as_deref() == Some(&*r.ip)} /> });
+        body.push(
+            html! { <SourceRow row={r.clone()} expanded={s.expanded.as_deref() == Some(r.ip.to_string().as_str())} /> },
+        );
     }
     html! {
         <section aria-labelledby="sources-h" class="sources">
@@ -261,8 +263,9 @@ struct RowProps {
 fn SourceRow(props: &RowProps) -> Html {
     let Some(ctx) = use_context::<Ctx>() else { return html! {} };
     let r = &props.row;
-    let ip = r.ip.clone();
-    let toggle = ctx.callback(move |_: MouseEvent| Action::Toggle(ip.clone()));
+    let ip = r.ip.to_string();
+    let key = ip.clone();
+    let toggle = ctx.callback(move |_: MouseEvent| Action::Toggle(key.clone()));
     let pods = r.pods.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect::<Vec<_>>().join(", ");
     let decisive =
         r.reasons.iter().find(|x| *x.outcome == *r.verdict && *r.verdict != *"reachable").or_else(|| r.reasons.last());
@@ -270,8 +273,8 @@ fn SourceRow(props: &RowProps) -> Html {
     let eth = r.eth.as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
     html! {
         <>
-        <tr data-testid="source-row" data-ip={r.ip.clone()} data-verdict={r.verdict.to_string()}>
-            <td><code>{ r.ip.clone() }</code></td>
+        <tr data-testid="source-row" data-ip={ip.clone()} data-verdict={r.verdict.to_string()}>
+            <td><code>{ ip.clone() }</code></td>
             <td>{ pods }</td>
             <td>{ node }</td>
             <td><code>{ r.eni.clone() }</code>{ eth }</td>

@@ -43,7 +43,7 @@ fn filters_and_sorts_rows() {
     assert_eq!(page("eth2", "", "cause").total, 6);
     assert_eq!(page("sg-0cluster", "reachable", "cause").total, 6, "the group filter matches enis carrying it");
     assert_eq!(page("sg-0dbaccess", "", "cause").total, 18, "eth0 carries it; the others name it in their cause");
-    assert_eq!(page("", "", "ip").rows.first().map(|r| r.ip.as_str()), Some("10.0.1.10"));
+    assert_eq!(page("", "", "ip").rows.first().map(|r| r.ip.to_string()).as_deref(), Some("10.0.1.10"));
     let limited = e.page(&PageReq { limit: 5, offset: 15, ..PageReq::default() });
     assert_eq!((limited.total, limited.offset, limited.rows.len()), (18, 15, 3));
 }
