@@ -82,6 +82,11 @@ impl Ctx {
 
     /// Sends a request to the worker with a fresh sequence number.
     pub fn send(&self, make: impl FnOnce(u32) -> Request) {
+        self.send_with_files(make, &[]);
+    }
+
+    /// Sends a request, with the browser file handles its inputs refer to.
+    pub fn send_with_files(&self, make: impl FnOnce(u32) -> Request, files: &[(u32, web_sys::File)]) {
         let seq = {
             let mut s = self.seq.borrow_mut();
             *s += 1;
@@ -90,7 +95,7 @@ impl Ctx {
         let req = make(seq);
         self.ensure_worker();
         let sent = match self.worker.borrow().as_ref() {
-            Some(w) => w.post(&req),
+            Some(w) => w.post(&req, files),
             None => Err("the analysis worker did not start".to_owned()),
         };
         match sent {
@@ -154,7 +159,7 @@ pub fn App() -> Html {
             let query_changed = previous.as_ref().is_none_or(|p| p.1 != query);
             let page_only = !inputs_changed && !query_changed && previous.as_ref().is_some_and(|p| p.2 != page);
             let nothing = !inputs_changed && !query_changed && !page_only;
-            let timer = if nothing || (ctx.state().inputs().is_empty() && ctx.state().view.is_none()) {
+            let timer = if nothing || (!ctx.state().has_inputs() && ctx.state().view.is_none()) {
                 None
             } else {
                 let delay = if inputs_changed && previous.is_some() { 300 } else { 30 };
@@ -164,7 +169,8 @@ pub fn App() -> Html {
                         ctx.send(|seq| Request::Page { seq, page });
                     } else {
                         let inputs = inputs_changed.then(|| ctx.state().inputs());
-                        ctx.send(|seq| Request::Run { seq, inputs, query, page });
+                        let files = if inputs_changed { ctx.state().handles() } else { Vec::new() };
+                        ctx.send_with_files(|seq| Request::Run { seq, inputs, query, page }, &files);
                     }
                 }))
             };
@@ -188,16 +194,29 @@ pub fn App() -> Html {
         use_effect_with(deps, move |(keep, _)| {
             if *keep {
                 let st = &s.0;
-                let kept = storage::Kept {
-                    paste: st.paste.clone(),
-                    files: st
-                        .files
-                        .iter()
-                        .map(|f| (f.name.clone(), String::from_utf8_lossy(&f.bytes).into_owned()))
-                        .collect(),
-                };
-                if let Err(e) = storage::save(&kept) {
-                    s.dispatch(Action::Notice(Some(e)));
+                let size = st.paste.len() + st.files.iter().map(|f| f.bytes.len()).sum::<usize>();
+                if size > storage::LIMIT {
+                    storage::clear();
+                    s.dispatch(Action::Notice(Some(format!(
+                        "the inputs ({} MB) are too large to keep in this browser; the page still works",
+                        size.div_ceil(1_000_000)
+                    ))));
+                } else {
+                    let paste = st.paste.clone();
+                    let files: Vec<_> = st.files.iter().map(|f| (f.name.clone(), f.bytes.clone())).collect();
+                    let s = s.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let mut kept = storage::Kept { paste, files: Vec::new() };
+                        for (name, bytes) in files {
+                            match browser::text_of(&name, &bytes).await {
+                                Ok(text) => kept.files.push((name, text)),
+                                Err(e) => return s.dispatch(Action::Notice(Some(e))),
+                            }
+                        }
+                        if let Err(e) = storage::save(&kept) {
+                            s.dispatch(Action::Notice(Some(e)));
+                        }
+                    });
                 }
             } else {
                 storage::clear();

@@ -99,6 +99,10 @@ impl Engine {
         let instances_total = light.instances.len();
         if instances_total > MAX_INSTANCES {
             light.instances = Arc::new(light.instances.iter().take(MAX_INSTANCES).cloned().collect());
+            // The page shows drift next to its instance's matrix: only the shown ones travel.
+            let shown: std::collections::BTreeSet<&str> = light.instances.iter().map(|i| i.instance.as_str()).collect();
+            light.drift =
+                Arc::new(light.drift.iter().filter(|d| shown.contains(d.instance.as_str())).cloned().collect());
         }
         self.report = Some(report);
         let rows = self.page(page);

@@ -44,7 +44,7 @@ impl Default for PageReq {
             sort: "cause".to_owned(),
             desc: false,
             offset: 0,
-            limit: 200,
+            limit: 100,
         }
     }
 }
@@ -178,4 +178,4 @@ pub struct View {
     pub timings: Timings,
 }
 
-pub const MAX_INSTANCES: usize = 60;
+pub const MAX_INSTANCES: usize = 20;

@@ -12,7 +12,45 @@ pub const PASTE_ID: u32 = 0;
 pub struct FileInput {
     pub id: u32,
     pub name: String,
-    pub bytes: Rc<Vec<u8>>,
+    pub bytes: FileBytes,
+}
+
+/// A file's content. A file the user picks or drops stays a browser `File`: a handle that the
+/// worker reads, so a whole-account export never passes through the page's memory or its main
+/// thread. Text the page makes itself (the example, what it restores) is held as bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileBytes {
+    Data(Rc<Vec<u8>>),
+    /// A browser file and its size (read by the service that made it: no browser calls here).
+    #[cfg(target_arch = "wasm32")]
+    Handle(web_sys::File, usize),
+}
+
+impl FileBytes {
+    pub fn data(bytes: Vec<u8>) -> FileBytes {
+        FileBytes::Data(Rc::new(bytes))
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            FileBytes::Data(b) => b.len(),
+            #[cfg(target_arch = "wasm32")]
+            FileBytes::Handle(_, size) => *size,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes, when the page holds them (not for a browser file handle).
+    pub fn held(&self) -> Option<&[u8]> {
+        match self {
+            FileBytes::Data(b) => Some(b),
+            #[cfg(target_arch = "wasm32")]
+            FileBytes::Handle(..) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -122,7 +160,7 @@ impl Default for AppState {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     SetPaste(String),
-    AddFiles(Vec<(String, Vec<u8>)>),
+    AddFiles(Vec<(String, FileBytes)>),
     /// Removes a file, or clears the pasted text.
     RemoveInput(u32),
     /// Removes one document (its byte range) from the pasted text.
@@ -160,16 +198,38 @@ pub enum Action {
 }
 
 impl AppState {
-    /// The inputs to send to the worker, with names made unique.
+    /// The inputs to send to the worker, with names made unique. A browser file handle goes
+    /// with its message (see `services::worker::Client::post`), so its `bytes` are left empty here.
     pub fn inputs(&self) -> Vec<InputMsg> {
         let mut out = Vec::new();
         if !self.paste.trim().is_empty() {
             out.push(InputMsg { id: PASTE_ID, name: PASTE_NAME.to_owned(), bytes: self.paste.as_bytes().to_vec() });
         }
         for f in &self.files {
-            out.push(InputMsg { id: f.id, name: f.name.clone(), bytes: f.bytes.as_ref().clone() });
+            out.push(InputMsg {
+                id: f.id,
+                name: f.name.clone(),
+                bytes: f.bytes.held().map(<[u8]>::to_vec).unwrap_or_default(),
+            });
         }
         out
+    }
+
+    /// Whether there is anything to analyse.
+    pub fn has_inputs(&self) -> bool {
+        !self.paste.trim().is_empty() || !self.files.is_empty()
+    }
+
+    /// The browser file handles among the inputs, by input id.
+    #[cfg(target_arch = "wasm32")]
+    pub fn handles(&self) -> Vec<(u32, web_sys::File)> {
+        self.files
+            .iter()
+            .filter_map(|f| match &f.bytes {
+                FileBytes::Handle(h, _) => Some((f.id, h.clone())),
+                FileBytes::Data(_) => None,
+            })
+            .collect()
     }
 
     pub fn name_of(&self, input: u32) -> String {
@@ -188,9 +248,9 @@ impl AppState {
     }
 
     /// Adds a file under a name no other input has.
-    fn add_file(&mut self, name: &str, bytes: Vec<u8>) {
+    fn add_file(&mut self, name: &str, bytes: FileBytes) {
         let name = self.unique_name(name);
-        self.files.push(FileInput { id: self.next_id, name, bytes: Rc::new(bytes) });
+        self.files.push(FileInput { id: self.next_id, name, bytes });
         self.next_id += 1;
     }
 
@@ -245,7 +305,7 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
         Action::LoadExample => {
             s.files.retain(|f| !crate::example::FILES.iter().any(|(n, _)| *n == f.name));
             for (name, text) in crate::example::FILES {
-                s.add_file(name, text.as_bytes().to_vec());
+                s.add_file(name, FileBytes::data(text.as_bytes().to_vec()));
             }
             s.query = QueryForm {
                 to: crate::example::TARGET.to_owned(),
@@ -313,7 +373,7 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
         Action::Restore { paste, files, query, keep } => {
             s.paste = paste;
             for (name, bytes) in files {
-                s.add_file(&name, bytes);
+                s.add_file(&name, FileBytes::data(bytes));
             }
             if let Some(q) = query {
                 s.query = q;

@@ -1516,6 +1516,7 @@ fn build_index(model: &mut Model, sink: &mut Sink) {
         }
     }
     idx.prefix_owner.sort();
+    idx.sources = crate::reach::candidate_sources(&model.enis);
     for (i, n) in model.nodes.iter().enumerate() {
         if let Some(inst) = &n.instance {
             idx.instance_node.entry(inst.clone()).or_insert(i);

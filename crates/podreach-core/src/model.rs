@@ -398,6 +398,9 @@ pub struct Index {
     pub instance_enis: BTreeMap<String, Vec<usize>>,
     /// Instance → the node (index into `nodes`) that runs on it.
     pub instance_node: HashMap<String, usize>,
+    /// Every source any query evaluates (see `reach::sources`), sorted by address: built once,
+    /// so a new query only leaves out its target's own addresses.
+    pub sources: Vec<(Cidr4, usize)>,
 }
 
 impl Model {

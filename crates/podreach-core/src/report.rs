@@ -796,8 +796,19 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     // Blocked sources by (eni, trace): the sentence depends on which ENIs and which causes, and a
     // whole-account export has a hundred thousand sources on a few hundred of them.
     let mut blocked: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+    let mut run: Option<((usize, usize), usize)> = None;
     for r in a.sources.iter().filter(|r| a.verdict(r) == Verdict::Blocked) {
-        *blocked.entry((r.eni, r.trace)).or_default() += 1;
+        match &mut run {
+            Some((pair, n)) if *pair == (r.eni, r.trace) => *n += 1,
+            _ => {
+                if let Some((pair, n)) = run.replace(((r.eni, r.trace), 1)) {
+                    *blocked.entry(pair).or_default() += n;
+                }
+            }
+        }
+    }
+    if let Some((pair, n)) = run {
+        *blocked.entry(pair).or_default() += n;
     }
     let blocked_total: usize = blocked.values().sum();
     if !blocked.is_empty() {
@@ -876,8 +887,16 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     // The first blocked source of each (eni, trace), in address order: everything below but the
     // representative source depends only on these.
     let mut seen_pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
-    let distinct: Vec<(&SourceResult, &Trace)> =
-        blocked.iter().copied().filter(|(r, _)| seen_pairs.insert((r.eni, r.trace))).collect();
+    let mut previous = None;
+    let distinct: Vec<(&SourceResult, &Trace)> = blocked
+        .iter()
+        .copied()
+        .filter(|(r, _)| {
+            let pair = (r.eni, r.trace);
+            // Neighbouring sources mostly share the pair: skip the set for them.
+            previous.replace(pair) != Some(pair) && seen_pairs.insert(pair)
+        })
+        .collect();
     let Some(target) = model.enis.get(a.target.eni) else { return fixes };
 
     // 1. Ingress: admit a group that every blocked source (ideally every node eni) carries.

@@ -13,7 +13,7 @@ try {
   const page = await browser.context.newPage();
   await page.addInitScript(() => {
     window.__longTasks = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push(e.duration); })
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration }); })
       .observe({ type: 'longtask', buffered: true });
   });
   await page.goto(`${base}#to=${target}&port=${port}`);
@@ -30,8 +30,10 @@ try {
     return { chosen: m('podreach:files-chosen'), view: m('podreach:view'), longTasks: window.__longTasks, timing,
       blocked: document.querySelector('[data-testid="count-blocked"] strong')?.innerText };
   });
-  const longest = r.longTasks.length ? Math.max(...r.longTasks) : 0;
-  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, longestTaskMs: longest, longTasks: r.longTasks.length, timing: r.timing, blocked: r.blocked }));
+  const longest = r.longTasks.length ? Math.max(...r.longTasks.map((t) => t.ms)) : 0;
+  // Each long task, as [ms after the files were chosen, duration ms]: where the page still blocks.
+  const tasks = r.longTasks.map((t) => [Math.round(t.start - r.chosen), Math.round(t.ms)]);
+  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, longestTaskMs: longest, longTasks: r.longTasks.length, tasks, viewAt: Math.round(r.view - r.chosen), timing: r.timing, blocked: r.blocked }));
 } finally {
   await browser.close();
   server.close();

@@ -3,7 +3,7 @@
 
 use crate::app::Ctx;
 use crate::services::browser;
-use crate::state::{Action, PASTE_ID};
+use crate::state::{Action, FileBytes, PASTE_ID};
 use yew::prelude::*;
 
 #[component]
@@ -17,24 +17,16 @@ pub fn InputPanel() -> Html {
         Action::SetPaste(el.value())
     });
 
+    // Picked and dropped files stay browser file handles: the worker reads them, so a large
+    // export costs the page's main thread nothing but a message.
     let add_files = {
         let ctx = ctx.clone();
         Callback::from(move |list: Vec<web_sys::File>| {
-            let ctx = ctx.clone();
             browser::mark("podreach:files-chosen");
-            wasm_bindgen_futures::spawn_local(async move {
-                let read = browser::read_files(list).await;
-                let mut ok = Vec::new();
-                for (name, r) in read {
-                    match r {
-                        Ok(bytes) => ok.push((name, bytes)),
-                        Err(e) => ctx.dispatch(Action::Notice(Some(e))),
-                    }
-                }
-                if !ok.is_empty() {
-                    ctx.dispatch(Action::AddFiles(ok));
-                }
-            });
+            let files: Vec<(String, FileBytes)> = list.into_iter().map(browser::file_input).collect();
+            if !files.is_empty() {
+                ctx.dispatch(Action::AddFiles(files));
+            }
         })
     };
     let on_pick = {

@@ -10,8 +10,23 @@ use yew::prelude::*;
 
 #[component]
 pub fn Results() -> Html {
-    let Some(ctx) = use_context::<Ctx>() else { return html! {} };
+    // A new view is drawn in two tasks: the answer (headline, counts, sources) first, the rest
+    // (matrices, workloads, fixes, exports, notes) in the next, so that neither holds the page's
+    // main thread for long. `drawn` is the view whose second part is on the page.
+    let drawn = use_state(|| 0usize);
+    let ctx = use_context::<Ctx>();
+    let id = ctx.as_ref().and_then(|c| c.state().view.as_ref().map(|v| std::rc::Rc::as_ptr(v) as usize)).unwrap_or(0);
+    {
+        let drawn = drawn.clone();
+        use_effect_with(id, move |id| {
+            let id = *id;
+            let t = gloo::timers::callback::Timeout::new(0, move || drawn.set(id));
+            move || drop(t)
+        });
+    }
+    let Some(ctx) = ctx else { return html! {} };
     let s = ctx.state();
+    let full = *drawn == id;
     let busy = s.busy.as_ref().map(|b| {
         html! {
             <div class="progress" role="status" data-testid="progress">
@@ -33,14 +48,20 @@ pub fn Results() -> Html {
         <>
             { for busy }{ for failure }
             <Summary view={view.clone()} />
-            <Matrices view={view.clone()} />
+            if full {
+                <Matrices view={view.clone()} />
+            }
             if view.report.target.is_some() {
                 <Sources view={view.clone()} />
-                <Workloads view={view.clone()} />
-                <Fixes view={view.clone()} />
+                if full {
+                    <Workloads view={view.clone()} />
+                    <Fixes view={view.clone()} />
+                }
             }
-            <Exports />
-            <Diagnostics view={view.clone()} />
+            if full {
+                <Exports />
+                <Diagnostics view={view.clone()} />
+            }
         </>
     }
 }
@@ -299,38 +320,61 @@ fn SourceRow(props: &RowProps) -> Html {
     }
 }
 
+/// Long lists (a whole-account export has hundreds of fixes and workloads) show their first
+/// items, most important first, and the rest on request: drawing them all at once would hold the
+/// page's main thread for a quarter of a second.
+const SHOWN: usize = 20;
+
+/// "show all N" for a list cut at `SHOWN`; nothing when the list is short or already whole.
+fn show_all(total: usize, all: &UseStateHandle<bool>, what: &str, testid: &'static str) -> Html {
+    if total <= SHOWN || **all {
+        return html! {};
+    }
+    let all = all.clone();
+    html! {
+        <button type="button" class="more" data-testid={testid} onclick={Callback::from(move |_: MouseEvent| all.set(true))}>
+            { format!("show all {total} {what}") }
+        </button>
+    }
+}
+
 #[component]
 fn Workloads(props: &ViewProps) -> Html {
+    let all = use_state(|| false);
     let w = &props.view.report.workloads;
     if w.is_empty() {
         return html! {};
     }
+    let shown = if *all { w.len() } else { SHOWN };
     html! {
         <section aria-labelledby="workloads-h" data-testid="workloads">
             <h3 id="workloads-h">{ "Works sometimes? Workloads" }</h3>
             <table>
                 <thead><tr><th scope="col">{ "workload" }</th><th scope="col">{ "replicas" }</th><th scope="col">{ "blocked" }</th><th scope="col">{ "what it means" }</th></tr></thead>
                 <tbody>
-                { for w.iter().map(|x| html! {
+                { for w.iter().take(shown).map(|x| html! {
                     <tr data-testid="workload-row"><td>{ format!("{} {}/{}", x.kind.to_lowercase(), x.namespace, x.name) }</td><td>{ x.replicas }</td><td>{ x.blocked }</td><td>{ x.message.clone() }</td></tr>
                 }) }
                 </tbody>
             </table>
+            { show_all(w.len(), &all, "workloads", "more-workloads") }
         </section>
     }
 }
 
 #[component]
 fn Fixes(props: &ViewProps) -> Html {
+    let all = use_state(|| false);
     let f = &props.view.report.fixes;
     if f.is_empty() {
         return html! {};
     }
+    let shown = if *all { f.len() } else { SHOWN };
     html! {
         <section aria-labelledby="fixes-h" data-testid="fixes">
             <h3 id="fixes-h">{ "Fixes" }</h3>
             <ol class="fixes">
-            { for f.iter().map(|x| html! {
+            { for f.iter().take(shown).map(|x| html! {
                 <li data-testid="fix" data-code={x.code.to_string()}>
                     <strong>{ x.title.clone() }</strong>
                     <Command command={x.command.clone()} />
@@ -338,6 +382,7 @@ fn Fixes(props: &ViewProps) -> Html {
                 </li>
             }) }
             </ol>
+            { show_all(f.len(), &all, "fixes", "more-fixes") }
             if !props.view.report.assumptions.is_empty() {
                 <details><summary>{ "Assumptions behind these verdicts" }</summary>
                     <ul>{ for props.view.report.assumptions.iter().map(|a| html! { <li>{ a.clone() }</li> }) }</ul>

@@ -1,6 +1,7 @@
 //! Small browser adapters: files, downloads, the clipboard, the URL fragment, timing marks.
 
-use gloo::file::futures::read_as_bytes;
+use crate::state::FileBytes;
+use gloo::file::futures::read_as_text;
 use gloo::file::File;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -9,16 +10,20 @@ pub fn take_files(list: &web_sys::FileList) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
-/// Reads files (from a picker or a drop) as bytes.
-pub async fn read_files(list: Vec<web_sys::File>) -> Vec<(String, Result<Vec<u8>, String>)> {
-    let mut out = Vec::new();
-    for f in list {
-        let file = File::from(f);
-        let name = file.name();
-        let bytes = read_as_bytes(&file).await.map_err(|e| format!("{name}: cannot read the file: {e}"));
-        out.push((name, bytes));
+/// A picked or dropped file as an input: its name and a handle the worker reads.
+pub fn file_input(f: web_sys::File) -> (String, FileBytes) {
+    let size = f.size() as usize;
+    (f.name(), FileBytes::Handle(f, size))
+}
+
+/// An input's text (for "keep in this browser"), read without blocking the page.
+pub async fn text_of(name: &str, bytes: &FileBytes) -> Result<String, String> {
+    match bytes {
+        FileBytes::Data(b) => Ok(String::from_utf8_lossy(b).into_owned()),
+        FileBytes::Handle(f, _) => {
+            read_as_text(&File::from(f.clone())).await.map_err(|e| format!("{name}: cannot read the file: {e}"))
+        }
     }
-    out
 }
 
 /// Offers `text` as a download named `name`.

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 
 const KEY: &str = "podreach.inputs.v1";
 
+/// Local storage holds about 5 MB per origin (UTF-16 in some browsers): inputs over this are not
+/// kept, and the page says so instead of reading them only to fail.
+pub const LIMIT: usize = 2_000_000;
+
 #[derive(Serialize, Deserialize, Default)]
 pub struct Kept {
     pub paste: String,

@@ -18,11 +18,26 @@ pub fn serve() {
     let reply = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let post = |r: &Response| {
-            if let Ok(v) = serde_wasm_bindgen::to_value(r) {
+            // A view or a page of rows is a large tree: as one JSON string it crosses to the page
+            // and is read there in a fraction of the time that building it object by object takes
+            // on the page's main thread.
+            let v = match r {
+                Response::View { .. } | Response::Rows { .. } => serde_json::to_string(r).ok().map(|json| {
+                    let o = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&o, &JsValue::from_str("json"), &JsValue::from(json));
+                    JsValue::from(o)
+                }),
+                _ => serde_wasm_bindgen::to_value(r).ok(),
+            };
+            if let Some(v) = v {
                 let _ = reply.post_message(&v);
             }
         };
-        match serde_wasm_bindgen::from_value::<Request>(ev.data()) {
+        let data = ev.data();
+        if let Err((seq, message)) = read_files(&data) {
+            return post(&Response::Failed { seq, message });
+        }
+        match serde_wasm_bindgen::from_value::<Request>(data) {
             Ok(req) => handle(req, &post),
             Err(e) => post(&Response::Failed {
                 seq: 0,
@@ -81,6 +96,33 @@ fn human(bytes: usize) -> String {
     }
 }
 
+fn get(o: &JsValue, k: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(o, &JsValue::from_str(k)).ok().filter(|v| !v.is_undefined())
+}
+
+/// The inputs of a `Run` request as JavaScript objects.
+fn run_inputs(msg: &JsValue) -> Vec<JsValue> {
+    get(msg, "Run")
+        .and_then(|run| get(&run, "inputs"))
+        .and_then(|i| i.dyn_into::<js_sys::Array>().ok())
+        .map(|a| a.iter().collect())
+        .unwrap_or_default()
+}
+
+/// In the worker: reads the browser files a `Run` request carries into its inputs' bytes. Reading
+/// here, synchronously, keeps a large export off the page's main thread.
+fn read_files(msg: &JsValue) -> Result<(), (u32, String)> {
+    let seq = || get(msg, "Run").and_then(|r| get(&r, "seq")).and_then(|s| s.as_f64()).map_or(0, |s| s as u32);
+    for input in run_inputs(msg) {
+        let Some(file) = get(&input, "file").and_then(|f| f.dyn_into::<web_sys::File>().ok()) else { continue };
+        let fail = |e: JsValue| (seq(), format!("{}: cannot read the file: {e:?}", file.name()));
+        let reader = web_sys::FileReaderSync::new().map_err(fail)?;
+        let buffer = reader.read_as_array_buffer(&file).map_err(fail)?;
+        js_sys::Reflect::set(&input, &JsValue::from_str("bytes"), &js_sys::Uint8Array::new(&buffer)).map_err(fail)?;
+    }
+    Ok(())
+}
+
 /// Messages (and the buffers they transfer) waiting for the worker to be ready; `None` once it is.
 type Queue = Rc<RefCell<Option<Vec<(JsValue, js_sys::Array)>>>>;
 
@@ -99,7 +141,12 @@ impl Client {
         let queue: Queue = Rc::new(RefCell::new(Some(Vec::new())));
         let (q, w) = (queue.clone(), worker.clone());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
+            let data = ev.data();
+            let read = match get(&data, "json").and_then(|j| j.as_string()) {
+                Some(json) => serde_json::from_str::<Response>(&json).map_err(|e| e.to_string()),
+                None => serde_wasm_bindgen::from_value::<Response>(data).map_err(|e| e.to_string()),
+            };
+            match read {
                 Ok(Response::Ready) => {
                     for (msg, transfer) in q.borrow_mut().take().unwrap_or_default() {
                         let _ = w.post_message_with_transfer(&msg, &transfer);
@@ -115,8 +162,16 @@ impl Client {
         Ok(Client { worker, queue, _on_message: on_message })
     }
 
-    pub fn post(&self, req: &Request) -> Result<(), String> {
+    /// Posts a request; `files` are the browser files its inputs refer to, by input id. A file
+    /// goes as a handle (the worker reads it), not as bytes.
+    pub fn post(&self, req: &Request, files: &[(u32, web_sys::File)]) -> Result<(), String> {
         let v = serde_wasm_bindgen::to_value(req).map_err(|e| e.to_string())?;
+        for input in run_inputs(&v) {
+            let id = get(&input, "id").and_then(|i| i.as_f64());
+            if let Some((_, file)) = files.iter().find(|(fid, _)| Some(f64::from(*fid)) == id) {
+                js_sys::Reflect::set(&input, &JsValue::from_str("file"), file).map_err(|e| format!("{e:?}"))?;
+            }
+        }
         let transfer = transferables(&v);
         if let Some(waiting) = self.queue.borrow_mut().as_mut() {
             waiting.push((v, transfer));
@@ -126,17 +181,13 @@ impl Client {
     }
 }
 
-/// The byte buffers of a `Run` request's inputs: moved to the worker rather than copied, so a
-/// large export does not hold up the page's main thread.
+/// The byte buffers of a `Run` request's inputs (pasted text): moved to the worker rather than
+/// copied.
 fn transferables(v: &JsValue) -> js_sys::Array {
     let out = js_sys::Array::new();
-    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k)).ok();
-    let Some(inputs) = get(v, "Run").and_then(|run| get(&run, "inputs")) else { return out };
-    if let Some(list) = inputs.dyn_ref::<js_sys::Array>() {
-        for input in list.iter() {
-            if let Some(bytes) = get(&input, "bytes").and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok()) {
-                out.push(&bytes.buffer());
-            }
+    for input in run_inputs(v) {
+        if let Some(bytes) = get(&input, "bytes").and_then(|b| b.dyn_into::<js_sys::Uint8Array>().ok()) {
+            out.push(&bytes.buffer());
         }
     }
     out

@@ -21,7 +21,10 @@ fn load_example_adds_the_story_and_its_query() {
 fn file_names_are_made_unique() {
     let s = reduce(
         &AppState::default(),
-        Action::AddFiles(vec![("a.json".into(), b"{}".to_vec()), ("a.json".into(), b"{}".to_vec())]),
+        Action::AddFiles(vec![
+            ("a.json".into(), FileBytes::data(b"{}".to_vec())),
+            ("a.json".into(), FileBytes::data(b"{}".to_vec())),
+        ]),
     );
     let names: Vec<&str> = s.files.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["a.json", "a.json (2)"]);
