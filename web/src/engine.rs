@@ -2,7 +2,7 @@
 
 use crate::protocol::*;
 use podreach_core::model::Role;
-use podreach_core::report::{Prepared, Report, SourceOut};
+use podreach_core::report::{InstanceOut, Prepared, Report, SourceOut};
 use podreach_core::{Input, Loaded, Severity};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -84,12 +84,18 @@ impl Engine {
             .collect();
         let diagnostics = report.diagnostics.iter().filter(|d| d.severity != "error").cloned().collect();
         let targets = targets(loaded);
-        let mut causes: BTreeMap<(u8, String, String), usize> = BTreeMap::new();
+        let mut causes: BTreeMap<(u8, &str, &str), usize> = BTreeMap::new();
         for s in &report.sources {
-            *causes.entry((rank(&s.verdict), s.verdict.to_string(), s.cause.to_string())).or_default() += 1;
+            *causes.entry((rank(&s.verdict), &s.verdict, &s.cause)).or_default() += 1;
         }
-        let causes =
-            causes.into_iter().map(|((_, verdict, cause), count)| CauseGroup { verdict, cause, count }).collect();
+        let causes = causes
+            .into_iter()
+            .map(|((_, verdict, cause), count)| CauseGroup {
+                verdict: verdict.to_owned(),
+                cause: cause.to_owned(),
+                count,
+            })
+            .collect();
         // The view carries the report without its sources (those travel in pages): move them
         // aside rather than cloning every row only to drop it.
         let mut report = report;
@@ -98,7 +104,12 @@ impl Engine {
         report.sources = sources;
         let instances_total = light.instances.len();
         if instances_total > MAX_INSTANCES {
-            light.instances = Arc::new(light.instances.iter().take(MAX_INSTANCES).cloned().collect());
+            // Instances with drift first: those are the matrices worth a look.
+            let drifted: std::collections::BTreeSet<&str> = light.drift.iter().map(|d| d.instance.as_str()).collect();
+            let (first, rest): (Vec<&InstanceOut>, Vec<&InstanceOut>) =
+                light.instances.iter().partition(|i| drifted.contains(i.instance.as_str()));
+            light.instances =
+                Arc::new(first.into_iter().chain(rest).take(MAX_INSTANCES).cloned().collect::<Vec<InstanceOut>>());
             // The page shows drift next to its instance's matrix: only the shown ones travel.
             let shown: std::collections::BTreeSet<&str> = light.instances.iter().map(|i| i.instance.as_str()).collect();
             light.drift =

@@ -44,7 +44,7 @@ impl Default for PageReq {
             sort: "cause".to_owned(),
             desc: false,
             offset: 0,
-            limit: 100,
+            limit: 50,
         }
     }
 }
@@ -178,4 +178,4 @@ pub struct View {
     pub timings: Timings,
 }
 
-pub const MAX_INSTANCES: usize = 20;
+pub const MAX_INSTANCES: usize = 12;

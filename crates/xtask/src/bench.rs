@@ -80,7 +80,8 @@ struct Row {
     query: f64,
     sources: u64,
     /// The page: seconds from choosing the files to the rendered view, and the longest main-thread task.
-    browser: Option<(f64, f64)>,
+    /// Page seconds, longest task and longest animation frame (task plus style and layout), ms.
+    browser: Option<(f64, f64, f64)>,
 }
 
 const PY: &str = "import json,sys\nd=json.load(open(sys.argv[1]))\nout=[(e['NetworkInterfaceId'],[g['GroupId'] for g in e.get('Groups',[])]) for e in d['NetworkInterfaces']]\nprint(len(out))\n";
@@ -181,7 +182,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
             let v: serde_json::Value = serde_json::from_str(text.trim()).map_err(|e| {
                 format!("page bench printed {text:?} ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))
             })?;
-            Some((v["seconds"].as_f64().unwrap_or(f64::NAN), v["longestTaskMs"].as_f64().unwrap_or(f64::NAN)))
+            let num = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+            Some((num("seconds"), num("longestTaskMs"), num("longestFrameMs")))
         } else {
             eprintln!("bench: the browser column is skipped (over 10,000 nodes, or no dist/: run `cargo xtask web`)");
             None
@@ -205,17 +207,19 @@ pub fn main(args: &[String]) -> Result<(), String> {
 }
 
 fn print_table(rows: &[Row], runs: usize) {
-    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load | page s | page/cli | longest task ms |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load | page s | page/cli | longest task ms | longest frame ms |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let mb = r.bytes as f64 / 1e6;
         let rss = r.podreach_rss_kb as f64 * 1024.0 / 1e6;
-        let (page, ratio, task) = match r.browser {
-            Some((s, t)) => (format!("{s:.2}"), format!("{:.2}", s / r.podreach), format!("{t:.0}")),
-            None => ("n/a".into(), "n/a".into(), "n/a".into()),
+        let (page, ratio, task, frame) = match r.browser {
+            Some((s, t, f)) => {
+                (format!("{s:.2}"), format!("{:.2}", s / r.podreach), format!("{t:.0}"), format!("{f:.0}"))
+            }
+            None => ("n/a".into(), "n/a".into(), "n/a".into(), "n/a".into()),
         };
         println!(
-            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.2} | {} | {} | {:.0} | {:.2} | {:.3} | {:.4} | {:.3} | {page} | {ratio} | {task} |",
+            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.2} | {} | {} | {:.0} | {:.2} | {:.3} | {:.4} | {:.3} | {page} | {ratio} | {task} | {frame} |",
             r.nodes,
             mb,
             r.sources,

@@ -10,23 +10,23 @@ use yew::prelude::*;
 
 #[component]
 pub fn Results() -> Html {
-    // A new view is drawn in two tasks: the answer (headline, counts, sources) first, the rest
-    // (matrices, workloads, fixes, exports, notes) in the next, so that neither holds the page's
-    // main thread for long. `drawn` is the view whose second part is on the page.
-    let drawn = use_state(|| 0usize);
+    // A new view is drawn in three tasks: the answer (headline, counts, sources), then the
+    // matrices, then the rest (workloads, fixes, exports, notes), so that none holds the page's
+    // main thread for long. `drawn` is (view, how many parts of it are on the page).
+    let drawn = use_state(|| (0usize, 0u8));
     let ctx = use_context::<Ctx>();
     let id = ctx.as_ref().and_then(|c| c.state().view.as_ref().map(|v| std::rc::Rc::as_ptr(v) as usize)).unwrap_or(0);
+    let stage = if drawn.0 == id { drawn.1.max(1) } else { 1 };
     {
         let drawn = drawn.clone();
-        use_effect_with(id, move |id| {
-            let id = *id;
-            let t = gloo::timers::callback::Timeout::new(0, move || drawn.set(id));
+        use_effect_with((id, stage), move |&(id, stage)| {
+            let t = (stage < 3).then(|| gloo::timers::callback::Timeout::new(0, move || drawn.set((id, stage + 1))));
             move || drop(t)
         });
     }
     let Some(ctx) = ctx else { return html! {} };
     let s = ctx.state();
-    let full = *drawn == id;
+    let (matrices, full) = (stage >= 2, stage >= 3);
     let busy = s.busy.as_ref().map(|b| {
         html! {
             <div class="progress" role="status" data-testid="progress">
@@ -48,7 +48,7 @@ pub fn Results() -> Html {
         <>
             { for busy }{ for failure }
             <Summary view={view.clone()} />
-            if full {
+            if matrices {
                 <Matrices view={view.clone()} />
             }
             if view.report.target.is_some() {
