@@ -86,7 +86,7 @@ impl Engine {
         let targets = targets(loaded);
         let mut causes: BTreeMap<(u8, &str, &str), usize> = BTreeMap::new();
         for s in &report.sources {
-            *causes.entry((rank(&s.verdict), &s.verdict, &s.cause)).or_default() += 1;
+            *causes.entry((rank(&s.verdict), &s.verdict, s.cause())).or_default() += 1;
         }
         let causes = causes
             .into_iter()
@@ -146,11 +146,14 @@ impl Engine {
         match page.sort.as_str() {
             "ip" => rows.sort_by_key(|s| key_ip(s)),
             "verdict" => rows.sort_by_key(|s| (rank(&s.verdict), key_ip(s))),
-            "node" => rows.sort_by(|a, b| (&a.node, &a.instance, key_ip(a)).cmp(&(&b.node, &b.instance, key_ip(b)))),
-            "eni" => rows.sort_by(|a, b| (&a.eni, key_ip(a)).cmp(&(&b.eni, key_ip(b)))),
+            "node" => {
+                rows.sort_by(|a, b| (&a.node(), &a.instance(), key_ip(a)).cmp(&(&b.node(), &b.instance(), key_ip(b))))
+            }
+            "eni" => rows.sort_by(|a, b| (&a.eni(), key_ip(a)).cmp(&(&b.eni(), key_ip(b)))),
             "pod" => rows.sort_by(|a, b| (a.pods.first(), key_ip(a)).cmp(&(b.pods.first(), key_ip(b)))),
-            _ => rows
-                .sort_by(|a, b| (rank(&a.verdict), &a.cause, key_ip(a)).cmp(&(rank(&b.verdict), &b.cause, key_ip(b)))),
+            _ => rows.sort_by(|a, b| {
+                (rank(&a.verdict), &a.cause(), key_ip(a)).cmp(&(rank(&b.verdict), &b.cause(), key_ip(b)))
+            }),
         }
         if page.desc {
             rows.reverse();
@@ -197,14 +200,14 @@ fn rank(verdict: &str) -> u8 {
 fn matches(s: &SourceOut, needle: &str, model: Option<&podreach_core::model::Model>) -> bool {
     let hit = |t: &str| t.to_ascii_lowercase().contains(needle);
     hit(&s.ip.to_string())
-        || hit(&s.eni)
-        || s.eth.as_deref().is_some_and(hit)
-        || s.instance.as_deref().is_some_and(hit)
-        || s.node.as_deref().is_some_and(hit)
-        || hit(&s.cause)
+        || hit(s.eni())
+        || s.eth().is_some_and(hit)
+        || s.instance().is_some_and(hit)
+        || s.node().is_some_and(hit)
+        || hit(s.cause())
         || s.pods.iter().any(|p| hit(&p.namespace) || hit(&p.name) || hit(&format!("{}/{}", p.namespace, p.name)))
         || model
-            .and_then(|m| m.eni(&s.eni))
+            .and_then(|m| m.eni(s.eni()))
             .is_some_and(|e| e.groups.iter().any(|g| hit(&g.id) || g.name.as_deref().is_some_and(hit)))
 }
 

@@ -1517,6 +1517,7 @@ fn build_index(model: &mut Model, sink: &mut Sink) {
     }
     idx.prefix_owner.sort();
     idx.sources = crate::reach::candidate_sources(&model.enis);
+    idx.eni_class = crate::reach::eni_classes(&model.enis);
     for (i, n) in model.nodes.iter().enumerate() {
         if let Some(inst) = &n.instance {
             idx.instance_node.entry(inst.clone()).or_insert(i);

@@ -401,6 +401,8 @@ pub struct Index {
     /// Every source any query evaluates (see `reach::sources`), sorted by address: built once,
     /// so a new query only leaves out its target's own addresses.
     pub sources: Vec<(Cidr4, usize)>,
+    /// Per ENI, its query-independent class (`reach::eni_classes`).
+    pub eni_class: Vec<u32>,
 }
 
 impl Model {

@@ -5,7 +5,7 @@
 
 use crate::model::*;
 use crate::net::{Cidr4, Cover, Flow, Ports, Proto, ICMP};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -258,7 +258,7 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
     let boundaries = address_boundaries(model, &target);
     // ENIs that the rules cannot tell apart share a class: the same groups, subnet, VPC, region,
     // kind, relation to the target's instance, and SNAT path.
-    let mut classes: HashMap<String, usize> = HashMap::new();
+    let mut classes: HashMap<ClassKey<'_>, usize> = HashMap::new();
     let mut class_of: Vec<Option<usize>> = vec![None; model.enis.len()];
     let tgt_eni = model.enis.get(target.eni);
     let mut cache: Vec<SigMap> = Vec::new();
@@ -283,7 +283,10 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
         let class = match class_of.get(eni).copied().flatten() {
             Some(c) => c,
             None => {
-                let key = model.enis.get(eni).map(|e| class_key(model, e, tgt_eni, target.public)).unwrap_or_default();
+                let key = model
+                    .enis
+                    .get(eni)
+                    .map_or((u32::MAX, false, None), |e| class_key(model, eni, e, tgt_eni, target.public));
                 let next = classes.len();
                 let c = *classes.entry(key).or_insert(next);
                 if let Some(slot) = class_of.get_mut(eni) {
@@ -364,29 +367,38 @@ impl std::hash::Hasher for Fnv {
 }
 
 /// What the evaluation of a source ENI depends on, besides the source address.
-fn class_key(model: &Model, e: &Eni, target: Option<&Eni>, public: bool) -> String {
-    let mut groups: Vec<&str> = e.groups.iter().map(|g| g.id.as_str()).collect();
-    groups.sort_unstable();
-    let same_instance = e.instance.is_some() && e.instance == target.and_then(|t| t.instance.clone());
+fn class_key<'m>(model: &'m Model, i: usize, e: &'m Eni, target: Option<&Eni>, public: bool) -> ClassKey<'m> {
+    let same_instance = e.instance.is_some() && e.instance.as_deref() == target.and_then(|t| t.instance.as_deref());
     let other_vpc = matches!((e.vpc.as_deref(), target.and_then(|t| t.vpc.as_deref())), (Some(a), Some(b)) if a != b);
     // Off-VPC traffic is snatted to the instance's primary ENI: that ENI, not this one, decides.
     let snat = (other_vpc || public) && e.role != Role::Branch;
-    let path = if snat {
+    let path = snat.then(|| {
         let primary = e.instance.as_deref().and_then(|i| model.primary_eni(i)).map_or(usize::MAX, |p| p);
-        format!("snat:{primary}:{}", e.instance.as_deref().unwrap_or(""))
-    } else {
-        String::new()
-    };
-    format!(
-        "{}|{}|{}|{}|{}|{}|{}",
-        groups.join(","),
-        e.subnet.as_deref().unwrap_or("-"),
-        e.vpc.as_deref().unwrap_or("-"),
-        e.region().unwrap_or("-"),
-        e.role == Role::Branch,
-        same_instance,
-        path
-    )
+        (primary, e.instance.as_deref())
+    });
+    let base = model.index.eni_class.get(i).copied().unwrap_or(u32::MAX);
+    (base, same_instance, path)
+}
+
+/// An ENI's class for one query: its query-independent class (`eni_classes`), whether it shares
+/// the target's instance, and its SNAT path (primary ENI and instance) when it has one.
+type ClassKey<'m> = (u32, bool, Option<(usize, Option<&'m str>)>);
+
+/// Per ENI, a class number shared by the ENIs that no rule can tell apart whatever the target:
+/// the same groups, subnet, VPC, region and kind (branch or not). Built once per load.
+pub fn eni_classes(enis: &[Eni]) -> Vec<u32> {
+    // (sorted group ids, subnet, VPC, region, branch) → class.
+    type Key<'e> = (Vec<&'e str>, Option<&'e str>, Option<&'e str>, Option<&'e str>, bool);
+    let mut classes: BTreeMap<Key<'_>, u32> = BTreeMap::new();
+    enis.iter()
+        .map(|e| {
+            let mut groups: Vec<&str> = e.groups.iter().map(|g| g.id.as_str()).collect();
+            groups.sort_unstable();
+            let key = (groups, e.subnet.as_deref(), e.vpc.as_deref(), e.region(), e.role == Role::Branch);
+            let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
+            *classes.entry(key).or_insert(next)
+        })
+        .collect()
 }
 
 /// Every CIDR against which a source address is compared: the target's ingress rules (and the

@@ -49,7 +49,7 @@ pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<
 }
 
 /// What rows of one trace share: their allocations (by address) and verdict.
-type SharedKey<'r> = (usize, usize, usize, &'r str);
+type SharedKey<'r> = (usize, &'r str);
 
 /// One top-level `"key": value`, formatted as the `LineFormatter` formats it at depth 1.
 fn field<W: std::io::Write, T: serde::Serialize>(w: &mut W, first: bool, key: &str, value: &T) -> std::io::Result<()> {
@@ -89,23 +89,18 @@ fn source_json<'r, W: std::io::Write>(
     w.write_all(b"{\"ip\":\"")?;
     write_cidr(w, s.ip)?;
     w.write_all(b"\",\"eni\":")?;
-    string(w, &s.eni)?;
+    string(w, s.eni())?;
     w.write_all(b",\"eth\":")?;
-    opt_string(w, s.eth.as_deref())?;
+    opt_string(w, s.eth())?;
     w.write_all(b",\"instance\":")?;
-    opt_string(w, s.instance.as_deref())?;
+    opt_string(w, s.instance())?;
     w.write_all(b",\"node\":")?;
-    opt_string(w, s.node.as_deref())?;
+    opt_string(w, s.node())?;
     w.write_all(b",\"role\":")?;
-    string(w, &s.role)?;
+    string(w, s.role())?;
     // Rows built from one trace share these allocations; a report read back from JSON does not,
     // and then each row is simply escaped on its own.
-    let key = (
-        Arc::as_ptr(&s.cause).cast::<u8>() as usize,
-        Arc::as_ptr(&s.reasons) as usize,
-        Arc::as_ptr(&s.missing) as usize,
-        &*s.verdict,
-    );
+    let key = (Arc::as_ptr(&s.why) as usize, &*s.verdict);
     if let Some((k, tail)) = last.as_ref() {
         if *k == key {
             w.write_all(tail)?;
@@ -119,11 +114,11 @@ fn source_json<'r, W: std::io::Write>(
             b.extend_from_slice(b",\"verdict\":");
             string(&mut b, &s.verdict)?;
             b.extend_from_slice(b",\"cause\":");
-            string(&mut b, &s.cause)?;
+            string(&mut b, s.cause())?;
             b.extend_from_slice(b",\"reasons\":");
-            serde_json::to_writer(&mut b, &*s.reasons).map_err(std::io::Error::other)?;
+            serde_json::to_writer(&mut b, s.reasons()).map_err(std::io::Error::other)?;
             b.extend_from_slice(b",\"missing\":");
-            serde_json::to_writer(&mut b, &*s.missing).map_err(std::io::Error::other)?;
+            serde_json::to_writer(&mut b, s.missing()).map_err(std::io::Error::other)?;
             e.insert(b)
         }
     };
@@ -365,7 +360,7 @@ fn grouped(report: &Report) -> Vec<((&str, String), Vec<&SourceOut>)> {
             "unknown" => 1,
             _ => 2,
         };
-        map.entry((rank, &*s.verdict, s.cause.to_string())).or_default().push(s);
+        map.entry((rank, &*s.verdict, s.cause().to_string())).or_default().push(s);
     }
     map.into_iter().map(|((_, v, c), list)| ((v, c), list)).collect()
 }
@@ -427,9 +422,9 @@ pub fn table(report: &Report) -> String {
         for ((verdict, cause), list) in grouped(report) {
             wrap(&mut out, "", &format!("{} ({}): {cause}", verdict.to_ascii_uppercase(), list.len()));
             for s in list {
-                let eth = s.eth.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
-                let inst = s.instance.as_deref().unwrap_or("-");
-                let head = format!("  {:<18} {}{eth} {inst}", s.ip, s.eni);
+                let eth = s.eth().map(|e| format!(" {e}")).unwrap_or_default();
+                let inst = s.instance().unwrap_or("-");
+                let head = format!("  {:<18} {}{eth} {inst}", s.ip, s.eni());
                 let pods = pods_text(s);
                 let room = WIDTH.saturating_sub(head.chars().count() + 8);
                 let pods =
@@ -438,11 +433,11 @@ pub fn table(report: &Report) -> String {
             }
             // One explanation per group is enough to see the chain.
             if verdict != "reachable" {
-                if let Some(first) = report.sources.iter().find(|s| s.verdict == verdict && *s.cause == *cause) {
-                    for r in first.reasons.iter() {
+                if let Some(first) = report.sources.iter().find(|s| s.verdict == verdict && *s.cause() == *cause) {
+                    for r in first.reasons().iter() {
                         wrap(&mut out, "    ", &format!("{} [{}]: {}", r.layer, r.outcome, r.message));
                     }
-                    for m in first.missing.iter() {
+                    for m in first.missing().iter() {
                         let _ = writeln!(out, "    export: {m}");
                     }
                 }
@@ -590,10 +585,10 @@ pub fn markdown(report: &Report) -> String {
         for ((_, _), list) in grouped(report) {
             for s in list {
                 let reason = s
-                    .reasons
+                    .reasons()
                     .iter()
                     .find(|r| r.outcome == s.verdict)
-                    .or_else(|| s.reasons.last())
+                    .or_else(|| s.reasons().last())
                     .map(|r| r.message.clone())
                     .unwrap_or_default();
                 let _ = writeln!(
@@ -601,9 +596,9 @@ pub fn markdown(report: &Report) -> String {
                     "| {} | {} | {} {} | {} | {} | {} |",
                     e(&s.verdict),
                     e(&s.ip.to_string()),
-                    e(&s.eni),
-                    e(s.eth.as_deref().unwrap_or("")),
-                    e(s.instance.as_deref().unwrap_or("")),
+                    e(s.eni()),
+                    e(s.eth().unwrap_or("")),
+                    e(s.instance().unwrap_or("")),
                     e(&pods_text(s)),
                     e(&reason)
                 );
@@ -663,12 +658,12 @@ pub fn csv(report: &Report) -> String {
         let ip = s.ip.to_string();
         let cells = [
             ip.as_str(),
-            &s.eni,
-            s.eth.as_deref().unwrap_or(""),
-            s.instance.as_deref().unwrap_or(""),
-            s.node.as_deref().unwrap_or(""),
+            s.eni(),
+            s.eth().unwrap_or(""),
+            s.instance().unwrap_or(""),
+            s.node().unwrap_or(""),
             &s.verdict,
-            &s.cause,
+            s.cause(),
             &pods_text(s),
         ];
         let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();

@@ -67,22 +67,126 @@ pub struct Counts {
     pub unknown: usize,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// One source row. In JSON it is flat: `ip, eni, eth, instance, node, role, verdict, cause,
+/// reasons, missing, pods`; in memory the parts that every source of an ENI, or of a trace,
+/// shares are shared (a whole-account report has a hundred thousand rows on a few hundred
+/// traces).
+#[derive(Clone, Debug, PartialEq)]
 pub struct SourceOut {
     /// A host address (`10.0.1.57`) or a delegated prefix (`10.0.2.32/28`).
     pub ip: Cidr4,
-    pub eni: Arc<str>,
-    pub eth: Option<Arc<str>>,
-    pub instance: Option<Arc<str>>,
-    pub node: Option<Arc<str>>,
-    pub role: Label,
+    pub on: Arc<SourceEni>,
     pub verdict: Label,
-    /// The deciding fact, without this source's own names: sources with the same cause group.
-    pub cause: Arc<str>,
-    pub reasons: Arc<Vec<ReasonOut>>,
-    /// For `unknown`: the exports that would settle it.
-    pub missing: Arc<Vec<String>>,
+    pub why: Arc<SourceWhy>,
     pub pods: Vec<PodRef>,
+}
+
+/// What the rows of one ENI share.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceEni {
+    pub eni: String,
+    pub eth: Option<String>,
+    pub instance: Option<String>,
+    pub node: Option<String>,
+    pub role: Label,
+}
+
+/// What the rows of one trace share.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceWhy {
+    /// The deciding fact, without this source's own names: sources with the same cause group.
+    pub cause: String,
+    pub reasons: Vec<ReasonOut>,
+    /// For `unknown`: the exports that would settle it.
+    pub missing: Vec<String>,
+}
+
+impl SourceOut {
+    pub fn eni(&self) -> &str {
+        &self.on.eni
+    }
+    pub fn eth(&self) -> Option<&str> {
+        self.on.eth.as_deref()
+    }
+    pub fn instance(&self) -> Option<&str> {
+        self.on.instance.as_deref()
+    }
+    pub fn node(&self) -> Option<&str> {
+        self.on.node.as_deref()
+    }
+    pub fn role(&self) -> &str {
+        &self.on.role
+    }
+    pub fn cause(&self) -> &str {
+        &self.why.cause
+    }
+    pub fn reasons(&self) -> &[ReasonOut] {
+        &self.why.reasons
+    }
+    pub fn missing(&self) -> &[String] {
+        &self.why.missing
+    }
+}
+
+/// A source row as it is written: flat.
+#[derive(Serialize, Deserialize)]
+struct SourceRow<'a> {
+    ip: Cidr4,
+    eni: Cow<'a, str>,
+    eth: Option<Cow<'a, str>>,
+    instance: Option<Cow<'a, str>>,
+    node: Option<Cow<'a, str>>,
+    role: Label,
+    verdict: Label,
+    cause: Cow<'a, str>,
+    reasons: Cow<'a, [ReasonOut]>,
+    missing: Cow<'a, [String]>,
+    pods: Cow<'a, [PodRef]>,
+}
+
+impl Serialize for SourceOut {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        fn b(x: &Option<String>) -> Option<Cow<'_, str>> {
+            x.as_deref().map(Cow::Borrowed)
+        }
+        SourceRow {
+            ip: self.ip,
+            eni: Cow::Borrowed(&self.on.eni),
+            eth: b(&self.on.eth),
+            instance: b(&self.on.instance),
+            node: b(&self.on.node),
+            role: self.on.role.clone(),
+            verdict: self.verdict.clone(),
+            cause: Cow::Borrowed(&self.why.cause),
+            reasons: Cow::Borrowed(&self.why.reasons),
+            missing: Cow::Borrowed(&self.why.missing),
+            pods: Cow::Borrowed(&self.pods),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SourceOut {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = SourceRow::deserialize(d)?;
+        Ok(SourceOut {
+            ip: r.ip,
+            on: Arc::new(SourceEni {
+                eni: r.eni.into_owned(),
+                eth: r.eth.map(Cow::into_owned),
+                instance: r.instance.map(Cow::into_owned),
+                node: r.node.map(Cow::into_owned),
+                role: r.role,
+            }),
+            verdict: r.verdict,
+            why: Arc::new(SourceWhy {
+                cause: r.cause.into_owned(),
+                reasons: r.reasons.into_owned(),
+                missing: r.missing.into_owned(),
+            }),
+            pods: r.pods.into_owned(),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -240,7 +344,9 @@ pub fn build_with(
 /// target, port or protocol) then pays only for its own evaluation and rows.
 #[derive(Debug)]
 pub struct Prepared {
-    diagnostics: Vec<Diagnostic>,
+    /// The load's diagnostics with what the model lacks, sorted: for a report without and with
+    /// a query (only the second says that NACLs were not evaluated).
+    diagnostics: [Vec<DiagOut>; 2],
     drifts: Vec<Drift>,
     drift: Arc<Vec<DriftOut>>,
     instances: Arc<Vec<InstanceOut>>,
@@ -250,7 +356,7 @@ pub struct Prepared {
     /// (address, index into `pods`), sorted.
     pods_by_ip: Vec<(u32, u32)>,
     /// Per ENI, the names each of its source rows carries.
-    eni_strings: Vec<EniStrings>,
+    eni_strings: Vec<Arc<SourceEni>>,
     /// Pods no exported ENI holds, and IPv6-only pods: (index into `pods`, row).
     unmapped: Vec<(u32, UnmappedPod)>,
     /// Pods by owning workload (namespace, kind, name), sorted; pods in model order.
@@ -277,8 +383,15 @@ impl Prepared {
             }
         }
         pods_by_ip.sort_unstable();
+        let diags = |query: bool| {
+            let mut d = diagnostics.to_vec();
+            coverage_diagnostics(model, query, &mut d);
+            d.sort();
+            d.dedup();
+            d.iter().map(DiagOut::from).collect()
+        };
         Prepared {
-            diagnostics: diagnostics.to_vec(),
+            diagnostics: [diags(false), diags(true)],
             drift: Arc::new(drifts.iter().map(drift_out).collect()),
             instances: Arc::new(instance_rows(model, &drifts)),
             inputs: Arc::new(
@@ -296,7 +409,7 @@ impl Prepared {
             ),
             drifts,
             pods_by_ip,
-            eni_strings: model.enis.iter().map(|e| EniStrings::new(model, e)).collect(),
+            eni_strings: model.enis.iter().map(|e| Arc::new(source_eni(model, e))).collect(),
             unmapped: unmapped_pods(model),
             workloads: workloads.into_iter().collect(),
             pods,
@@ -314,10 +427,7 @@ impl Prepared {
 
     /// The report for an analysis that was already run.
     pub fn report_with(&self, model: &Model, analysis: Option<&Analysis>) -> Report {
-        let mut diags = self.diagnostics.clone();
-        coverage_diagnostics(model, analysis, &mut diags);
-        diags.sort();
-        diags.dedup();
+        let [without, with] = &self.diagnostics;
         let mut report = Report {
             schema: SCHEMA.into(),
             target: None,
@@ -331,7 +441,7 @@ impl Prepared {
             fixes: Vec::new(),
             assumptions: Vec::new(),
             inputs: Arc::clone(&self.inputs),
-            diagnostics: diags.iter().map(DiagOut::from).collect(),
+            diagnostics: if analysis.is_some() { with.clone() } else { without.clone() },
         };
         if let Some(a) = analysis {
             self.reachability(model, a, &mut report);
@@ -354,16 +464,19 @@ impl Prepared {
         // Per pod: the verdict of its (last) address, and the cause of its first blocked one.
         let mut pod_verdict: Vec<Option<Verdict>> = vec![None; self.pods.len()];
         let mut pod_blocked_by: Vec<Option<usize>> = vec![None; self.pods.len()];
-        let shared: Vec<SharedTrace> = a.traces.iter().map(shared_trace).collect();
+        let shared: Vec<Arc<SourceWhy>> = a.traces.iter().map(|t| Arc::new(source_why(t))).collect();
         let summary = &mut out.summary;
         out.sources.reserve(a.sources.len());
+        // Sources come in address order: the pods of each are found by walking the pod index.
+        let mut cursor = 0usize;
         for r in &a.sources {
-            let (Some(e), Some(t), Some(sh), Some(names)) =
-                (model.enis.get(r.eni), a.trace(r), shared.get(r.trace), self.eni_strings.get(r.eni))
-            else {
+            let (Some(t), Some(why), Some(on)) = (a.trace(r), shared.get(r.trace), self.eni_strings.get(r.eni)) else {
                 continue;
             };
-            let pods = self.pods_in(r.addr);
+            let rest = self.pods_by_ip.get(cursor..).unwrap_or(&[]);
+            cursor += rest.iter().take_while(|(ip, _)| *ip < r.addr.first()).count();
+            let rest = self.pods_by_ip.get(cursor..).unwrap_or(&[]);
+            let pods = rest.get(..rest.iter().take_while(|(ip, _)| *ip <= r.addr.last()).count()).unwrap_or(&[]);
             for &(_, i) in pods {
                 let i = i as usize;
                 if let Some(v) = pod_verdict.get_mut(i) {
@@ -382,15 +495,9 @@ impl Prepared {
             }
             out.sources.push(SourceOut {
                 ip: r.addr,
-                eni: Arc::clone(&names.eni),
-                eth: names.eth.clone(),
-                instance: names.instance.clone(),
-                node: names.node.clone(),
-                role: e.role.slug().into(),
+                on: Arc::clone(on),
                 verdict: t.verdict.as_str().into(),
-                cause: Arc::clone(&sh.cause),
-                reasons: Arc::clone(&sh.reasons),
-                missing: Arc::clone(&sh.missing),
+                why: Arc::clone(why),
                 pods: pods.iter().filter_map(|&(_, i)| self.pods.get(i as usize).cloned()).collect(),
             });
         }
@@ -414,7 +521,7 @@ impl Prepared {
         }
         let cause_of = |pod: u32| -> Option<&str> {
             let t = pod_blocked_by.get(pod as usize).copied().flatten()?;
-            shared.get(t).map(|s| &*s.cause)
+            shared.get(t).map(|s| s.cause.as_str())
         };
         out.workloads = workload_rows(a, &self.workloads, &pod_verdict, cause_of);
         out.fixes = build_fixes(model, a, &self.drifts, |addr| !self.pods_in(addr).is_empty());
@@ -467,7 +574,7 @@ fn unmapped_pods(model: &Model) -> Vec<(u32, UnmappedPod)> {
 }
 
 /// What the model lacks that matters, as diagnostics.
-fn coverage_diagnostics(model: &Model, analysis: Option<&Analysis>, out: &mut Vec<Diagnostic>) {
+fn coverage_diagnostics(model: &Model, query: bool, out: &mut Vec<Diagnostic>) {
     use crate::diag::Severity;
     let cov = &model.coverage;
     if !cov.have.contains(&ExportKind::NetworkInterfaces) {
@@ -484,7 +591,7 @@ fn coverage_diagnostics(model: &Model, analysis: Option<&Analysis>, out: &mut Ve
             "no security groups were given, so every verdict is unknown; run `aws ec2 describe-security-groups`",
         ));
     }
-    if analysis.is_some() && !cov.have.contains(&ExportKind::NetworkAcls) {
+    if query && !cov.have.contains(&ExportKind::NetworkAcls) {
         out.push(Diagnostic::new(
             Severity::Info,
             "nacls-not-evaluated",
@@ -538,7 +645,7 @@ fn coverage_diagnostics(model: &Model, analysis: Option<&Analysis>, out: &mut Ve
         ));
     }
     let v6_only = model.pods.iter().filter(|p| p.ips.is_empty() && !p.ipv6.is_empty()).count();
-    if v6_only > 0 && analysis.is_some() {
+    if v6_only > 0 && query {
         out.push(Diagnostic::new(
             Severity::Warning,
             "ipv6-not-evaluated",
@@ -569,47 +676,30 @@ fn target_label(t: &Eni) -> String {
     format!("{} ({what}, {ip})", t.id)
 }
 
-/// What sources with one trace share, built once.
-struct SharedTrace {
-    cause: Arc<str>,
-    reasons: Arc<Vec<ReasonOut>>,
-    missing: Arc<Vec<String>>,
-}
-
-fn shared_trace(t: &Trace) -> SharedTrace {
-    SharedTrace {
-        cause: Arc::from(t.cause()),
-        reasons: Arc::new(
-            t.steps
-                .iter()
-                .map(|s| ReasonOut {
-                    code: s.code.into(),
-                    layer: s.layer.as_str().into(),
-                    outcome: s.outcome.as_str().into(),
-                    message: s.message.clone(),
-                })
-                .collect(),
-        ),
-        missing: Arc::new(t.missing.iter().map(reach::Missing::command).collect()),
+fn source_why(t: &Trace) -> SourceWhy {
+    SourceWhy {
+        cause: t.cause(),
+        reasons: t
+            .steps
+            .iter()
+            .map(|s| ReasonOut {
+                code: s.code.into(),
+                layer: s.layer.as_str().into(),
+                outcome: s.outcome.as_str().into(),
+                message: s.message.clone(),
+            })
+            .collect(),
+        missing: t.missing.iter().map(reach::Missing::command).collect(),
     }
 }
 
-#[derive(Clone, Debug)]
-struct EniStrings {
-    eni: Arc<str>,
-    eth: Option<Arc<str>>,
-    instance: Option<Arc<str>>,
-    node: Option<Arc<str>>,
-}
-
-impl EniStrings {
-    fn new(model: &Model, e: &Eni) -> EniStrings {
-        EniStrings {
-            eni: Arc::from(e.id.as_str()),
-            eth: if e.role == Role::Branch { None } else { e.eth().map(Arc::from) },
-            instance: e.instance.as_deref().map(Arc::from),
-            node: e.instance.as_deref().and_then(|i| model.node_of_instance(i)).map(|n| Arc::from(n.name.as_str())),
-        }
+fn source_eni(model: &Model, e: &Eni) -> SourceEni {
+    SourceEni {
+        eni: e.id.clone(),
+        eth: if e.role == Role::Branch { None } else { e.eth() },
+        instance: e.instance.clone(),
+        node: e.instance.as_deref().and_then(|i| model.node_of_instance(i)).map(|n| n.name.clone()),
+        role: e.role.slug().into(),
     }
 }
 
@@ -816,19 +906,32 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
         let enis: Vec<&Eni> = eni_ids.iter().filter_map(|&i| model.enis.get(i)).collect();
         let all_secondary = enis.iter().all(|e| matches!(e.role, Role::CniSecondary | Role::OtherSecondary));
         let instances: BTreeSet<&str> = enis.iter().filter_map(|e| e.instance.as_deref()).collect();
-        // Groups the primaries have that every blocked ENI lacks.
+        // Groups the primaries have that every blocked ENI lacks (only said when all blocked ENIs
+        // are secondaries; once nothing is left, nothing can come back).
         let mut lacking: Option<BTreeSet<String>> = None;
-        for e in &enis {
-            let Some(p) = e.instance.as_deref().and_then(|i| model.primary_eni(i)).and_then(|i| model.enis.get(i))
-            else {
+        // The primary's groups, once per instance.
+        let mut primaries: BTreeMap<&str, Option<BTreeSet<&str>>> = BTreeMap::new();
+        for e in enis.iter().filter(|_| all_secondary) {
+            let primary = e.instance.as_deref().and_then(|i| {
+                primaries
+                    .entry(i)
+                    .or_insert_with(|| model.primary_eni(i).and_then(|p| model.enis.get(p)).map(Eni::group_ids))
+                    .as_ref()
+            });
+            let Some(pset) = primary else {
                 lacking = Some(BTreeSet::new());
                 break;
             };
-            let miss: BTreeSet<String> = p.group_ids().difference(&e.group_ids()).map(|s| (*s).to_owned()).collect();
-            lacking = Some(match lacking {
+            let miss: BTreeSet<String> = pset.difference(&e.group_ids()).map(|s| (*s).to_owned()).collect();
+            let now: BTreeSet<String> = match lacking {
                 None => miss,
                 Some(prev) => prev.intersection(&miss).cloned().collect(),
-            });
+            };
+            let done = now.is_empty();
+            lacking = Some(now);
+            if done {
+                break;
+            }
         }
         let lacking = lacking.unwrap_or_default();
         if all_secondary && !lacking.is_empty() {

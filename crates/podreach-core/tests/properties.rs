@@ -96,7 +96,7 @@ proptest! {
         let after = run(&world.texts(), "eni-t", world.port).unwrap();
         for (x, y) in before.sources.iter().zip(&after.sources) {
             if x.verdict != "unknown" {
-                prop_assert_eq!(&x.verdict, &y.verdict, "{}: {:?}", x.ip, x.reasons);
+                prop_assert_eq!(&x.verdict, &y.verdict, "{}: {:?}", x.ip, x.reasons());
             }
             prop_assert_ne!(&y.verdict, "unknown", "complete data left {} unknown", y.ip);
         }

@@ -267,18 +267,18 @@ fn check_query(name: &str, r: &Report, e: &Expect, failures: &mut Vec<String>) {
                 "{ip}: verdict {}, expected {} (reasons: {:?})",
                 got.verdict,
                 s.verdict,
-                got.reasons.iter().map(|r| &r.message).collect::<Vec<_>>()
+                got.reasons().iter().map(|r| &r.message).collect::<Vec<_>>()
             ));
         }
         for c in &s.codes {
-            if !got.reasons.iter().any(|r| *r.code == **c) {
+            if !got.reasons().iter().any(|r| *r.code == **c) {
                 fail(format!(
                     "{ip}: no reason `{c}` (have {:?})",
-                    got.reasons.iter().map(|r| &*r.code).collect::<Vec<_>>()
+                    got.reasons().iter().map(|r| &*r.code).collect::<Vec<_>>()
                 ));
             }
         }
-        let text: String = got.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join(" | ");
+        let text: String = got.reasons().iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join(" | ");
         for m in &s.mentions {
             if !text.contains(m.as_str()) {
                 fail(format!("{ip}: reasons do not mention `{m}`: {text}"));

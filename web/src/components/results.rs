@@ -218,16 +218,16 @@ fn Sources(props: &ViewProps) -> Html {
     let mut last_cause: Option<String> = None;
     let mut body: Vec<Html> = Vec::new();
     for r in &rows.rows {
-        if grouped && last_cause.as_deref() != Some(&*r.cause) {
-            last_cause = Some(r.cause.to_string());
+        if grouped && last_cause.as_deref() != Some(r.cause()) {
+            last_cause = Some(r.cause().to_string());
             let count = props
                 .view
                 .causes
                 .iter()
-                .find(|c| c.cause == *r.cause && c.verdict == *r.verdict)
+                .find(|c| c.cause == *r.cause() && c.verdict == *r.verdict)
                 .map_or(0, |c| c.count);
             body.push(html! {
-                <tr class="group" data-testid="cause-group"><th colspan="7" scope="rowgroup"><Verdict verdict={r.verdict.to_string()} />{ format!(" ({count}): {}", r.cause) }</th></tr>
+                <tr class="group" data-testid="cause-group"><th colspan="7" scope="rowgroup"><Verdict verdict={r.verdict.to_string()} />{ format!(" ({count}): {}", r.cause()) }</th></tr>
             });
         }
         body.push(
@@ -288,17 +288,20 @@ fn SourceRow(props: &RowProps) -> Html {
     let key = ip.clone();
     let toggle = ctx.callback(move |_: MouseEvent| Action::Toggle(key.clone()));
     let pods = r.pods.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect::<Vec<_>>().join(", ");
-    let decisive =
-        r.reasons.iter().find(|x| *x.outcome == *r.verdict && *r.verdict != *"reachable").or_else(|| r.reasons.last());
-    let node = r.node.clone().or_else(|| r.instance.clone()).unwrap_or_default();
-    let eth = r.eth.as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
+    let decisive = r
+        .reasons()
+        .iter()
+        .find(|x| *x.outcome == *r.verdict && *r.verdict != *"reachable")
+        .or_else(|| r.reasons().last());
+    let node = r.node().or_else(|| r.instance()).unwrap_or_default().to_owned();
+    let eth = r.eth().as_ref().map(|e| format!(" ({e})")).unwrap_or_default();
     html! {
         <>
         <tr data-testid="source-row" data-ip={ip.clone()} data-verdict={r.verdict.to_string()}>
             <td><code>{ ip.clone() }</code></td>
             <td>{ pods }</td>
             <td>{ node }</td>
-            <td><code>{ r.eni.clone() }</code>{ eth }</td>
+            <td><code>{ r.eni().to_owned() }</code>{ eth }</td>
             <td><Verdict verdict={r.verdict.to_string()} /></td>
             <td class="reason">{ decisive.map(|d| d.message.clone()).unwrap_or_default() }</td>
             <td><button type="button" onclick={toggle} aria-expanded={props.expanded.to_string()} data-testid="explain">{ if props.expanded { "hide" } else { "explain" } }</button></td>
@@ -306,13 +309,13 @@ fn SourceRow(props: &RowProps) -> Html {
         if props.expanded {
             <tr class="chain-row"><td colspan="7">
                 <ol class="chain" data-testid="chain" aria-label={format!("path from {}", r.ip)}>
-                    { for r.reasons.iter().map(|x| html! {
+                    { for r.reasons().iter().map(|x| html! {
                         <li class={format!("step step-{}", x.outcome)} data-testid="chain-step">
                             <Verdict verdict={x.outcome.to_string()} />
                             <strong>{ format!(" {}: ", x.layer) }</strong>{ x.message.clone() }
                         </li>
                     }) }
-                    { for r.missing.iter().map(|m| html! { <li class="step">{ "export: " }<Command command={m.clone()} /></li> }) }
+                    { for r.missing().iter().map(|m| html! { <li class="step">{ "export: " }<Command command={m.clone()} /></li> }) }
                 </ol>
             </td></tr>
         }
