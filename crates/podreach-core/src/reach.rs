@@ -1344,8 +1344,10 @@ pub fn common_groups<'m>(model: &'m Model, enis: &BTreeSet<usize>) -> BTreeSet<&
     let Some(first) = iter.next() else { return BTreeSet::new() };
     let mut set = first.group_ids();
     for e in iter {
-        let g = e.group_ids();
-        set.retain(|x| g.contains(x));
+        if set.is_empty() {
+            break;
+        }
+        set.retain(|x| e.groups.iter().any(|g| g.id == *x));
     }
     set
 }

@@ -905,7 +905,7 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
         let eni_ids: BTreeSet<usize> = blocked.keys().map(|(e, _)| *e).collect();
         let enis: Vec<&Eni> = eni_ids.iter().filter_map(|&i| model.enis.get(i)).collect();
         let all_secondary = enis.iter().all(|e| matches!(e.role, Role::CniSecondary | Role::OtherSecondary));
-        let instances: BTreeSet<&str> = enis.iter().filter_map(|e| e.instance.as_deref()).collect();
+
         // Groups the primaries have that every blocked ENI lacks (only said when all blocked ENIs
         // are secondaries; once nothing is left, nothing can come back).
         let mut lacking: Option<BTreeSet<String>> = None;
@@ -935,6 +935,7 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
         }
         let lacking = lacking.unwrap_or_default();
         if all_secondary && !lacking.is_empty() {
+            let instances: BTreeSet<&str> = enis.iter().filter_map(|e| e.instance.as_deref()).collect();
             let inst = if instances.len() == 1 {
                 instances.iter().next().map(|s| (*s).to_owned()).unwrap_or_default()
             } else {
