@@ -3,6 +3,9 @@
 //! Exit codes: 0 ok; 1 a `--fail-on` condition holds; 2 unusable input or usage, with one
 //! message per problem on stderr and nothing on stdout.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use podreach_core::{render, Input, Severity};
 use std::io::{Read, Write};
