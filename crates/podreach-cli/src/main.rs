@@ -146,6 +146,9 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
     let texts = read_all(&a.files)?;
     let inputs: Vec<Input<'_>> = texts.iter().map(|(n, b)| Input { name: n, bytes: b }).collect();
     let loaded = podreach_core::load(&inputs);
+    // The model owns what it needs: the input bytes go before the report is built.
+    drop(inputs);
+    drop(texts);
     let errors: Vec<String> =
         loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.message.clone()).collect();
     if !errors.is_empty() {
@@ -170,6 +173,5 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
     // freeing a whole-account export object by object (about 5% of the run at 5,000 nodes).
     std::mem::forget(report);
     std::mem::forget(loaded);
-    std::mem::forget(texts);
     Ok(u8::from(fail))
 }
