@@ -31,10 +31,9 @@ pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<
     field(&mut w, false, "headline", &r.headline)?;
     w.write_all(b",\n  \"sources\": [")?;
     let mut shared = HashMap::new();
-    let mut last = None;
     for (i, s) in r.sources.iter().enumerate() {
         w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        source_json(&mut w, s, &mut shared, &mut last)?;
+        source_json(&mut w, s, &mut shared)?;
     }
     w.write_all(if r.sources.is_empty() { b"]" } else { b"\n  ]" })?;
     field(&mut w, false, "drift", &r.drift)?;
@@ -83,7 +82,6 @@ fn source_json<'r, W: std::io::Write>(
     w: &mut W,
     s: &'r SourceOut,
     shared: &mut HashMap<SharedKey<'r>, Vec<u8>>,
-    last: &mut Option<(SharedKey<'r>, Vec<u8>)>,
 ) -> std::io::Result<()> {
     use std::sync::Arc;
     w.write_all(b"{\"ip\":\"")?;
@@ -101,12 +99,6 @@ fn source_json<'r, W: std::io::Write>(
     // Rows built from one trace share these allocations; a report read back from JSON does not,
     // and then each row is simply escaped on its own.
     let key = (Arc::as_ptr(&s.why) as usize, &*s.verdict);
-    if let Some((k, tail)) = last.as_ref() {
-        if *k == key {
-            w.write_all(tail)?;
-            return pods_json(w, s);
-        }
-    }
     let tail = match shared.entry(key) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
         std::collections::hash_map::Entry::Vacant(e) => {
@@ -123,11 +115,6 @@ fn source_json<'r, W: std::io::Write>(
         }
     };
     w.write_all(tail)?;
-    *last = Some((key, tail.clone()));
-    pods_json(w, s)
-}
-
-fn pods_json<W: std::io::Write>(w: &mut W, s: &SourceOut) -> std::io::Result<()> {
     w.write_all(b",\"pods\":[")?;
     for (i, p) in s.pods.iter().enumerate() {
         w.write_all(if i == 0 { b"{\"namespace\":" } else { b",{\"namespace\":" })?;

@@ -355,8 +355,8 @@ pub struct Prepared {
     pods: Vec<PodRef>,
     /// (address, index into `pods`), sorted.
     pods_by_ip: Vec<(u32, u32)>,
-    /// Per ENI, the names each of its source rows carries.
-    eni_strings: Vec<Arc<SourceEni>>,
+    /// Per ENI, what each of its source rows shares (names, role).
+    source_enis: Vec<Arc<SourceEni>>,
     /// Pods no exported ENI holds, and IPv6-only pods: (index into `pods`, row).
     unmapped: Vec<(u32, UnmappedPod)>,
     /// Pods by owning workload (namespace, kind, name), sorted; pods in model order.
@@ -409,7 +409,7 @@ impl Prepared {
             ),
             drifts,
             pods_by_ip,
-            eni_strings: model.enis.iter().map(|e| Arc::new(source_eni(model, e))).collect(),
+            source_enis: model.enis.iter().map(|e| Arc::new(source_eni(model, e))).collect(),
             unmapped: unmapped_pods(model),
             workloads: workloads.into_iter().collect(),
             pods,
@@ -470,7 +470,7 @@ impl Prepared {
         // Sources come in address order: the pods of each are found by walking the pod index.
         let mut cursor = 0usize;
         for r in &a.sources {
-            let (Some(t), Some(why), Some(on)) = (a.trace(r), shared.get(r.trace), self.eni_strings.get(r.eni)) else {
+            let (Some(t), Some(why), Some(on)) = (a.trace(r), shared.get(r.trace), self.source_enis.get(r.eni)) else {
                 continue;
             };
             let rest = self.pods_by_ip.get(cursor..).unwrap_or(&[]);
