@@ -7,7 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use podreach_core::{render, Input, Severity};
+use podreach_core::{render, Input, Loaded, Parsed, Severity};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -56,6 +56,9 @@ struct Analyze {
     /// Comma list of blocked, unknown, drift: exit 1 if any is present (drift: faults, not custom networking).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     fail_on: Vec<FailOn>,
+    /// Files read and parsed at once (default: the number of CPUs). The output does not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -96,31 +99,76 @@ fn main() -> ExitCode {
     }
 }
 
-fn read_all(files: &[String]) -> Result<Vec<(String, Vec<u8>)>, Vec<String>> {
-    let mut out = Vec::new();
+/// Reads and parses every file, largest first, on up to `jobs` threads: each thread reads a file,
+/// parses it and drops its bytes before taking the next, so the bytes of at most `jobs` files are
+/// held at once. The parts are assembled in the order the files were given, so the result is the
+/// same as loading them one by one. Read errors are reported for every file, in order.
+fn load_files(files: &[String], jobs: usize) -> Result<Loaded, Vec<String>> {
     let mut errors = Vec::new();
-    let mut stdin_used = false;
-    for f in files {
-        if f == "-" {
-            if stdin_used {
-                errors.push("`-` (stdin) is given twice; give it once".to_owned());
-                continue;
-            }
-            stdin_used = true;
-            let mut buf = Vec::new();
-            match std::io::stdin().lock().read_to_end(&mut buf) {
-                Ok(_) => out.push(("-".to_owned(), buf)),
-                Err(e) => errors.push(format!("-: cannot read stdin: {}", lower(&e.to_string()))),
-            }
-            continue;
+    if files.iter().filter(|f| *f == "-").count() > 1 {
+        errors.push("`-` (stdin) is given twice; give it once".to_owned());
+    }
+    let mut stdin = None;
+    if files.iter().any(|f| f == "-") {
+        let mut buf = Vec::new();
+        match std::io::stdin().lock().read_to_end(&mut buf) {
+            Ok(_) => stdin = Some(buf),
+            Err(e) => errors.push(format!("-: cannot read stdin: {}", lower(&e.to_string()))),
         }
-        match std::fs::read(f) {
-            Ok(bytes) => out.push((f.clone(), bytes)),
-            Err(e) => errors.push(format!("{f}: cannot read the file: {}; check the path", lower(&e.to_string()))),
+    }
+    let read = |i: usize| -> Result<Parsed, String> {
+        let name = files.get(i).map_or("", String::as_str);
+        let bytes = if name == "-" {
+            stdin.as_deref().map(<[u8]>::to_vec).unwrap_or_default()
+        } else {
+            std::fs::read(name)
+                .map_err(|e| format!("{name}: cannot read the file: {}; check the path", lower(&e.to_string())))?
+        };
+        Ok(podreach_core::parse(&Input { name, bytes: &bytes }))
+    };
+    // Largest first, so that the last file to finish is a small one.
+    let mut order: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| *f != "-")
+        .map(|(i, f)| (std::fs::metadata(f).map_or(0, |m| m.len()), i))
+        .collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    order.extend(files.iter().position(|f| f == "-").map(|i| (0, i)));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(_, i)) = order.get(k) else { break };
+            done.push((i, read(i)));
+        }
+        done
+    };
+    let mut results: Vec<(usize, Result<Parsed, String>)> = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..jobs.clamp(1, order.len().max(1))).map(|_| s.spawn(work)).collect();
+        let mut all = work();
+        for h in helpers {
+            // A helper that panicked has lost its files: parse them here instead.
+            all.extend(h.join().unwrap_or_default());
+        }
+        all
+    });
+    for i in 0..files.len() {
+        if !results.iter().any(|(j, _)| *j == i) {
+            results.push((i, read(i)));
+        }
+    }
+    results.sort_by_key(|(i, _)| *i);
+    let mut parts = Vec::with_capacity(results.len());
+    for (_, r) in results {
+        match r {
+            Ok(p) => parts.push(p),
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
-        Ok(out)
+        Ok(podreach_core::assemble(parts))
     } else {
         Err(errors)
     }
@@ -143,12 +191,8 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
             None
         }
     };
-    let texts = read_all(&a.files)?;
-    let inputs: Vec<Input<'_>> = texts.iter().map(|(n, b)| Input { name: n, bytes: b }).collect();
-    let loaded = podreach_core::load(&inputs);
-    // The model owns what it needs: the input bytes go before the report is built.
-    drop(inputs);
-    drop(texts);
+    let jobs = a.jobs.map(usize::from).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let loaded = load_files(&a.files, jobs)?;
     let errors: Vec<String> =
         loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.message.clone()).collect();
     if !errors.is_empty() {

@@ -90,6 +90,14 @@ impl Sink {
         self.folded.entry((severity, code, key.to_owned())).and_modify(|e| e.0 += 1).or_insert((1, message, loc));
     }
 
+    /// Adds the diagnostics of a sink filled later, as if they had been pushed after this one's:
+    /// a repeat keeps the first message and adds to its count.
+    pub fn append(&mut self, later: Sink) {
+        for (key, (count, message, loc)) in later.folded {
+            self.folded.entry(key).and_modify(|e| e.0 += count).or_insert((count, message, loc));
+        }
+    }
+
     pub fn finish(self) -> Vec<Diagnostic> {
         let mut out: Vec<Diagnostic> = self
             .folded

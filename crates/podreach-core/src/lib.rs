@@ -23,7 +23,7 @@ pub mod render;
 pub mod report;
 
 pub use diag::{Diagnostic, Severity};
-pub use load::{load, Document, Input, Loaded};
+pub use load::{assemble, load, parse, Document, Input, Loaded, Parsed};
 pub use net::{Flow, Proto};
 pub use reach::{Query, QueryError, TargetSpec, Verdict};
 pub use report::Report;

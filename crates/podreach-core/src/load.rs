@@ -61,11 +61,41 @@ impl Loaded {
 
 /// Loads every input into one model.
 pub fn load(inputs: &[Input<'_>]) -> Loaded {
+    assemble(inputs.iter().map(parse))
+}
+
+/// One input read into raw documents: the part of loading that each input does on its own. The
+/// raw items own their strings, so the input's bytes can be dropped as soon as this returns.
+pub struct Parsed {
+    acc: Acc,
+    sink: Sink,
+    documents: Vec<Document>,
+}
+
+impl fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parsed").field("documents", &self.documents).finish_non_exhaustive()
+    }
+}
+
+/// Reads one input. Inputs can be parsed in any order, or at the same time on different threads;
+/// [`assemble`] makes the result the same as [`load`]'s.
+pub fn parse(input: &Input<'_>) -> Parsed {
+    let mut parsed = Parsed { acc: Acc::default(), sink: Sink::default(), documents: Vec::new() };
+    read_text(input, &mut parsed.acc, &mut parsed.sink, &mut parsed.documents);
+    parsed
+}
+
+/// Builds one model from parsed inputs, given in the order of the inputs: identical to loading
+/// the inputs in that order with [`load`].
+pub fn assemble(parts: impl IntoIterator<Item = Parsed>) -> Loaded {
     let mut acc = Acc::default();
     let mut sink = Sink::default();
     let mut documents = Vec::new();
-    for input in inputs {
-        read_text(input, &mut acc, &mut sink, &mut documents);
+    for part in parts {
+        acc.append(part.acc);
+        sink.append(part.sink);
+        documents.extend(part.documents);
     }
     let model = build(acc, &mut sink);
     Loaded { model, diagnostics: sink.finish(), documents }
@@ -89,6 +119,34 @@ struct Acc {
     pods: Vec<(String, aws::K8sObject)>,
     nodes: Vec<(String, aws::K8sObject)>,
     coverage: Coverage,
+}
+
+impl Acc {
+    /// Adds what a later input gathered, as if it had been read after this one.
+    fn append(&mut self, later: Acc) {
+        concat(&mut self.enis, later.enis);
+        concat(&mut self.sgs, later.sgs);
+        concat(&mut self.sg_rules, later.sg_rules);
+        concat(&mut self.nacls, later.nacls);
+        concat(&mut self.subnets, later.subnets);
+        concat(&mut self.prefix_lists, later.prefix_lists);
+        concat(&mut self.labelled_entries, later.labelled_entries);
+        self.unlabelled_entries += later.unlabelled_entries;
+        concat(&mut self.instances, later.instances);
+        concat(&mut self.pods, later.pods);
+        concat(&mut self.nodes, later.nodes);
+        self.coverage.have.extend(later.coverage.have);
+        self.coverage.partial.extend(later.coverage.partial);
+    }
+}
+
+/// `a` then `b`, without copying `b` when `a` is empty (the usual case: one file per kind).
+fn concat<T>(a: &mut Vec<T>, b: Vec<T>) {
+    if a.is_empty() {
+        *a = b;
+    } else {
+        a.extend(b);
+    }
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
