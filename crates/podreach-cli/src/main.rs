@@ -7,7 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use podreach_core::{render, Input, Loaded, Parsed, Severity};
+use podreach_core::{render, Input, Join, Loaded, Parsed, Severity};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -59,6 +59,9 @@ struct Analyze {
     /// Files read and parsed at once (default: the number of CPUs). The output does not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
+    /// Print how long each phase took to stderr (read and parse, build the model, analyse, write).
+    #[arg(long)]
+    timings: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -103,7 +106,7 @@ fn main() -> ExitCode {
 /// parses it and drops its bytes before taking the next, so the bytes of at most `jobs` files are
 /// held at once. The parts are assembled in the order the files were given, so the result is the
 /// same as loading them one by one. Read errors are reported for every file, in order.
-fn load_files(files: &[String], jobs: usize) -> Result<Loaded, Vec<String>> {
+fn load_files(files: &[String], jobs: usize, clock: &mut Clock) -> Result<Loaded, Vec<String>> {
     let mut errors = Vec::new();
     if files.iter().filter(|f| *f == "-").count() > 1 {
         errors.push("`-` (stdin) is given twice; give it once".to_owned());
@@ -167,10 +170,53 @@ fn load_files(files: &[String], jobs: usize) -> Result<Loaded, Vec<String>> {
             Err(e) => errors.push(e),
         }
     }
+    clock.lap(&format!("read and parse ({jobs} jobs)"));
     if errors.is_empty() {
-        Ok(podreach_core::assemble(parts))
+        let loaded =
+            if jobs > 1 { podreach_core::assemble_with(parts, &Threads) } else { podreach_core::assemble(parts) };
+        clock.lap("build the model");
+        Ok(loaded)
     } else {
         Err(errors)
+    }
+}
+
+/// Runs the core's independent parts on two threads (the second on a scoped thread).
+struct Threads;
+
+impl Join for Threads {
+    fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        std::thread::scope(|s| {
+            let other = s.spawn(b);
+            let ra = a();
+            match other.join() {
+                Ok(rb) => (ra, rb),
+                // The core does not panic; if it ever did, fail the same way as on one thread.
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        })
+    }
+}
+
+/// `--timings`: the time each phase took, on stderr.
+struct Clock(Option<std::time::Instant>);
+
+impl Clock {
+    fn new(on: bool) -> Clock {
+        Clock(on.then(std::time::Instant::now))
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(t) = &mut self.0 {
+            eprintln!("podreach: {phase}: {:.3} s", t.elapsed().as_secs_f64());
+            *t = std::time::Instant::now();
+        }
     }
 }
 
@@ -192,13 +238,20 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
         }
     };
     let jobs = a.jobs.map(usize::from).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let loaded = load_files(&a.files, jobs)?;
+    let mut clock = Clock::new(a.timings);
+    let loaded = load_files(&a.files, jobs, &mut clock)?;
     let errors: Vec<String> =
         loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.message.clone()).collect();
     if !errors.is_empty() {
         return Err(errors);
     }
-    let report = podreach_core::report::build(&loaded, query.as_ref()).map_err(|e| vec![e.0])?;
+    let report = if jobs > 1 {
+        podreach_core::report::build_on(&loaded, query.as_ref(), &Threads)
+    } else {
+        podreach_core::report::build(&loaded, query.as_ref())
+    }
+    .map_err(|e| vec![e.0])?;
+    clock.lap("analyse");
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = match a.format {
@@ -208,6 +261,7 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
         Format::Csv => out.write_all(render::csv(&report).as_bytes()),
     }
     .and_then(|()| out.flush());
+    clock.lap("write");
     let fail = a.fail_on.iter().any(|f| match f {
         FailOn::Blocked => report.summary.blocked > 0,
         FailOn::Unknown => report.summary.unknown > 0,

@@ -49,12 +49,22 @@ fn json_output_equals_the_corpus_snapshots() {
             if let Some(p) = q.port {
                 args.extend(["--port".into(), p.to_string()]);
             }
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let out = podreach(&dir, &args);
-            assert_eq!(out.status.code(), Some(0), "{}: {}", case.name, text(&out.stderr));
-            assert!(out.stderr.is_empty(), "{}: stderr {}", case.name, text(&out.stderr));
-            let snapshot = case.snapshot(&format!("{}.json", q.name)).unwrap();
-            assert_eq!(text(&out.stdout), snapshot, "{} {}: cli json differs from the snapshot", case.name, q.name);
+            // One thread, and more threads than files: the same bytes.
+            for jobs in ["1", "9"] {
+                let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+                args.extend(["--jobs", jobs]);
+                let out = podreach(&dir, &args);
+                assert_eq!(out.status.code(), Some(0), "{}: {}", case.name, text(&out.stderr));
+                assert!(out.stderr.is_empty(), "{}: stderr {}", case.name, text(&out.stderr));
+                let snapshot = case.snapshot(&format!("{}.json", q.name)).unwrap();
+                assert_eq!(
+                    text(&out.stdout),
+                    snapshot,
+                    "{} {} --jobs {jobs}: cli json differs from the snapshot",
+                    case.name,
+                    q.name
+                );
+            }
             checked += 1;
         }
     }
@@ -161,6 +171,19 @@ fn usage_errors_exit_2() {
     let missing = podreach(&fixtures(), &["analyze", "no-such-file.json"]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).starts_with("podreach: no-such-file.json: cannot read the file"));
+    // Files are read on several threads; the messages still come in the order of the arguments.
+    let (dir, names) = input_names("01-secondary-ip-sg-reference");
+    let mut args = vec!["analyze", "zz-missing.json"];
+    args.extend(names.iter().map(String::as_str));
+    args.push("aa-missing.json");
+    let both = podreach(&dir, &args);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(both.stdout.is_empty());
+    let lines: Vec<String> = text(&both.stderr).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("podreach: zz-missing.json: cannot read the file"), "{lines:?}");
+    assert!(lines[1].starts_with("podreach: aa-missing.json: cannot read the file"), "{lines:?}");
+    assert_eq!(podreach(&fixtures(), &["analyze", "x.json", "--jobs", "0"]).status.code(), Some(2));
     assert_eq!(podreach(&fixtures(), &["analyze"]).status.code(), Some(2));
     assert_eq!(podreach(&fixtures(), &["--help"]).status.code(), Some(0));
 }

@@ -14,17 +14,20 @@
 pub mod aws;
 pub mod diag;
 pub mod drift;
+pub mod hash;
 pub mod lenient;
 pub mod load;
 pub mod model;
 pub mod net;
+pub mod par;
 pub mod reach;
 pub mod render;
 pub mod report;
 
 pub use diag::{Diagnostic, Severity};
-pub use load::{assemble, load, parse, Document, Input, Loaded, Parsed};
+pub use load::{assemble, assemble_with, load, parse, Document, Input, Loaded, Parsed};
 pub use net::{Flow, Proto};
+pub use par::{Join, Sequential};
 pub use reach::{Query, QueryError, TargetSpec, Verdict};
 pub use report::Report;
 

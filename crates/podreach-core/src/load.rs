@@ -6,11 +6,13 @@
 
 use crate::aws;
 use crate::diag::{line_col, Diagnostic, Location, Severity, Sink};
+use crate::hash::{FastMap, FastSet};
 use crate::lenient::{Field, List, Obj, StrMap};
 use crate::model::*;
 use crate::net::{parse_v4, parse_v6, Cidr4, Cidr6, Ports, Proto};
+use crate::par::{Join, Sequential};
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// One text to load: a file's bytes, or what was pasted.
@@ -89,6 +91,12 @@ pub fn parse(input: &Input<'_>) -> Parsed {
 /// Builds one model from parsed inputs, given in the order of the inputs: identical to loading
 /// the inputs in that order with [`load`].
 pub fn assemble(parts: impl IntoIterator<Item = Parsed>) -> Loaded {
+    assemble_with(parts, &Sequential)
+}
+
+/// [`assemble`], running independent parts of the build through `join` (on two threads in the
+/// CLI). The result does not depend on how `join` runs them.
+pub fn assemble_with(parts: impl IntoIterator<Item = Parsed>, join: &impl Join) -> Loaded {
     let mut acc = Acc::default();
     let mut sink = Sink::default();
     let mut documents = Vec::new();
@@ -97,7 +105,7 @@ pub fn assemble(parts: impl IntoIterator<Item = Parsed>) -> Loaded {
         sink.append(part.sink);
         documents.extend(part.documents);
     }
-    let model = build(acc, &mut sink);
+    let model = build(acc, &mut sink, join);
     Loaded { model, diagnostics: sink.finish(), documents }
 }
 
@@ -870,7 +878,7 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
         }
     }
     // Primary first, then the rest in numeric order.
-    private_ips.sort_by_key(|ip| (Some(*ip) != primary_ip, u32::from(*ip)));
+    private_ips.sort_unstable_by_key(|ip| (Some(*ip) != primary_ip, u32::from(*ip)));
     let mut prefixes = Vec::new();
     for p in raw.ipv4_prefixes.items {
         let Some(s) = p.ipv4_prefix.as_str() else { continue };
@@ -1258,12 +1266,96 @@ fn convert_node(o: aws::K8sObject) -> Option<Node> {
     Some(Node { name, instance, internal_ip, eni_config, fargate })
 }
 
-fn build(acc: Acc, sink: &mut Sink) -> Model {
-    let mut model = Model { coverage: acc.coverage, unlabelled_entries: acc.unlabelled_entries, ..Model::default() };
+fn build(acc: Acc, sink: &mut Sink, join: &impl Join) -> Model {
+    let Acc {
+        enis,
+        sgs,
+        sg_rules,
+        nacls,
+        subnets,
+        prefix_lists,
+        labelled_entries,
+        unlabelled_entries,
+        instances,
+        pods,
+        nodes,
+        mut coverage,
+    } = acc;
+    // ENIs and instances on one side, everything else on the other; each side's diagnostics are
+    // added in the order a sequential build would push them.
+    let ((net, net_sink), (mut model, rest_sink)) = join.join(
+        || {
+            let mut s = Sink::default();
+            let net = build_enis(instances, enis, &mut s);
+            (net, s)
+        },
+        || {
+            let mut s = Sink::default();
+            let rest = Rest { sgs, sg_rules, nacls, subnets, prefix_lists, labelled_entries, pods, nodes };
+            let model = build_rest(rest, &mut s);
+            (model, s)
+        },
+    );
+    sink.append(net_sink);
+    sink.append(rest_sink);
+    if net.from_instances {
+        coverage.have.insert(ExportKind::NetworkInterfaces);
+    }
+    model.coverage = coverage;
+    model.unlabelled_entries = unlabelled_entries;
+    model.enis = net.enis;
+    model.instances = net.instances;
 
+    // Branch ENIs whose trunk is not exported: use the pod annotation and the pod's node.
+    let node_instance: FastMap<&str, &str> =
+        model.nodes.iter().filter_map(|n| Some((n.name.as_str(), n.instance.as_deref()?))).collect();
+    let mut branch_hint: FastMap<String, String> = FastMap::default();
+    for p in &model.pods {
+        if let (Some(b), Some(node)) = (&p.branch_eni, &p.node) {
+            if let Some(i) = node_instance.get(node.as_str()) {
+                branch_hint.insert(b.clone(), (*i).to_owned());
+            }
+        }
+    }
+    for e in &mut model.enis {
+        if e.role == Role::Branch && e.instance.is_none() {
+            e.instance = branch_hint.get(&e.id).cloned();
+        }
+    }
+
+    // Instances named by ENIs but absent from describe-instances.
+    for e in &model.enis {
+        if let Some(i) = &e.instance {
+            model.instances.entry(i.clone()).or_insert_with(|| Instance {
+                id: i.clone(),
+                instance_type: None,
+                name: None,
+                state: None,
+            });
+        }
+    }
+
+    build_index(&mut model, sink, join);
+    model
+}
+
+/// The ENIs and instances of a load.
+struct Network {
+    enis: Vec<Eni>,
+    instances: BTreeMap<String, Instance>,
+    /// Some ENIs came only from describe-instances.
+    from_instances: bool,
+}
+
+fn build_enis(
+    instances: Vec<(String, aws::Instance)>,
+    raw_enis: Vec<(String, aws::NetworkInterface)>,
+    sink: &mut Sink,
+) -> Network {
+    let mut by_instance: BTreeMap<String, Instance> = BTreeMap::new();
     // Instances, and the ENIs that describe-instances lists for them.
     let mut instance_enis: Vec<(String, Eni)> = Vec::new();
-    for (file, inst) in acc.instances {
+    for (file, inst) in instances {
         let Some(id) = opt_string(inst.instance_id) else { continue };
         let t = tags(inst.tags);
         for raw in inst.network_interfaces.items {
@@ -1274,12 +1366,12 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
         let state = inst.state.and_then(|s| s.0).and_then(|s| opt_string(s.name));
         let entry =
             Instance { id: id.clone(), instance_type: opt_string(inst.instance_type), name: name_tag(&t), state };
-        model.instances.entry(id).or_insert(entry);
+        by_instance.entry(id).or_insert(entry);
     }
 
     // ENIs: describe-network-interfaces first; describe-instances fills in the ones it lacks.
     let mut by_id: BTreeMap<String, Vec<Eni>> = BTreeMap::new();
-    for (file, raw) in acc.enis {
+    for (file, raw) in raw_enis {
         if let Some(e) = convert_eni(&file, raw, sink, None) {
             by_id.entry(e.id.clone()).or_default().push(e);
         }
@@ -1306,16 +1398,14 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
             ),
         );
     }
-    let known: std::collections::HashSet<String> = enis.iter().map(|e| e.id.clone()).collect();
+    let known: FastSet<&str> = enis.iter().map(|e| e.id.as_str()).collect();
     let mut extra: BTreeMap<String, Eni> = BTreeMap::new();
     for (_, e) in instance_enis {
-        if !known.contains(&e.id) {
+        if !known.contains(e.id.as_str()) {
             extra.entry(e.id.clone()).or_insert(e);
         }
     }
-    if !extra.is_empty() {
-        model.coverage.have.insert(ExportKind::NetworkInterfaces);
-    }
+    let from_instances = !extra.is_empty();
     enis.extend(extra.into_values());
     enis.sort_by(|a, b| a.id.cmp(&b.id));
     for e in &mut enis {
@@ -1323,7 +1413,7 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
         e.instance = e.attachment.as_ref().and_then(|a| a.instance.clone());
     }
     // A branch ENI belongs to the instance of its trunk.
-    let trunk_instance: HashMap<String, String> = enis
+    let trunk_instance: FastMap<String, String> = enis
         .iter()
         .filter(|e| e.role == Role::Trunk)
         .filter_map(|e| Some((e.id.clone(), e.instance.clone()?)))
@@ -1336,8 +1426,24 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
                 .or_else(|| e.tag("node.k8s.amazonaws.com/instance_id").map(str::to_owned));
         }
     }
-    model.enis = enis;
+    Network { enis, instances: by_instance, from_instances }
+}
 
+/// Everything but ENIs and instances, as raw items.
+struct Rest {
+    sgs: Vec<(String, aws::SecurityGroup)>,
+    sg_rules: Vec<(String, aws::SecurityGroupRule)>,
+    nacls: Vec<(String, aws::NetworkAcl)>,
+    subnets: Vec<(String, aws::Subnet)>,
+    prefix_lists: Vec<(String, aws::PrefixList)>,
+    labelled_entries: Vec<(String, Vec<aws::PrefixListEntry>)>,
+    pods: Vec<(String, aws::K8sObject)>,
+    nodes: Vec<(String, aws::K8sObject)>,
+}
+
+/// Groups, NACLs, subnets, prefix lists, pods and nodes: a model without ENIs or instances.
+fn build_rest(acc: Rest, sink: &mut Sink) -> Model {
+    let mut model = Model::default();
     // Security groups: describe-security-groups and describe-security-group-rules, merged.
     for (file, raw) in acc.sgs {
         let Some(id) = opt_string(raw.group_id) else { continue };
@@ -1468,36 +1574,6 @@ fn build(acc: Acc, sink: &mut Sink) -> Model {
     }
     model.nodes = nodes.into_values().collect();
 
-    // Branch ENIs whose trunk is not exported: use the pod annotation and the pod's node.
-    let node_instance: HashMap<&str, &str> =
-        model.nodes.iter().filter_map(|n| Some((n.name.as_str(), n.instance.as_deref()?))).collect();
-    let mut branch_hint: HashMap<String, String> = HashMap::new();
-    for p in &model.pods {
-        if let (Some(b), Some(node)) = (&p.branch_eni, &p.node) {
-            if let Some(i) = node_instance.get(node.as_str()) {
-                branch_hint.insert(b.clone(), (*i).to_owned());
-            }
-        }
-    }
-    for e in &mut model.enis {
-        if e.role == Role::Branch && e.instance.is_none() {
-            e.instance = branch_hint.get(&e.id).cloned();
-        }
-    }
-
-    // Instances named by ENIs but absent from describe-instances.
-    for e in &model.enis {
-        if let Some(i) = &e.instance {
-            model.instances.entry(i.clone()).or_insert_with(|| Instance {
-                id: i.clone(),
-                instance_type: None,
-                name: None,
-                state: None,
-            });
-        }
-    }
-
-    build_index(&mut model, sink);
     model
 }
 
@@ -1544,8 +1620,23 @@ fn merge_copies(mut copies: Vec<Eni>, sink: &mut Sink) -> Option<Eni> {
     Some(base)
 }
 
-fn build_index(model: &mut Model, sink: &mut Sink) {
+fn build_index(model: &mut Model, sink: &mut Sink, join: &impl Join) {
+    let enis = &model.enis;
+    let (mut idx, (sources, eni_class)) = join.join(
+        || address_index(model, sink),
+        || (crate::reach::candidate_sources(enis), crate::reach::eni_classes(enis)),
+    );
+    idx.sources = sources;
+    idx.eni_class = eni_class;
+    model.index = idx;
+}
+
+/// The look-ups by id, address, group, instance, node and subnet.
+fn address_index(model: &Model, sink: &mut Sink) -> Index {
     let mut idx = Index::default();
+    let addresses: usize = model.enis.iter().map(|e| e.private_ips.len()).sum();
+    idx.ip_owner.reserve(addresses);
+    idx.eni_by_id.reserve(model.enis.len());
     for (i, e) in model.enis.iter().enumerate() {
         idx.eni_by_id.insert(e.id.clone(), i);
         for ip in &e.private_ips {
@@ -1574,8 +1665,6 @@ fn build_index(model: &mut Model, sink: &mut Sink) {
         }
     }
     idx.prefix_owner.sort();
-    idx.sources = crate::reach::candidate_sources(&model.enis);
-    idx.eni_class = crate::reach::eni_classes(&model.enis);
     for (i, n) in model.nodes.iter().enumerate() {
         if let Some(inst) = &n.instance {
             idx.instance_node.entry(inst.clone()).or_insert(i);
@@ -1593,9 +1682,9 @@ fn build_index(model: &mut Model, sink: &mut Sink) {
             (
                 e.and_then(|e| e.attachment.as_ref()).map(|a| a.network_card).unwrap_or(u32::MAX),
                 e.and_then(Eni::device_index).unwrap_or(u32::MAX),
-                e.map(|e| e.id.clone()),
+                e.map(|e| e.id.as_str()),
             )
         });
     }
-    model.index = idx;
+    idx
 }

@@ -3,8 +3,9 @@
 //! Everything is sorted by id so that iteration is deterministic. Indexes used only for look-ups
 //! may be hash maps; nothing iterates them.
 
+use crate::hash::FastMap;
 use crate::net::{Cidr4, Cidr6, Ports, Proto};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Which kinds of export were given; `partial` holds the ones that carried a `NextToken`.
@@ -385,19 +386,19 @@ pub struct Model {
 /// Look-up tables built once after loading.
 #[derive(Clone, Debug, Default)]
 pub struct Index {
-    pub eni_by_id: HashMap<String, usize>,
+    pub eni_by_id: FastMap<String, usize>,
     /// Private IPv4 address → ENI.
-    pub ip_owner: HashMap<u32, usize>,
+    pub ip_owner: FastMap<u32, usize>,
     /// Delegated prefixes, sorted by first address.
     pub prefix_owner: Vec<(Cidr4, usize)>,
     /// Group id → ENIs that carry it, in ENI order.
-    pub members: HashMap<String, Vec<usize>>,
+    pub members: FastMap<String, Vec<usize>>,
     /// Subnet → NACL (index into `nacls`), from the explicit associations.
-    pub subnet_nacl: HashMap<String, usize>,
+    pub subnet_nacl: FastMap<String, usize>,
     /// Instance → its ENIs (attached and branch), in ENI order.
     pub instance_enis: BTreeMap<String, Vec<usize>>,
     /// Instance → the node (index into `nodes`) that runs on it.
-    pub instance_node: HashMap<String, usize>,
+    pub instance_node: FastMap<String, usize>,
     /// Every source any query evaluates (see `reach::sources`), sorted by address: built once,
     /// so a new query only leaves out its target's own addresses.
     pub sources: Vec<(Cidr4, usize)>,

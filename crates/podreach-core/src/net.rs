@@ -24,7 +24,7 @@ impl Cidr4 {
         if len > 32 {
             return None;
         }
-        let addr: Ipv4Addr = addr.parse().ok()?;
+        let addr: Ipv4Addr = dotted_quad(addr.as_bytes()).or_else(|| addr.parse().ok())?;
         Some(Cidr4 { base: u32::from(addr) & mask4(len), len })
     }
 
@@ -252,7 +252,34 @@ impl fmt::Display for Flow {
 
 /// Parses an IPv4 address, tolerating surrounding white space.
 pub fn parse_v4(s: &str) -> Option<Ipv4Addr> {
-    s.trim().parse().ok()
+    let s = s.trim();
+    dotted_quad(s.as_bytes()).or_else(|| s.parse().ok())
+}
+
+/// The common spelling, `a.b.c.d` with no leading zeros, read without the standard parser's
+/// generality (a whole-account export holds hundreds of thousands of addresses). `None` for
+/// anything else, which the standard parser then decides.
+fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = b.split(|&c| c == b'.');
+    for o in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part.first() == Some(&b'0')) {
+            return None;
+        }
+        let mut v = 0u16;
+        for &c in part {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u16::from(c - b'0');
+        }
+        *o = u8::try_from(v).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
 }
 
 pub fn parse_v6(s: &str) -> Option<Ipv6Addr> {
@@ -262,6 +289,42 @@ pub fn parse_v6(s: &str) -> Option<Ipv6Addr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dotted_quad_agrees_with_the_standard_parser() {
+        let cases = [
+            "10.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.0.0.1",
+            "10.0.0",
+            "10.0.0.1.2",
+            "010.0.0.1",
+            "1..2.3",
+            "10.0.0.1 ",
+            " 10.0.0.1",
+            "a.b.c.d",
+            "1.2.3.04",
+            "1.2.3.-4",
+            "1.2.3.+4",
+            "",
+            ".",
+            "1.2.3.",
+            "999.1.1.1",
+            "0.00.0.0",
+            "192.168.1.100",
+        ];
+        for c in cases {
+            assert_eq!(parse_v4(c), c.trim().parse::<Ipv4Addr>().ok(), "{c:?}");
+            if let Some(fast) = dotted_quad(c.as_bytes()) {
+                assert_eq!(Some(fast), c.parse::<Ipv4Addr>().ok(), "{c:?}");
+            }
+        }
+        for n in (0u32..=u32::MAX).step_by(65_521) {
+            let ip = Ipv4Addr::from(n);
+            assert_eq!(dotted_quad(ip.to_string().as_bytes()), Some(ip));
+        }
+    }
 
     #[test]
     fn cidr_is_canonical_and_covers() {

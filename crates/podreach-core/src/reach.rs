@@ -3,9 +3,10 @@
 //! Security groups are allow-only and stateful; NACLs are ordered, first match wins, stateless.
 //! Missing data can only turn `blocked` into `unknown`, never into `reachable`.
 
+use crate::hash::FastMap;
 use crate::model::*;
 use crate::net::{Cidr4, Cover, Flow, Ports, Proto, ICMP};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -228,7 +229,8 @@ pub fn candidate_sources(enis: &[Eni]) -> Vec<(Cidr4, usize)> {
         out.extend(e.private_ips.iter().map(|ip| (Cidr4::host(*ip), i)));
         out.extend(e.prefixes.iter().map(|p| (*p, i)));
     }
-    out.sort_by_key(|(c, i)| (c.first(), c.len, *i));
+    // Elements with equal keys are equal, so an unstable sort gives the same order.
+    out.sort_unstable_by_key(|(c, i)| (c.first(), c.len, *i));
     out
 }
 
@@ -275,7 +277,7 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
     let boundaries = address_boundaries(model, &target);
     // ENIs that the rules cannot tell apart share a class: the same groups, subnet, VPC, region,
     // kind, relation to the target's instance, and SNAT path.
-    let mut classes: HashMap<ClassKey<'_>, usize> = HashMap::new();
+    let mut classes: FastMap<ClassKey<'_>, usize> = FastMap::default();
     let mut class_of: Vec<Option<usize>> = vec![None; model.enis.len()];
     let tgt_eni = model.enis.get(target.eni);
     let mut cache: Vec<SigMap> = Vec::new();
@@ -360,28 +362,8 @@ impl Analysis {
     }
 }
 
-/// Address-side signatures of one ENI class → trace. The keys are a few dozen bytes, hashed with
-/// FNV-1a (SipHash's resistance to chosen keys buys nothing here, and costs a third of the time).
-type SigMap = HashMap<Vec<u8>, usize, std::hash::BuildHasherDefault<Fnv>>;
-
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
+/// Address-side signatures of one ENI class → trace.
+type SigMap = FastMap<Vec<u8>, usize>;
 
 /// What the evaluation of a source ENI depends on, besides the source address.
 fn class_key<'m>(model: &'m Model, i: usize, e: &'m Eni, target: Option<&Eni>, public: bool) -> ClassKey<'m> {
@@ -457,7 +439,7 @@ struct Ctx<'a> {
     flow: Flow,
     nacls: bool,
     /// The target's groups' inbound rules, indexed by the group they reference (see `RuleIndex`).
-    ingress_index: HashMap<&'a str, RuleIndex<'a>>,
+    ingress_index: FastMap<&'a str, RuleIndex<'a>>,
 }
 
 /// One group's rules split for checks against an ENI peer: the rules that reference a live group
@@ -467,7 +449,7 @@ struct Ctx<'a> {
 /// matter (as the nearest miss). A database group that admits a thousand node groups is then
 /// checked in a few steps per source instead of a thousand.
 struct RuleIndex<'a> {
-    by_group: HashMap<&'a str, Vec<usize>>,
+    by_group: FastMap<&'a str, Vec<usize>>,
     others: Vec<usize>,
     /// The indexed rules that cover the flow, in order.
     flow_ok: Vec<usize>,
@@ -475,7 +457,7 @@ struct RuleIndex<'a> {
 
 impl<'a> RuleIndex<'a> {
     fn new(model: &'a Model, rules: &'a [Rule], flow: Flow) -> RuleIndex<'a> {
-        let mut ix = RuleIndex { by_group: HashMap::new(), others: Vec::new(), flow_ok: Vec::new() };
+        let mut ix = RuleIndex { by_group: FastMap::default(), others: Vec::new(), flow_ok: Vec::new() };
         for (i, rule) in rules.iter().enumerate() {
             // Live: what `peer_match` would not call stale, whoever the peer is.
             let live = match &rule.peer {

@@ -8,6 +8,7 @@ use crate::drift::{drift, Cause, Drift};
 use crate::load::{Document, Loaded};
 use crate::model::*;
 use crate::net::{Cidr4, Proto};
+use crate::par::{Join, Sequential};
 use crate::reach::{self, eni_label, Analysis, Block, Query, QueryError, SourceResult, Trace, Verdict};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -326,7 +327,18 @@ impl From<&Diagnostic> for DiagOut {
 
 /// Builds the report: the matrix and drift always, and reachability when a query is given.
 pub fn build(loaded: &Loaded, query: Option<&Query>) -> Result<Report, QueryError> {
-    Prepared::new(&loaded.model, &loaded.diagnostics, &loaded.documents).report(&loaded.model, query)
+    build_on(loaded, query, &Sequential)
+}
+
+/// [`build`], with the query's evaluation and the query-independent parts run through `join`
+/// (on two threads in the CLI). The report does not depend on how `join` runs them.
+pub fn build_on(loaded: &Loaded, query: Option<&Query>, join: &impl Join) -> Result<Report, QueryError> {
+    let model = &loaded.model;
+    let (prepared, analysis) = join.join(
+        || Prepared::new_on(model, &loaded.diagnostics, &loaded.documents, join),
+        || query.map(|q| reach::analyze(model, q)).transpose(),
+    );
+    Ok(prepared.report_with(model, analysis?.as_ref()))
 }
 
 /// Builds the report from an analysis that was already run.
@@ -363,37 +375,72 @@ pub struct Prepared {
     workloads: Vec<WorkloadPods>,
 }
 
+/// The parts of [`Prepared`] built beside the matrix and drift.
+struct PreparedRest {
+    diagnostics: [Vec<DiagOut>; 2],
+    pods: Vec<PodRef>,
+    pods_by_ip: Vec<(u32, u32)>,
+    source_enis: Vec<Arc<SourceEni>>,
+    unmapped: Vec<(u32, UnmappedPod)>,
+    workloads: Vec<WorkloadPods>,
+}
+
 /// A workload (namespace, kind, name) and the indexes of its pods.
 type WorkloadPods = ((String, String, String), Vec<u32>);
 
 impl Prepared {
     pub fn new(model: &Model, diagnostics: &[Diagnostic], documents: &[Document]) -> Prepared {
-        let drifts = drift(model);
-        let pods: Vec<PodRef> = model
-            .pods
-            .iter()
-            .map(|p| PodRef { namespace: Arc::from(p.namespace.as_str()), name: Arc::from(p.name.as_str()) })
-            .collect();
-        let mut pods_by_ip = Vec::new();
-        let mut workloads: BTreeMap<(String, String, String), Vec<u32>> = BTreeMap::new();
-        for (i, p) in (0u32..).zip(&model.pods) {
-            pods_by_ip.extend(p.ips.iter().map(|ip| (u32::from(*ip), i)));
-            if let Some(owner) = &p.owner {
-                workloads.entry((p.namespace.clone(), owner.kind.clone(), owner.name.clone())).or_default().push(i);
-            }
-        }
-        pods_by_ip.sort_unstable();
-        let diags = |query: bool| {
-            let mut d = diagnostics.to_vec();
-            coverage_diagnostics(model, query, &mut d);
-            d.sort();
-            d.dedup();
-            d.iter().map(DiagOut::from).collect()
-        };
+        Prepared::new_on(model, diagnostics, documents, &Sequential)
+    }
+
+    /// [`Prepared::new`], with the matrix and drift on one side of `join` and the rest on the other.
+    pub fn new_on(model: &Model, diagnostics: &[Diagnostic], documents: &[Document], join: &impl Join) -> Prepared {
+        let ((drifts, drift, instances), rest) = join.join(
+            || {
+                let drifts = drift(model);
+                let out = drifts.iter().map(drift_out).collect();
+                let rows = instance_rows(model, &drifts);
+                (drifts, out, rows)
+            },
+            || {
+                let pods: Vec<PodRef> = model
+                    .pods
+                    .iter()
+                    .map(|p| PodRef { namespace: Arc::from(p.namespace.as_str()), name: Arc::from(p.name.as_str()) })
+                    .collect();
+                let mut pods_by_ip = Vec::new();
+                let mut workloads: BTreeMap<(String, String, String), Vec<u32>> = BTreeMap::new();
+                for (i, p) in (0u32..).zip(&model.pods) {
+                    pods_by_ip.extend(p.ips.iter().map(|ip| (u32::from(*ip), i)));
+                    if let Some(owner) = &p.owner {
+                        workloads
+                            .entry((p.namespace.clone(), owner.kind.clone(), owner.name.clone()))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+                pods_by_ip.sort_unstable();
+                let diags = |query: bool| {
+                    let mut d = diagnostics.to_vec();
+                    coverage_diagnostics(model, query, &mut d);
+                    d.sort();
+                    d.dedup();
+                    d.iter().map(DiagOut::from).collect()
+                };
+                PreparedRest {
+                    diagnostics: [diags(false), diags(true)],
+                    pods_by_ip,
+                    source_enis: model.enis.iter().map(|e| Arc::new(source_eni(model, e))).collect(),
+                    unmapped: unmapped_pods(model),
+                    workloads: workloads.into_iter().collect(),
+                    pods,
+                }
+            },
+        );
         Prepared {
-            diagnostics: [diags(false), diags(true)],
-            drift: Arc::new(drifts.iter().map(drift_out).collect()),
-            instances: Arc::new(instance_rows(model, &drifts)),
+            diagnostics: rest.diagnostics,
+            drift: Arc::new(drift),
+            instances: Arc::new(instances),
             inputs: Arc::new(
                 documents
                     .iter()
@@ -408,11 +455,11 @@ impl Prepared {
                     .collect(),
             ),
             drifts,
-            pods_by_ip,
-            source_enis: model.enis.iter().map(|e| Arc::new(source_eni(model, e))).collect(),
-            unmapped: unmapped_pods(model),
-            workloads: workloads.into_iter().collect(),
-            pods,
+            pods_by_ip: rest.pods_by_ip,
+            source_enis: rest.source_enis,
+            unmapped: rest.unmapped,
+            workloads: rest.workloads,
+            pods: rest.pods,
         }
     }
 

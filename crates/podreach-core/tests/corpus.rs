@@ -94,3 +94,79 @@ fn streamed_json_equals_derived_json() {
     }
     assert!(rows > 100, "the corpus has source rows to compare ({rows})");
 }
+
+/// Runs `b` before `a`: the core's parts must not depend on the order `join` runs them in.
+struct Reversed;
+
+impl podreach_core::Join for Reversed {
+    fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        let rb = b();
+        (a(), rb)
+    }
+}
+
+/// Both at once, on two threads (native only).
+#[cfg(not(target_arch = "wasm32"))]
+struct Threads;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl podreach_core::Join for Threads {
+    fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        std::thread::scope(|s| {
+            let h = s.spawn(b);
+            let ra = a();
+            (ra, h.join().unwrap())
+        })
+    }
+}
+
+/// Every case gives the same diagnostics, documents and report bytes whether its inputs are
+/// parsed one by one and assembled (in reverse, or on threads) or loaded in one call.
+fn parts_match(join: &impl podreach_core::Join) {
+    let mut compared = 0;
+    for case in podreach_fixtures::CASES {
+        let spec = case.spec().unwrap();
+        let inputs = case.inputs();
+        let whole = podreach_core::load(&inputs);
+        // Parsed last input first, then put back in input order.
+        let mut parts: Vec<_> = inputs.iter().rev().map(podreach_core::parse).collect();
+        parts.reverse();
+        let assembled = podreach_core::assemble_with(parts, join);
+        assert_eq!(whole.diagnostics, assembled.diagnostics, "{}", case.name);
+        assert_eq!(whole.documents, assembled.documents, "{}", case.name);
+        let mut queries = vec![None];
+        queries.extend(spec.queries.iter().map(|q| podreach_core::make_query(&q.to, &q.protocol, q.port).ok()));
+        for q in queries {
+            let a = podreach_core::report::build(&whole, q.as_ref()).map(|r| podreach_core::render::json(&r));
+            let b =
+                podreach_core::report::build_on(&assembled, q.as_ref(), join).map(|r| podreach_core::render::json(&r));
+            assert_eq!(a.map_err(|e| e.0), b.map_err(|e| e.0), "{}", case.name);
+            compared += 1;
+        }
+    }
+    assert!(compared > 60, "compared {compared} reports");
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn parsed_parts_in_any_order_match_one_load() {
+    parts_match(&Reversed);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn parsed_parts_on_threads_match_one_load() {
+    parts_match(&Threads);
+}
