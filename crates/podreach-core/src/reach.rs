@@ -6,6 +6,7 @@
 use crate::hash::FastMap;
 use crate::model::*;
 use crate::net::{Cidr4, Cover, Flow, Ports, Proto, ICMP};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
@@ -258,6 +259,7 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
         flow,
         nacls: model.coverage.have.contains(&ExportKind::NetworkAcls),
         ingress_index,
+        nacl_memo: RefCell::default(),
     };
     let mut assumptions = vec![
         "routing inside a vpc follows the `local` route (route tables were not given; a middlebox in the path would also stop security-group references from matching)".to_owned(),
@@ -440,7 +442,19 @@ struct Ctx<'a> {
     nacls: bool,
     /// The target's groups' inbound rules, indexed by the group they reference (see `RuleIndex`).
     ingress_index: FastMap<&'a str, RuleIndex<'a>>,
+    /// The NACL steps already worked out in this query (see `nacl_steps`).
+    nacl_memo: RefCell<FastMap<NaclKey, NaclMemo>>,
 }
+
+/// What a source's four NACL checks depend on within one query: the two NACLs (and whether each
+/// was assumed to be its VPC's default), how the source is shown, and how the source address
+/// falls against each entry of the target's NACL (the source's own NACL is checked against the
+/// target's address, the same for every source).
+type NaclKey = (usize, bool, usize, bool, String, Vec<u8>);
+
+/// The steps those checks add, and the block they found, if any: `true` when the block's peer
+/// is the source address (a check of the target's NACL), which differs between sources.
+type NaclMemo = (Vec<Step>, Option<(Block, bool)>);
 
 /// One group's rules split for checks against an ENI peer: the rules that reference a live group
 /// (no stale peering, a group that exists), by that group, and all the others. A rule of the
@@ -1121,6 +1135,54 @@ impl<'a> Ctx<'a> {
             return;
         };
         let (Some(snacl), Some(tnacl)) = (m.nacls.get(sn), m.nacls.get(tn)) else { return };
+        // Thousands of sources share their NACLs and differ only in addresses that every entry
+        // treats the same: work each combination out once.
+        let sig: Vec<u8> = tnacl
+            .ingress
+            .iter()
+            .chain(&tnacl.egress)
+            .map(|e| match e.addr {
+                NaclAddr::V4(c) => match c.cover(src_addr) {
+                    Cover::All => 0,
+                    Cover::Part => 1,
+                    Cover::None => 2,
+                },
+                _ => 3,
+            })
+            .collect();
+        let key: NaclKey = (sn, s_default, tn, t_default, src_shown.to_owned(), sig);
+        let cached = self.nacl_memo.try_borrow().ok().and_then(|memo| memo.get(&key).cloned());
+        let (new_steps, found) = match cached {
+            Some(hit) => hit,
+            None => {
+                let fresh = self.nacl_checks((snacl, s_default), (tnacl, t_default), (src_addr, src_shown));
+                if let Ok(mut memo) = self.nacl_memo.try_borrow_mut() {
+                    memo.insert(key, fresh.clone());
+                }
+                fresh
+            }
+        };
+        steps.extend(new_steps);
+        if block.is_none() {
+            *block = found.map(|(b, peer_is_source)| match b {
+                Block::Nacl { nacl, egress, entry, peer: _, ports } if peer_is_source => {
+                    Block::Nacl { nacl, egress, entry, peer: src_addr, ports }
+                }
+                other => other,
+            });
+        }
+    }
+
+    /// The four NACL checks of a path between a source and the target: out of the source's
+    /// subnet, into the target's, and the replies back.
+    fn nacl_checks(
+        &self,
+        (snacl, s_default): (&Nacl, bool),
+        (tnacl, t_default): (&Nacl, bool),
+        (src_addr, src_shown): (Cidr4, &str),
+    ) -> NaclMemo {
+        let mut steps = Vec::new();
+        let mut block: Option<(Block, bool)> = None;
         let t_addr = Cidr4::host(self.target.ip);
         let t_shown = self.target.ip.to_string();
         let fwd_ports = self.flow.port.filter(|_| self.flow.proto.has_ports()).map(Ports::one);
@@ -1133,7 +1195,6 @@ impl<'a> Ctx<'a> {
             (Layer::NaclTargetOut, tnacl, t_default, true, (src_addr, src_shown), reply_ports, icmp_reply),
             (Layer::NaclSourceIn, snacl, s_default, false, (t_addr, t_shown.as_str()), reply_ports, icmp_reply),
         ];
-        let first_step = steps.len();
         for (layer, nacl, assumed_default, egress, (peer, shown), ports, icmp) in checks {
             let outcome = nacl_eval(nacl, egress, peer, self.flow.proto, ports, icmp);
             let dir = if egress { "outbound" } else { "inbound" };
@@ -1172,16 +1233,18 @@ impl<'a> Ctx<'a> {
                         cause: format!("{} {dir} {what}: {text}", nacl.id),
                     });
                     if block.is_none() {
-                        *block = Some(Block::Nacl { nacl: nacl.id.clone(), egress, entry, peer, ports });
+                        let peer_is_source = matches!(layer, Layer::NaclTargetIn | Layer::NaclTargetOut);
+                        block =
+                            Some((Block::Nacl { nacl: nacl.id.clone(), egress, entry, peer, ports }, peer_is_source));
                     }
                 }
             }
         }
         // When all four checks pass, one step says so (the chain stays short and the report small).
-        let ours = steps.get(first_step..).unwrap_or(&[]);
+        let ours = steps.as_slice();
         if ours.len() == 4 && ours.iter().all(|s| s.outcome == Verdict::Reachable) {
             let parts: Vec<String> = ours.iter().map(|s| s.message.clone()).collect();
-            steps.truncate(first_step);
+            steps.clear();
             steps.push(Step {
                 layer: Layer::NaclSourceOut,
                 outcome: Verdict::Reachable,
@@ -1190,6 +1253,7 @@ impl<'a> Ctx<'a> {
                 cause: "nacls allow both directions".to_owned(),
             });
         }
+        (steps, block)
     }
 }
 

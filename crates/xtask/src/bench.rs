@@ -73,6 +73,8 @@ struct Row {
     bytes: u64,
     floor: f64,
     podreach: f64,
+    /// The CLI on one thread (`--jobs 1`).
+    podreach_1: f64,
     podreach_rss_kb: u64,
     jq: Option<f64>,
     python: Option<f64>,
@@ -128,6 +130,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         let target = g.rds_enis.first().cloned().ok_or("no rds eni generated")?;
         let mut floor = Vec::new();
         let mut pr = Vec::new();
+        let mut pr1 = Vec::new();
         let mut pr_rss = 0;
         let mut jq = Vec::new();
         let mut py = Vec::new();
@@ -148,6 +151,8 @@ pub fn main(args: &[String]) -> Result<(), String> {
             let m = timed(&cmd, None)?;
             pr.push(m.secs);
             pr_rss = pr_rss.max(m.max_rss_kb);
+            cmd.extend(["--jobs".into(), "1".into()]);
+            pr1.push(timed(&cmd, None)?.secs);
             if have_jq {
                 let cmd = vec![
                     "jq".into(),
@@ -193,6 +198,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             bytes: g.bytes,
             floor: median(floor),
             podreach: median(pr),
+            podreach_1: median(pr1),
             podreach_rss_kb: pr_rss,
             jq: if jq.is_empty() { None } else { Some(median(jq)) },
             python: Some(median(py)),
@@ -207,25 +213,31 @@ pub fn main(args: &[String]) -> Result<(), String> {
 }
 
 fn print_table(rows: &[Row], runs: usize) {
-    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load | page s | page/cli | longest task ms | longest frame ms |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | 1 job s | 1 job/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load | page s | page/cli | page/1-job cli | longest task ms | longest frame ms |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let mb = r.bytes as f64 / 1e6;
         let rss = r.podreach_rss_kb as f64 * 1024.0 / 1e6;
-        let (page, ratio, task, frame) = match r.browser {
-            Some((s, t, f)) => {
-                (format!("{s:.2}"), format!("{:.2}", s / r.podreach), format!("{t:.0}"), format!("{f:.0}"))
-            }
-            None => ("n/a".into(), "n/a".into(), "n/a".into(), "n/a".into()),
+        let (page, ratio, ratio1, task, frame) = match r.browser {
+            Some((s, t, f)) => (
+                format!("{s:.2}"),
+                format!("{:.2}", s / r.podreach),
+                format!("{:.2}", s / r.podreach_1),
+                format!("{t:.0}"),
+                format!("{f:.0}"),
+            ),
+            None => ("n/a".into(), "n/a".into(), "n/a".into(), "n/a".into(), "n/a".into()),
         };
         println!(
-            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.2} | {} | {} | {:.0} | {:.2} | {:.3} | {:.4} | {:.3} | {page} | {ratio} | {task} | {frame} |",
+            "| {} | {:.1} | {} | {:.3} | {:.3} | {:.2} | {:.3} | {:.2} | {} | {} | {:.0} | {:.2} | {:.3} | {:.4} | {:.3} | {page} | {ratio} | {ratio1} | {task} | {frame} |",
             r.nodes,
             mb,
             r.sources,
             r.floor,
             r.podreach,
             r.podreach / r.floor,
+            r.podreach_1,
+            r.podreach_1 / r.floor,
             r.jq.map_or("n/a".into(), |v| format!("{v:.3}")),
             r.python.map_or("n/a".into(), |v| format!("{v:.3}")),
             rss,
@@ -238,11 +250,12 @@ fn print_table(rows: &[Row], runs: usize) {
     for w in rows.windows(2) {
         if let [a, b] = w {
             println!(
-                "scaling {} -> {} nodes ({:.1}x): podreach time {:.2}x, floor {:.2}x",
+                "scaling {} -> {} nodes ({:.1}x): podreach time {:.2}x (one job {:.2}x), floor {:.2}x",
                 a.nodes,
                 b.nodes,
                 f64::from(b.nodes) / f64::from(a.nodes),
                 b.podreach / a.podreach,
+                b.podreach_1 / a.podreach_1,
                 b.floor / a.floor
             );
         }
