@@ -121,12 +121,11 @@ fn load_files(files: &[String], jobs: usize, clock: &mut Clock) -> Result<Loaded
     }
     let read = |i: usize| -> Result<Parsed, String> {
         let name = files.get(i).map_or("", String::as_str);
-        let bytes = if name == "-" {
-            stdin.as_deref().map(<[u8]>::to_vec).unwrap_or_default()
-        } else {
-            std::fs::read(name)
-                .map_err(|e| format!("{name}: cannot read the file: {}; check the path", lower(&e.to_string())))?
-        };
+        if name == "-" {
+            return Ok(podreach_core::parse(&Input { name, bytes: stdin.as_deref().unwrap_or_default() }));
+        }
+        let bytes = std::fs::read(name)
+            .map_err(|e| format!("{name}: cannot read the file: {}; check the path", lower(&e.to_string())))?;
         Ok(podreach_core::parse(&Input { name, bytes: &bytes }))
     };
     // Largest first, so that the last file to finish is a small one.

@@ -261,24 +261,28 @@ pub fn parse_v4(s: &str) -> Option<Ipv4Addr> {
 /// anything else, which the standard parser then decides.
 fn dotted_quad(b: &[u8]) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = b.split(|&c| c == b'.');
-    for o in &mut octets {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part.first() == Some(&b'0')) {
-            return None;
-        }
-        let mut v = 0u16;
-        for &c in part {
-            if !c.is_ascii_digit() {
+    let mut n = 0usize;
+    let (mut v, mut digits) = (0u32, 0u32);
+    for &c in b {
+        if c.is_ascii_digit() {
+            // A second digit after a leading zero, or a fourth digit: not the common spelling.
+            if (digits == 1 && v == 0) || digits == 3 {
                 return None;
             }
-            v = v * 10 + u16::from(c - b'0');
+            v = v * 10 + u32::from(c - b'0');
+            digits += 1;
+        } else if c == b'.' && digits > 0 {
+            *octets.get_mut(n)? = u8::try_from(v).ok()?;
+            n += 1;
+            (v, digits) = (0, 0);
+        } else {
+            return None;
         }
-        *o = u8::try_from(v).ok()?;
     }
-    if parts.next().is_some() {
+    if n != 3 || digits == 0 {
         return None;
     }
+    *octets.get_mut(3)? = u8::try_from(v).ok()?;
     Some(Ipv4Addr::from(octets))
 }
 

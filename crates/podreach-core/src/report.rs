@@ -1216,24 +1216,12 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         }
     }
 
-    // 4. NACL entries.
-    let mut nacl_done: BTreeSet<(String, bool)> = BTreeSet::new();
+    // 4. NACL entries: one per NACL, direction and peer block (sources in several subnets, or
+    // whose subnet is not exported, each need their own), numbered apart.
+    let mut nacl_done: BTreeSet<(String, bool, String)> = BTreeSet::new();
+    let mut numbers_taken: BTreeSet<(String, bool, u32)> = BTreeSet::new();
     for (r, t) in &distinct {
         let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
-        if !nacl_done.insert((nacl.clone(), *egress)) {
-            continue;
-        }
-        let Some(n) = model.nacls.iter().find(|x| &x.id == nacl) else { continue };
-        let entries = if *egress { &n.egress } else { &n.ingress };
-        let used: BTreeSet<u32> = entries.iter().map(|e| e.number).collect();
-        let number = match entry {
-            Some(blocking) => (1..*blocking).rev().find(|x| !used.contains(x)),
-            None => {
-                let top = entries.iter().map(|e| e.number).filter(|x| *x < 32767).max().unwrap_or(0);
-                Some(((top / 10) + 1) * 10).filter(|x| *x < 32767 && !used.contains(x))
-            }
-        };
-        let Some(number) = number else { continue };
         let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
         let src_eni = model.enis.get(r.eni);
         let peer_cidr = if peer.len == 32 {
@@ -1243,6 +1231,22 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         } else {
             peer.cidr_string()
         };
+        if !nacl_done.insert((nacl.clone(), *egress, peer_cidr.clone())) {
+            continue;
+        }
+        let Some(n) = model.nacls.iter().find(|x| &x.id == nacl) else { continue };
+        let entries = if *egress { &n.egress } else { &n.ingress };
+        let used: BTreeSet<u32> = entries.iter().map(|e| e.number).collect();
+        let free = |x: &u32| !used.contains(x) && !numbers_taken.contains(&(nacl.clone(), *egress, *x));
+        let number = match entry {
+            Some(blocking) => (1..*blocking).rev().find(free),
+            None => {
+                let top = entries.iter().map(|e| e.number).filter(|x| *x < 32767).max().unwrap_or(0);
+                (((top / 10) + 1) * 10..32767).step_by(10).find(free)
+            }
+        };
+        let Some(number) = number else { continue };
+        numbers_taken.insert((nacl.clone(), *egress, number));
         let port_arg = match ports {
             Some(p) => format!(" --port-range From={},To={}", p.from, p.to),
             None => String::new(),
