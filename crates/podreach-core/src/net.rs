@@ -56,6 +56,16 @@ impl Cidr4 {
     }
 
     /// Always with the prefix length, as AWS prints rule CIDRs (`3.3.3.3/32`).
+    /// The smallest block that holds all of `blocks` (`None` for none).
+    pub fn covering(blocks: impl IntoIterator<Item = Cidr4>) -> Option<Cidr4> {
+        let (lo, hi) = blocks.into_iter().fold(None, |acc: Option<(u32, u32)>, c| match acc {
+            None => Some((c.first(), c.last())),
+            Some((lo, hi)) => Some((lo.min(c.first()), hi.max(c.last()))),
+        })?;
+        let len = u8::try_from((lo ^ hi).leading_zeros()).unwrap_or(32);
+        Some(Cidr4 { base: lo & mask4(len), len })
+    }
+
     pub fn cidr_string(self) -> String {
         format!("{}/{}", Ipv4Addr::from(self.base), self.len)
     }
@@ -293,6 +303,17 @@ pub fn parse_v6(s: &str) -> Option<Ipv6Addr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn covering_is_the_smallest_block_holding_all() {
+        let c = |s: &str| Cidr4::parse(s).unwrap();
+        assert_eq!(Cidr4::covering([]), None);
+        assert_eq!(Cidr4::covering([c("10.0.1.10")]), Some(c("10.0.1.10/32")));
+        assert_eq!(Cidr4::covering([c("10.0.1.10"), c("10.0.1.20")]), Some(c("10.0.1.0/27")));
+        assert_eq!(Cidr4::covering([c("10.0.1.0/24"), c("10.0.2.0/24")]), Some(c("10.0.0.0/22")));
+        assert_eq!(Cidr4::covering([c("10.0.0.0/8"), c("10.200.3.4")]), Some(c("10.0.0.0/8")));
+        assert_eq!(Cidr4::covering([c("0.0.0.1"), c("255.0.0.0")]), Some(c("0.0.0.0/0")));
+    }
 
     #[test]
     fn dotted_quad_agrees_with_the_standard_parser() {

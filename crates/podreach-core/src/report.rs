@@ -7,7 +7,7 @@ use crate::diag::Diagnostic;
 use crate::drift::{drift, Cause, Drift};
 use crate::load::{Document, Loaded};
 use crate::model::*;
-use crate::net::{Cidr4, Proto};
+use crate::net::{Cidr4, Ports, Proto};
 use crate::par::{Join, Sequential};
 use crate::reach::{self, eni_label, Analysis, Block, Query, QueryError, SourceResult, Trace, Verdict};
 use serde::{Deserialize, Serialize};
@@ -1020,6 +1020,19 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     out
 }
 
+/// Past this many blocked source blocks behind one NACL direction, one covering entry is proposed
+/// instead of one entry each.
+const NACL_ENTRIES_MAX: usize = 4;
+
+/// The blocked source blocks behind one NACL and direction, in the order they were found, each
+/// with the entry that blocked it and the ports to open.
+struct NaclGroup<'a> {
+    nacl: &'a str,
+    egress: bool,
+    blocks: Vec<(Cidr4, Option<u32>, Option<Ports>)>,
+    seen: BTreeSet<Cidr4>,
+}
+
 fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(Cidr4) -> bool) -> Vec<FixOut> {
     let mut fixes = Vec::new();
     let flow = a.flow;
@@ -1060,11 +1073,17 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         .collect();
     if !ingress_blocked.is_empty() {
         let blocked_enis: BTreeSet<usize> = ingress_blocked.iter().map(|(_, e, _)| *e).collect();
-        let mut source_enis: Vec<usize> = a.sources.iter().map(|r| r.eni).collect();
-        source_enis.sort_unstable();
-        source_enis.dedup();
-        let all_node_enis: BTreeSet<usize> =
-            source_enis.into_iter().filter(|&i| model.enis.get(i).is_some_and(|e| e.role != Role::Branch)).collect();
+        // The ENIs that hold a source: marked in one pass (sources are in address order).
+        let mut holds_source = vec![false; model.enis.len()];
+        for r in &a.sources {
+            if let Some(m) = holds_source.get_mut(r.eni) {
+                *m = true;
+            }
+        }
+        let all_node_enis: BTreeSet<usize> = (0..model.enis.len())
+            .filter(|&i| holds_source.get(i).copied().unwrap_or(false))
+            .filter(|&i| model.enis.get(i).is_some_and(|e| e.role != Role::Branch))
+            .collect();
         let everywhere = reach::common_groups(model, &all_node_enis);
         let among_blocked = reach::common_groups(model, &blocked_enis);
         let pick = |set: &BTreeSet<&str>| -> Option<String> {
@@ -1101,18 +1120,15 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
                 },
             });
         } else {
-            let mut cidrs: BTreeSet<String> = BTreeSet::new();
-            for &i in &blocked_enis {
-                if let Some(c) = model
-                    .enis
-                    .get(i)
-                    .and_then(|e| e.subnet.as_ref())
-                    .and_then(|s| model.subnets.get(s))
-                    .and_then(|s| s.cidr)
-                {
-                    cidrs.insert(c.to_string());
-                }
-            }
+            // Distinct subnets first, then their text, in text order.
+            let subnets: BTreeSet<Cidr4> = blocked_enis
+                .iter()
+                .filter_map(|&i| model.enis.get(i))
+                .filter_map(|e| e.subnet.as_ref())
+                .filter_map(|s| model.subnets.get(s))
+                .filter_map(|s| s.cidr)
+                .collect();
+            let cidrs: BTreeSet<String> = subnets.iter().map(ToString::to_string).collect();
             if !cidrs.is_empty() {
                 let ranges: Vec<String> =
                     cidrs.iter().map(|c| format!("{{CidrIp={c},Description=\"podreach: pod subnet\"}}")).collect();
@@ -1216,51 +1232,98 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         }
     }
 
-    // 4. NACL entries: one per NACL, direction and peer block (sources in several subnets, or
-    // whose subnet is not exported, each need their own), numbered apart.
-    let mut nacl_done: BTreeSet<(String, bool, String)> = BTreeSet::new();
-    let mut numbers_taken: BTreeSet<(String, bool, u32)> = BTreeSet::new();
-    for (r, t) in &distinct {
+    // 4. NACL entries: per NACL and direction, one entry per peer block (sources in several
+    // subnets, or whose subnet is not exported, each need their own), numbered apart; past
+    // `NACL_ENTRIES_MAX` blocks, one entry for the smallest block that covers them all.
+    // Every blocked source counts (a trace's block names only its first source's address); the
+    // subnet of the previous source's ENI is reused, as sources come in address order.
+    let mut nacl_groups: Vec<NaclGroup<'_>> = Vec::new();
+    let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
+    let target_block = subnet_cidr(target).unwrap_or(Cidr4::host(a.target.ip));
+    let mut last_subnet: Option<(usize, Option<Cidr4>)> = None;
+    for (r, t) in &blocked {
         let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
-        let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
-        let src_eni = model.enis.get(r.eni);
-        let peer_cidr = if peer.len == 32 {
-            // Widen a single address to its subnet, so one entry serves every pod there.
-            let holder = if *peer == Cidr4::host(a.target.ip) { Some(target) } else { src_eni };
-            holder.and_then(subnet_cidr).unwrap_or(*peer).cidr_string()
+        let peer_block = if *peer == Cidr4::host(a.target.ip) {
+            target_block
         } else {
-            peer.cidr_string()
+            // Widen the source to its ENI's subnet, so one entry serves every pod there. After
+            // SNAT the target sees the node's primary address, which the block names.
+            let subnet = match last_subnet {
+                Some((eni, cidr)) if eni == r.eni => cidr,
+                _ => {
+                    let cidr = model.enis.get(r.eni).and_then(subnet_cidr);
+                    last_subnet = Some((r.eni, cidr));
+                    cidr
+                }
+            };
+            let snat = t.steps.iter().any(|s| s.code == "snat");
+            subnet.unwrap_or(if snat { *peer } else { r.addr })
         };
-        if !nacl_done.insert((nacl.clone(), *egress, peer_cidr.clone())) {
-            continue;
-        }
-        let Some(n) = model.nacls.iter().find(|x| &x.id == nacl) else { continue };
-        let entries = if *egress { &n.egress } else { &n.ingress };
-        let used: BTreeSet<u32> = entries.iter().map(|e| e.number).collect();
-        let free = |x: &u32| !used.contains(x) && !numbers_taken.contains(&(nacl.clone(), *egress, *x));
-        let number = match entry {
-            Some(blocking) => (1..*blocking).rev().find(free),
+        let group = match nacl_groups.iter_mut().position(|g| g.nacl == nacl.as_str() && g.egress == *egress) {
+            Some(i) => nacl_groups.get_mut(i),
             None => {
-                let top = entries.iter().map(|e| e.number).filter(|x| *x < 32767).max().unwrap_or(0);
-                (((top / 10) + 1) * 10..32767).step_by(10).find(free)
+                nacl_groups.push(NaclGroup { nacl, egress: *egress, blocks: Vec::new(), seen: BTreeSet::new() });
+                nacl_groups.last_mut()
             }
         };
-        let Some(number) = number else { continue };
-        numbers_taken.insert((nacl.clone(), *egress, number));
-        let port_arg = match ports {
-            Some(p) => format!(" --port-range From={},To={}", p.from, p.to),
-            None => String::new(),
+        if let Some(g) = group {
+            if g.seen.insert(peer_block) {
+                g.blocks.push((peer_block, *entry, *ports));
+            }
+        }
+    }
+    for g in &nacl_groups {
+        let Some(n) = model.nacls.iter().find(|x| x.id == g.nacl) else { continue };
+        let entries = if g.egress { &n.egress } else { &n.ingress };
+        let mut used: BTreeSet<u32> = entries.iter().map(|e| e.number).collect();
+        let top = entries.iter().map(|e| e.number).filter(|x| *x < 32767).max().unwrap_or(0);
+        let mut number_below = |blocking: Option<u32>| {
+            let n = match blocking {
+                Some(b) => (1..b).rev().find(|x| !used.contains(x)),
+                None => (((top / 10) + 1) * 10..32767).step_by(10).find(|x| !used.contains(x)),
+            };
+            if let Some(n) = n {
+                used.insert(n);
+            }
+            n
         };
-        let dir = if *egress { "--egress" } else { "--ingress" };
-        fixes.push(FixOut {
-            code: "nacl-entry".into(),
-            title: format!("allow the flow in {} ({})", nacl, if *egress { "outbound" } else { "inbound" }),
-            command: format!(
-                "aws ec2 create-network-acl-entry --network-acl-id {nacl} {dir} --rule-number {number} --protocol {}{port_arg} --cidr-block {peer_cidr} --rule-action allow",
-                flow.proto.cli()
-            ),
-            tradeoff: "nacls are stateless: the reply direction needs its own entry, and the entry applies to every address in the subnet".to_owned(),
-        });
+        let wide = g.blocks.len() > NACL_ENTRIES_MAX;
+        let entries_to_add: Vec<(Cidr4, Option<u32>, Option<Ports>)> = if wide {
+            let Some(cover) = Cidr4::covering(g.blocks.iter().map(|b| b.0)) else { continue };
+            let blocking = g.blocks.iter().filter_map(|b| b.1).min();
+            let ports = g.blocks.first().and_then(|b| b.2);
+            vec![(cover, blocking, ports)]
+        } else {
+            g.blocks.clone()
+        };
+        for (block, blocking, ports) in entries_to_add {
+            let Some(number) = number_below(blocking) else { continue };
+            let port_arg = match ports {
+                Some(p) => format!(" --port-range From={},To={}", p.from, p.to),
+                None => String::new(),
+            };
+            let (dir, way) = if g.egress { ("--egress", "outbound") } else { ("--ingress", "inbound") };
+            let tradeoff = if wide {
+                format!(
+                    "one entry for the {} blocked source blocks (subnets, or addresses when subnets are not exported): it admits everything in {}, more than they need; nacls are stateless, so the reply direction needs its own entry",
+                    g.blocks.len(),
+                    block.cidr_string()
+                )
+            } else {
+                "nacls are stateless: the reply direction needs its own entry, and the entry applies to every address in the subnet".to_owned()
+            };
+            fixes.push(FixOut {
+                code: "nacl-entry".into(),
+                title: format!("allow the flow in {} ({way})", g.nacl),
+                command: format!(
+                    "aws ec2 create-network-acl-entry --network-acl-id {} {dir} --rule-number {number} --protocol {}{port_arg} --cidr-block {} --rule-action allow",
+                    g.nacl,
+                    flow.proto.cli(),
+                    block.cidr_string()
+                ),
+                tradeoff,
+            });
+        }
     }
 
     // 5. Confirm one case with Reachability Analyzer: a blocked source with a pod, if any.
