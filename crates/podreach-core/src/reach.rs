@@ -1472,7 +1472,7 @@ fn subtract(ranges: &[Ports], cut: Ports) -> Vec<Ports> {
 }
 
 /// Groups every attached ENI of the sources carries (for fixes).
-pub fn common_groups<'m>(model: &'m Model, enis: &BTreeSet<usize>) -> BTreeSet<&'m str> {
+pub fn common_groups<'m>(model: &'m Model, enis: &[usize]) -> BTreeSet<&'m str> {
     let mut iter = enis.iter().filter_map(|&i| model.enis.get(i));
     let Some(first) = iter.next() else { return BTreeSet::new() };
     let mut set = first.group_ids();

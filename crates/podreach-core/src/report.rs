@@ -5,6 +5,7 @@
 
 use crate::diag::Diagnostic;
 use crate::drift::{drift, Cause, Drift};
+use crate::hash::FastSet;
 use crate::load::{Document, Loaded};
 use crate::model::*;
 use crate::net::{Cidr4, Ports, Proto};
@@ -1050,7 +1051,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         .collect();
     // The first blocked source of each (eni, trace), in address order: everything below but the
     // representative source depends only on these.
-    let mut seen_pairs: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut seen_pairs: FastSet<(usize, usize)> = FastSet::default();
     let mut previous = None;
     let distinct: Vec<(&SourceResult, &Trace)> = blocked
         .iter()
@@ -1072,7 +1073,9 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         })
         .collect();
     if !ingress_blocked.is_empty() {
-        let blocked_enis: BTreeSet<usize> = ingress_blocked.iter().map(|(_, e, _)| *e).collect();
+        let mut blocked_enis: Vec<usize> = ingress_blocked.iter().map(|(_, e, _)| *e).collect();
+        blocked_enis.sort_unstable();
+        blocked_enis.dedup();
         // The ENIs that hold a source: marked in one pass (sources are in address order).
         let mut holds_source = vec![false; model.enis.len()];
         for r in &a.sources {
@@ -1080,7 +1083,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
                 *m = true;
             }
         }
-        let all_node_enis: BTreeSet<usize> = (0..model.enis.len())
+        let all_node_enis: Vec<usize> = (0..model.enis.len())
             .filter(|&i| holds_source.get(i).copied().unwrap_or(false))
             .filter(|&i| model.enis.get(i).is_some_and(|e| e.role != Role::Branch))
             .collect();
@@ -1169,7 +1172,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     }
 
     // 2. Drifted ENIs that hold blocked sources.
-    let blocked_eni_ids: BTreeSet<&str> =
+    let blocked_eni_ids: FastSet<&str> =
         distinct.iter().filter_map(|(r, _)| model.enis.get(r.eni)).map(|e| e.id.as_str()).collect();
     let mut launch_template_groups: BTreeSet<String> = BTreeSet::new();
     let mut primary_groups: Vec<String> = Vec::new();
@@ -1213,7 +1216,9 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         })
         .collect();
     if !egress_blocked.is_empty() {
-        let enis: BTreeSet<usize> = egress_blocked.into_iter().collect();
+        let mut enis = egress_blocked;
+        enis.sort_unstable();
+        enis.dedup();
         let common = reach::common_groups(model, &enis);
         if let Some(g) = common.iter().next() {
             let dest = target.groups.first().map_or_else(
@@ -1241,6 +1246,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
     let target_block = subnet_cidr(target).unwrap_or(Cidr4::host(a.target.ip));
     let mut last_subnet: Option<(usize, Option<Cidr4>)> = None;
+    let mut last_key: Option<(&str, bool, Cidr4)> = None;
     for (r, t) in &blocked {
         let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
         let peer_block = if *peer == Cidr4::host(a.target.ip) {
@@ -1256,9 +1262,14 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
                     cidr
                 }
             };
-            let snat = t.steps.iter().any(|s| s.code == "snat");
-            subnet.unwrap_or(if snat { *peer } else { r.addr })
+            subnet.unwrap_or_else(|| if t.steps.iter().any(|s| s.code == "snat") { *peer } else { r.addr })
         };
+        // Neighbouring sources mostly share their block: skip the look-ups for them.
+        let key = (nacl.as_str(), *egress, peer_block);
+        if last_key == Some(key) {
+            continue;
+        }
+        last_key = Some(key);
         let group = match nacl_groups.iter_mut().position(|g| g.nacl == nacl.as_str() && g.egress == *egress) {
             Some(i) => nacl_groups.get_mut(i),
             None => {
