@@ -56,7 +56,7 @@ struct Analyze {
     /// Comma list of blocked, unknown, drift: exit 1 if any is present (drift: faults, not custom networking).
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     fail_on: Vec<FailOn>,
-    /// Files read and parsed at once (default: the number of CPUs). The output does not depend on it.
+    /// Threads for reading, parsing and analysing (default: the number of CPUs; 1 runs everything on one thread). The output does not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
     /// Print how long each phase took to stderr (read and parse, build the model, analyse, write).
@@ -169,7 +169,7 @@ fn load_files(files: &[String], jobs: usize, clock: &mut Clock) -> Result<Loaded
             Err(e) => errors.push(e),
         }
     }
-    clock.lap(&format!("read and parse ({jobs} jobs)"));
+    clock.lap(&format!("read and parse ({jobs} job{})", if jobs == 1 { "" } else { "s" }));
     if errors.is_empty() {
         let loaded =
             if jobs > 1 { podreach_core::assemble_with(parts, &Threads) } else { podreach_core::assemble(parts) };
