@@ -1266,23 +1266,11 @@ fn convert_node(o: aws::K8sObject) -> Option<Node> {
     Some(Node { name, instance, internal_ip, eni_config, fargate })
 }
 
-fn build(acc: Acc, sink: &mut Sink, join: &impl Join) -> Model {
-    let Acc {
-        enis,
-        sgs,
-        sg_rules,
-        nacls,
-        subnets,
-        prefix_lists,
-        labelled_entries,
-        unlabelled_entries,
-        instances,
-        pods,
-        nodes,
-        mut coverage,
-    } = acc;
-    // ENIs and instances on one side, everything else on the other; each side's diagnostics are
-    // added in the order a sequential build would push them.
+fn build(mut acc: Acc, sink: &mut Sink, join: &impl Join) -> Model {
+    // ENIs and instances on one side, everything else (what stays in `acc`) on the other; each
+    // side's diagnostics are added in the order a sequential build would push them.
+    let (enis, instances) = (std::mem::take(&mut acc.enis), std::mem::take(&mut acc.instances));
+    let (mut coverage, unlabelled_entries) = (std::mem::take(&mut acc.coverage), acc.unlabelled_entries);
     let ((net, net_sink), (mut model, rest_sink)) = join.join(
         || {
             let mut s = Sink::default();
@@ -1291,8 +1279,7 @@ fn build(acc: Acc, sink: &mut Sink, join: &impl Join) -> Model {
         },
         || {
             let mut s = Sink::default();
-            let rest = Rest { sgs, sg_rules, nacls, subnets, prefix_lists, labelled_entries, pods, nodes };
-            let model = build_rest(rest, &mut s);
+            let model = build_rest(acc, &mut s);
             (model, s)
         },
     );
@@ -1429,20 +1416,9 @@ fn build_enis(
     Network { enis, instances: by_instance, from_instances }
 }
 
-/// Everything but ENIs and instances, as raw items.
-struct Rest {
-    sgs: Vec<(String, aws::SecurityGroup)>,
-    sg_rules: Vec<(String, aws::SecurityGroupRule)>,
-    nacls: Vec<(String, aws::NetworkAcl)>,
-    subnets: Vec<(String, aws::Subnet)>,
-    prefix_lists: Vec<(String, aws::PrefixList)>,
-    labelled_entries: Vec<(String, Vec<aws::PrefixListEntry>)>,
-    pods: Vec<(String, aws::K8sObject)>,
-    nodes: Vec<(String, aws::K8sObject)>,
-}
-
-/// Groups, NACLs, subnets, prefix lists, pods and nodes: a model without ENIs or instances.
-fn build_rest(acc: Rest, sink: &mut Sink) -> Model {
+/// Groups, NACLs, subnets, prefix lists, pods and nodes: a model without ENIs or instances
+/// (`build` has taken those out of `acc`).
+fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
     let mut model = Model::default();
     // Security groups: describe-security-groups and describe-security-group-rules, merged.
     for (file, raw) in acc.sgs {
