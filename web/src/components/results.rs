@@ -10,7 +10,7 @@ use yew::prelude::*;
 
 #[component]
 pub fn Results() -> Html {
-    // A new view is drawn in three tasks: the answer (headline, counts, sources), then the
+    // A new view is drawn in four tasks: the answer (headline and counts), the sources, the
     // matrices, then the rest (workloads, fixes, exports, notes), so that none holds the page's
     // main thread for long. `drawn` is (view, how many parts of it are on the page).
     let drawn = use_state(|| (0usize, 0u8));
@@ -20,13 +20,16 @@ pub fn Results() -> Html {
     {
         let drawn = drawn.clone();
         use_effect_with((id, stage), move |&(id, stage)| {
-            let t = (stage < 3).then(|| gloo::timers::callback::Timeout::new(0, move || drawn.set((id, stage + 1))));
-            move || drop(t)
+            // Each part in a frame of its own; a part scheduled for a view that is no longer the
+            // page's is not drawn (`stage` goes back to 1 for the new view).
+            if stage < 4 {
+                crate::services::browser::after_paint(move || drawn.set((id, stage + 1)));
+            }
         });
     }
     let Some(ctx) = ctx else { return html! {} };
     let s = ctx.state();
-    let (matrices, full) = (stage >= 2, stage >= 3);
+    let (sources, matrices, full) = (stage >= 2, stage >= 3, stage >= 4);
     let busy = s.busy.as_ref().map(|b| {
         html! {
             <div class="progress" role="status" data-testid="progress">
@@ -51,7 +54,7 @@ pub fn Results() -> Html {
             if matrices {
                 <Matrices view={view.clone()} />
             }
-            if view.report.target.is_some() {
+            if view.report.target.is_some() && sources {
                 <Sources view={view.clone()} />
                 if full {
                     <Workloads view={view.clone()} />

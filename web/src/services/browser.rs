@@ -74,3 +74,20 @@ pub fn mark(name: &str) {
         let _ = p.mark(name);
     }
 }
+
+/// Runs `f` in a task of its own after the page has painted what is on it now, so that work
+/// split across tasks is also split across frames. A hidden page paints nothing: there `f` runs
+/// in the next task.
+pub fn after_paint(f: impl FnOnce() + 'static) {
+    let window = gloo::utils::window();
+    let later = move || {
+        gloo::timers::callback::Timeout::new(0, f).forget();
+    };
+    if gloo::utils::document().hidden() {
+        return later();
+    }
+    let cb = wasm_bindgen::closure::Closure::once_into_js(later);
+    if let Some(cb) = cb.dyn_ref::<js_sys::Function>() {
+        let _ = window.request_animation_frame(cb);
+    }
+}

@@ -140,6 +140,7 @@ impl Client {
             Worker::new("./worker_loader.js").map_err(|e| format!("cannot start the analysis worker: {e:?}"))?;
         let queue: Queue = Rc::new(RefCell::new(Some(Vec::new())));
         let (q, w) = (queue.clone(), worker.clone());
+        let on_response = Rc::new(on_response);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
             let read = match get(&data, "json").and_then(|j| j.as_string()) {
@@ -151,6 +152,12 @@ impl Client {
                     for (msg, transfer) in q.borrow_mut().take().unwrap_or_default() {
                         let _ = w.post_message_with_transfer(&msg, &transfer);
                     }
+                }
+                // A view is read in this task and drawn in the next: the first view also compiles
+                // the page's drawing code, and together the two would hold the main thread too long.
+                Ok(r @ Response::View { .. }) => {
+                    let f = on_response.clone();
+                    crate::services::browser::after_paint(move || f(r));
                 }
                 Ok(r) => on_response(r),
                 Err(e) => {
