@@ -146,6 +146,16 @@ pub fn App() -> Html {
         });
     }
 
+    // Start the analysis worker once the page is drawn, not when the first files are chosen:
+    // fetching and compiling it takes a quarter of a second that the user would otherwise wait.
+    {
+        let ctx = ctx.clone();
+        use_effect_with((), move |_| {
+            browser::after_paint(move || ctx.ensure_worker());
+            || ()
+        });
+    }
+
     // Analyse whenever the inputs, the query or the page change (debounced while typing).
     {
         let ctx = ctx.clone();
@@ -162,7 +172,7 @@ pub fn App() -> Html {
             let timer = if nothing || (!ctx.state().has_inputs() && ctx.state().view.is_none()) {
                 None
             } else {
-                let delay = if inputs_changed && previous.is_some() { 300 } else { 30 };
+                let delay = if inputs_changed && previous.is_some() && ctx.state().typing { 300 } else { 30 };
                 Some(gloo::timers::callback::Timeout::new(delay, move || {
                     *last.borrow_mut() = Some((version, query.clone(), page.clone()));
                     if page_only {

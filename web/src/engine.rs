@@ -3,13 +3,14 @@
 use crate::protocol::*;
 use podreach_core::model::Role;
 use podreach_core::report::{InstanceOut, Prepared, Report, SourceOut};
-use podreach_core::{Input, Loaded, Severity};
+use podreach_core::{Input, Loaded, Parsed, Severity};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Default)]
 pub struct Engine {
-    inputs: Vec<InputMsg>,
+    /// The loaded inputs' ids and names: diagnostics name an input's file, the page its id.
+    names: Vec<(u32, String)>,
     loaded: Option<Loaded>,
     /// What every query on the loaded inputs shares (matrix, drift, pod index), built once.
     prepared: Option<Prepared>,
@@ -18,9 +19,15 @@ pub struct Engine {
 
 impl Engine {
     pub fn set_inputs(&mut self, inputs: Vec<InputMsg>) {
-        self.inputs = inputs;
-        let list: Vec<Input<'_>> = self.inputs.iter().map(|i| Input { name: &i.name, bytes: &i.bytes }).collect();
-        let loaded = podreach_core::load(&list);
+        let mut loading = Loading::new(inputs);
+        loading.parse_held();
+        loading.finish(self);
+    }
+
+    /// Builds the model from inputs parsed one by one (see [`Loading`]).
+    fn set_parsed(&mut self, names: Vec<(u32, String)>, parts: Vec<Parsed>) {
+        self.names = names;
+        let loaded = podreach_core::assemble(parts);
         self.prepared = Some(Prepared::new(&loaded.model, &loaded.diagnostics, &loaded.documents));
         self.loaded = Some(loaded);
         self.report = None;
@@ -31,7 +38,7 @@ impl Engine {
     }
 
     fn input_id(&self, file: &str) -> u32 {
-        self.inputs.iter().find(|i| i.name == file).map_or(0, |i| i.id)
+        self.names.iter().find(|(_, n)| n == file).map_or(0, |(id, _)| *id)
     }
 
     /// Analyses the loaded inputs (matrix and drift always; reachability with a query).
@@ -172,6 +179,89 @@ impl Engine {
             "csv" => podreach_core::render::csv(r),
             _ => podreach_core::render::json(r),
         })
+    }
+}
+
+/// Inputs on their way in: each is parsed as soon as its bytes are here (the page reads browser
+/// files while the worker parses the inputs before them), and the model is built once all are.
+/// The result does not depend on the order the bytes arrive in.
+pub struct Loading {
+    names: Vec<(u32, String)>,
+    /// Per input, in input order: its bytes while they wait to be parsed, then its parsed part.
+    parts: Vec<Part>,
+    total: u64,
+}
+
+enum Part {
+    Waiting { size: u64 },
+    Held(Vec<u8>),
+    Parsed(Parsed),
+}
+
+impl Loading {
+    pub fn new(inputs: Vec<InputMsg>) -> Loading {
+        let mut names = Vec::with_capacity(inputs.len());
+        let mut parts = Vec::with_capacity(inputs.len());
+        let mut total = 0;
+        for i in inputs {
+            total += i.follows.unwrap_or(i.bytes.len() as u64);
+            names.push((i.id, i.name));
+            parts.push(match i.follows {
+                Some(size) => Part::Waiting { size },
+                None => Part::Held(i.bytes),
+            });
+        }
+        Loading { names, parts, total }
+    }
+
+    /// Parses the inputs whose bytes came with the request.
+    pub fn parse_held(&mut self) {
+        for (part, (_, name)) in self.parts.iter_mut().zip(&self.names) {
+            if let Part::Held(bytes) = part {
+                *part = Part::Parsed(podreach_core::parse(&Input { name, bytes }));
+            }
+        }
+    }
+
+    /// Parses input `id` from `bytes`; false if no input `id` was waiting for them.
+    pub fn arrived(&mut self, id: u32, bytes: &[u8]) -> bool {
+        let Some(k) = self.names.iter().position(|(i, _)| *i == id) else { return false };
+        let (Some(part), Some((_, name))) = (self.parts.get_mut(k), self.names.get(k)) else { return false };
+        if !matches!(part, Part::Waiting { .. }) {
+            return false;
+        }
+        *part = Part::Parsed(podreach_core::parse(&Input { name, bytes }));
+        true
+    }
+
+    /// Bytes still to come, and the size of all inputs.
+    pub fn progress(&self) -> (u64, u64) {
+        let waiting = self.parts.iter().map(|p| if let Part::Waiting { size } = p { *size } else { 0 }).sum();
+        (waiting, self.total)
+    }
+
+    pub fn complete(&self) -> bool {
+        self.parts.iter().all(|p| matches!(p, Part::Parsed(_)))
+    }
+
+    /// The name of input `id`.
+    pub fn name(&self, id: u32) -> &str {
+        self.names.iter().find(|(i, _)| *i == id).map_or("", |(_, n)| n.as_str())
+    }
+
+    /// Builds the model in `engine` from every input (one still waiting counts as empty).
+    pub fn finish(self, engine: &mut Engine) {
+        let parts = self
+            .parts
+            .into_iter()
+            .zip(&self.names)
+            .map(|(p, (_, name))| match p {
+                Part::Parsed(p) => p,
+                Part::Held(bytes) => podreach_core::parse(&Input { name, bytes: &bytes }),
+                Part::Waiting { .. } => podreach_core::parse(&Input { name, bytes: &[] }),
+            })
+            .collect();
+        engine.set_parsed(self.names, parts);
     }
 }
 

@@ -13,6 +13,10 @@ pub struct InputMsg {
     pub name: String,
     #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
+    /// A browser file's size when its bytes follow in a `Bytes` request: the page reads the file
+    /// while the worker parses the inputs that came before it.
+    #[serde(default)]
+    pub follows: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +57,14 @@ impl Default for PageReq {
 pub enum Request {
     /// Load `inputs` (when given; otherwise keep the loaded ones) and analyse.
     Run { seq: u32, inputs: Option<Vec<InputMsg>>, query: Option<QueryMsg>, page: PageReq },
+    /// The bytes of input `id` of the `Run` numbered `run`, or why the page could not read them.
+    Bytes {
+        run: u32,
+        id: u32,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+        error: Option<String>,
+    },
     /// Another page of rows from the current report.
     Page { seq: u32, page: PageReq },
     /// The whole report as `json`, `markdown` or `csv`.
@@ -156,8 +168,13 @@ pub struct RowsPage {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
+    /// Waiting for the bytes of chosen files with nothing left to parse (files are read while
+    /// the ones before them are parsed).
+    pub files_ms: f64,
     pub load_ms: f64,
     pub analyse_ms: f64,
+    /// The worker's WebAssembly memory after the run: the most it has held.
+    pub memory_bytes: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

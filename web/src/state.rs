@@ -123,6 +123,9 @@ pub struct AppState {
     pub next_id: u32,
     /// Bumped whenever the inputs change, so the app knows to send them again.
     pub inputs_version: u32,
+    /// Whether the last change to the inputs was typing in the paste area: only that is
+    /// debounced; chosen, dropped or removed files are analysed at once.
+    pub typing: bool,
     pub query: QueryForm,
     pub page: PageReq,
     pub view: Option<Rc<View>>,
@@ -143,6 +146,7 @@ impl Default for AppState {
             files: Vec::new(),
             next_id: 1,
             inputs_version: 0,
+            typing: false,
             query: QueryForm { protocol: "tcp".to_owned(), ..QueryForm::default() },
             page: PageReq::default(),
             view: None,
@@ -198,18 +202,24 @@ pub enum Action {
 }
 
 impl AppState {
-    /// The inputs to send to the worker, with names made unique. A browser file handle goes
-    /// with its message (see `services::worker::Client::post`), so its `bytes` are left empty here.
+    /// The inputs to send to the worker, with names made unique. A browser file's bytes follow
+    /// the request (see `services::worker::Client::post`), so they are left empty here.
     pub fn inputs(&self) -> Vec<InputMsg> {
         let mut out = Vec::new();
         if !self.paste.trim().is_empty() {
-            out.push(InputMsg { id: PASTE_ID, name: PASTE_NAME.to_owned(), bytes: self.paste.as_bytes().to_vec() });
+            out.push(InputMsg {
+                id: PASTE_ID,
+                name: PASTE_NAME.to_owned(),
+                bytes: self.paste.as_bytes().to_vec(),
+                follows: None,
+            });
         }
         for f in &self.files {
             out.push(InputMsg {
                 id: f.id,
                 name: f.name.clone(),
                 bytes: f.bytes.held().map(<[u8]>::to_vec).unwrap_or_default(),
+                follows: f.bytes.held().is_none().then_some(f.bytes.len() as u64),
             });
         }
         out
@@ -256,6 +266,7 @@ impl AppState {
 
     fn inputs_changed(mut self) -> Self {
         self.inputs_version = self.inputs_version.wrapping_add(1);
+        self.typing = false;
         self.page.offset = 0;
         self
     }
@@ -271,6 +282,7 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
             }
             s.paste = text;
             s = s.inputs_changed();
+            s.typing = true;
         }
         Action::AddFiles(files) => {
             for (name, bytes) in files {

@@ -21,7 +21,8 @@ try {
       .observe({ type: 'long-animation-frame', buffered: true });
   });
   await page.goto(`${base}#to=${target}&port=${port}`);
-  await page.waitForFunction(() => window.podreach !== undefined, null, { timeout: 60000 });
+  // As a user would: choose files once the page has started (its worker is ready).
+  await page.waitForFunction(() => window.podreach !== undefined && performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 60000 });
   const t0 = Date.now();
   await page.locator('[data-testid="file-picker"]').setInputFiles(files);
   await page.waitForFunction(() => performance.getEntriesByName('podreach:view').length > 0

@@ -15,6 +15,8 @@ export class PodreachPage {
   async waitForView() {
     await this.id('headline').waitFor({ timeout: 60000 });
     await this.page.waitForFunction(() => !document.querySelector('[data-testid="progress"]'), null, { timeout: 120000 });
+    // A view is drawn in parts, a frame each: wait for the last.
+    await this.id('drawn').waitFor({ state: 'attached', timeout: 60000 });
   }
 
   async paste(text) {

@@ -5,7 +5,12 @@ fn example_inputs() -> Vec<InputMsg> {
     crate::example::FILES
         .iter()
         .enumerate()
-        .map(|(i, (n, t))| InputMsg { id: i as u32 + 1, name: (*n).to_owned(), bytes: t.as_bytes().to_vec() })
+        .map(|(i, (n, t))| InputMsg {
+            id: i as u32 + 1,
+            name: (*n).to_owned(),
+            bytes: t.as_bytes().to_vec(),
+            follows: None,
+        })
         .collect()
 }
 
@@ -51,7 +56,7 @@ fn filters_and_sorts_rows() {
 #[test]
 fn errors_point_at_their_input_and_keep_the_others() {
     let mut inputs = example_inputs();
-    inputs.push(InputMsg { id: 0, name: "pasted text".into(), bytes: b"{\"Subnets\": [,]}".to_vec() });
+    inputs.push(InputMsg { id: 0, name: "pasted text".into(), bytes: b"{\"Subnets\": [,]}".to_vec(), follows: None });
     let mut e = Engine::default();
     e.set_inputs(inputs);
     let v = e.run(Some(&story_query()), &PageReq::default());
@@ -93,4 +98,38 @@ fn the_javascript_api_returns_the_cli_schema() {
     assert!(api(&example_inputs(), Some(&QueryMsg { to: "nope".into(), ..QueryMsg::default() })).is_err());
     let matrix_only: serde_json::Value = serde_json::from_str(&api(&example_inputs(), None).unwrap()).unwrap();
     assert!(matrix_only["target"].is_null());
+}
+
+#[test]
+fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
+    let mut whole = Engine::default();
+    let mut inputs = example_inputs();
+    inputs.push(InputMsg { id: 0, name: "pasted text".into(), bytes: b"{\"Subnets\": [,]}".to_vec(), follows: None });
+    whole.set_inputs(inputs.clone());
+    let expected = whole.run(Some(&story_query()), &PageReq::default());
+    // Every file input but the first follows the request; they arrive last first.
+    let mut sent = inputs.clone();
+    for i in sent.iter_mut().skip(1).filter(|i| i.id != 0) {
+        i.follows = Some(i.bytes.len() as u64);
+        i.bytes.clear();
+    }
+    let mut loading = Loading::new(sent);
+    loading.parse_held();
+    let total: u64 = inputs.iter().map(|i| i.bytes.len() as u64).sum();
+    let (waiting, all) = loading.progress();
+    assert_eq!(all, total);
+    assert!(waiting > 0 && waiting < total);
+    assert!(!loading.arrived(999, b"{}"), "no input 999 waits");
+    for i in inputs.iter().skip(1).filter(|i| i.id != 0).rev() {
+        assert!(!loading.complete());
+        assert!(loading.arrived(i.id, &i.bytes), "{} was waiting", i.name);
+        assert!(!loading.arrived(i.id, &i.bytes), "{} arrives once", i.name);
+    }
+    assert!(loading.complete());
+    assert_eq!(loading.progress().0, 0);
+    assert_eq!(loading.name(0), "pasted text");
+    let mut e = Engine::default();
+    loading.finish(&mut e);
+    assert_eq!(e.run(Some(&story_query()), &PageReq::default()), expected);
+    assert_eq!(e.export("json"), whole.export("json"));
 }

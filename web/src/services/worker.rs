@@ -1,7 +1,7 @@
 //! The analysis worker: its message loop (in the worker) and its client (in the page).
 
-use crate::engine::Engine;
-use crate::protocol::{Request, Response, Timings};
+use crate::engine::{Engine, Loading};
+use crate::protocol::{PageReq, QueryMsg, Request, Response, Timings};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -10,35 +10,48 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Worker};
 
 thread_local! {
     static ENGINE: RefCell<Engine> = RefCell::new(Engine::default());
+    /// The run whose inputs are still arriving, if any.
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// A `Run` waiting for the bytes of its files.
+struct Pending {
+    /// The run that sent the inputs: their bytes name it.
+    run: u32,
+    /// The newest run that asked for an analysis of these inputs, with its query and page.
+    seq: u32,
+    query: Option<QueryMsg>,
+    page: PageReq,
+    loading: Loading,
+    started: f64,
+    parse_ms: f64,
+}
+
+/// Posts a response to the page.
+fn post(r: &Response) {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    // A view or a page of rows is a large tree: as one JSON string it crosses to the page and is
+    // read there in a fraction of the time that building it object by object takes on the page's
+    // main thread.
+    let v = match r {
+        Response::View { .. } | Response::Rows { .. } => serde_json::to_string(r).ok().map(|json| {
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &JsValue::from_str("json"), &JsValue::from(json));
+            JsValue::from(o)
+        }),
+        _ => serde_wasm_bindgen::to_value(r).ok(),
+    };
+    if let Some(v) = v {
+        let _ = scope.post_message(&v);
+    }
 }
 
 /// Runs in the worker: answers every request from the page.
 pub fn serve() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let reply = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let post = |r: &Response| {
-            // A view or a page of rows is a large tree: as one JSON string it crosses to the page
-            // and is read there in a fraction of the time that building it object by object takes
-            // on the page's main thread.
-            let v = match r {
-                Response::View { .. } | Response::Rows { .. } => serde_json::to_string(r).ok().map(|json| {
-                    let o = js_sys::Object::new();
-                    let _ = js_sys::Reflect::set(&o, &JsValue::from_str("json"), &JsValue::from(json));
-                    JsValue::from(o)
-                }),
-                _ => serde_wasm_bindgen::to_value(r).ok(),
-            };
-            if let Some(v) = v {
-                let _ = reply.post_message(&v);
-            }
-        };
-        let data = ev.data();
-        if let Err((seq, message)) = read_files(&data) {
-            return post(&Response::Failed { seq, message });
-        }
-        match serde_wasm_bindgen::from_value::<Request>(data) {
-            Ok(req) => handle(req, &post),
+        match serde_wasm_bindgen::from_value::<Request>(ev.data()) {
+            Ok(req) => handle(req),
             Err(e) => post(&Response::Failed {
                 seq: 0,
                 message: format!("the page sent a request the worker cannot read: {e}"),
@@ -47,48 +60,114 @@ pub fn serve() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
-    if let Ok(v) = serde_wasm_bindgen::to_value(&Response::Ready) {
-        let _ = scope.post_message(&v);
+    post(&Response::Ready);
+}
+
+fn handle(req: Request) {
+    match req {
+        Request::Run { seq, inputs: Some(inputs), query, page } => {
+            let bytes: u64 = inputs.iter().map(|i| i.follows.unwrap_or(i.bytes.len() as u64)).sum();
+            post(&Response::Progress { seq, phase: format!("reading {} of json", human(bytes)), percent: 10 });
+            let started = js_sys::Date::now();
+            let mut loading = Loading::new(inputs);
+            loading.parse_held();
+            let pending =
+                Pending { run: seq, seq, query, page, loading, started, parse_ms: js_sys::Date::now() - started };
+            PENDING.with(|p| *p.borrow_mut() = Some(pending));
+            advance();
+        }
+        Request::Run { seq, inputs: None, query, page } => {
+            // Inputs still arriving: the analysis they are for is now this one.
+            let waiting = PENDING.with(|p| match p.borrow_mut().as_mut() {
+                Some(pending) => {
+                    (pending.seq, pending.query, pending.page) = (seq, query.clone(), page.clone());
+                    true
+                }
+                None => false,
+            });
+            if !waiting {
+                run(seq, query.as_ref(), &page, Timings::default());
+            }
+        }
+        Request::Bytes { run, id, bytes, error } => {
+            let took = PENDING.with(|p| {
+                let mut p = p.borrow_mut();
+                let pending = p.as_mut().filter(|x| x.run == run)?;
+                if let Some(e) = error {
+                    let message = format!("{}: cannot read the file: {e}", pending.loading.name(id));
+                    let seq = pending.seq;
+                    *p = None;
+                    return Some(Err((seq, message)));
+                }
+                let t = js_sys::Date::now();
+                pending.loading.arrived(id, &bytes);
+                pending.parse_ms += js_sys::Date::now() - t;
+                Some(Ok(()))
+            });
+            drop(bytes);
+            match took {
+                Some(Ok(())) => advance(),
+                Some(Err((seq, message))) => post(&Response::Failed { seq, message }),
+                None => {}
+            }
+        }
+        Request::Page { seq, page } => post(&Response::Rows { seq, rows: ENGINE.with(|e| e.borrow().page(&page)) }),
+        Request::Api { seq, inputs, query } => match crate::engine::api(&inputs, query.as_ref()) {
+            Ok(json) => post(&Response::Report { seq, json }),
+            Err(message) => post(&Response::Failed { seq, message }),
+        },
+        Request::Export { seq, format } => match ENGINE.with(|e| e.borrow().export(&format)) {
+            Some(text) => post(&Response::Export { seq, format, text }),
+            None => post(&Response::Failed { seq, message: "nothing to export yet: load an export first".to_owned() }),
+        },
     }
 }
 
-fn handle(req: Request, post: &dyn Fn(&Response)) {
-    ENGINE.with(|cell| {
-        let mut engine = cell.borrow_mut();
-        match req {
-            Request::Run { seq, inputs, query, page } => {
-                let mut timings = Timings::default();
-                if let Some(inputs) = inputs {
-                    let bytes: usize = inputs.iter().map(|i| i.bytes.len()).sum();
-                    post(&Response::Progress { seq, phase: format!("reading {} of json", human(bytes)), percent: 15 });
-                    let t0 = js_sys::Date::now();
-                    engine.set_inputs(inputs);
-                    timings.load_ms = js_sys::Date::now() - t0;
-                }
-                post(&Response::Progress { seq, phase: "analysing every source".to_owned(), percent: 60 });
-                let t1 = js_sys::Date::now();
-                let mut view = engine.run(query.as_ref(), &page);
-                timings.analyse_ms = js_sys::Date::now() - t1;
-                view.timings = timings;
-                post(&Response::Progress { seq, phase: "drawing".to_owned(), percent: 90 });
-                post(&Response::View { seq, view: Box::new(view) });
-            }
-            Request::Page { seq, page } => post(&Response::Rows { seq, rows: engine.page(&page) }),
-            Request::Api { seq, inputs, query } => match crate::engine::api(&inputs, query.as_ref()) {
-                Ok(json) => post(&Response::Report { seq, json }),
-                Err(message) => post(&Response::Failed { seq, message }),
-            },
-            Request::Export { seq, format } => match engine.export(&format) {
-                Some(text) => post(&Response::Export { seq, format, text }),
-                None => {
-                    post(&Response::Failed { seq, message: "nothing to export yet: load an export first".to_owned() })
-                }
-            },
+/// Reports how far the pending inputs are, and once all are parsed, builds the model and runs.
+fn advance() {
+    let done = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let pending = p.as_ref()?;
+        if !pending.loading.complete() {
+            let (waiting, total) = pending.loading.progress();
+            let percent = 10 + (50 * total.saturating_sub(waiting) / total.max(1)) as u8;
+            let phase = format!("read {} of {} of json", human(total - waiting), human(total));
+            post(&Response::Progress { seq: pending.seq, phase, percent });
+            return None;
         }
+        p.take()
     });
+    let Some(pending) = done else { return };
+    post(&Response::Progress { seq: pending.seq, phase: "building the model".to_owned(), percent: 60 });
+    let t = js_sys::Date::now();
+    ENGINE.with(|e| pending.loading.finish(&mut e.borrow_mut()));
+    let build_ms = js_sys::Date::now() - t;
+    let wall = js_sys::Date::now() - pending.started;
+    let timings = Timings {
+        // Waiting for bytes while nothing else was left to parse.
+        files_ms: (wall - pending.parse_ms - build_ms).max(0.0),
+        load_ms: pending.parse_ms + build_ms,
+        ..Timings::default()
+    };
+    run(pending.seq, pending.query.as_ref(), &pending.page, timings);
 }
 
-fn human(bytes: usize) -> String {
+/// Analyses the loaded inputs and posts the view.
+fn run(seq: u32, query: Option<&QueryMsg>, page: &PageReq, mut timings: Timings) {
+    post(&Response::Progress { seq, phase: "analysing every source".to_owned(), percent: 70 });
+    let t = js_sys::Date::now();
+    let mut view = ENGINE.with(|e| e.borrow_mut().run(query, page));
+    timings.analyse_ms = js_sys::Date::now() - t;
+    // The worker's memory only grows: its size now is the peak of every run so far.
+    timings.memory_bytes = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0.0, |m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64);
+    view.timings = timings;
+    post(&Response::Progress { seq, phase: "drawing".to_owned(), percent: 90 });
+    post(&Response::View { seq, view: Box::new(view) });
+}
+
+fn human(bytes: u64) -> String {
     if bytes >= 1_000_000 {
         format!("{:.1} MB", bytes as f64 / 1e6)
     } else {
@@ -107,20 +186,6 @@ fn run_inputs(msg: &JsValue) -> Vec<JsValue> {
         .and_then(|i| i.dyn_into::<js_sys::Array>().ok())
         .map(|a| a.iter().collect())
         .unwrap_or_default()
-}
-
-/// In the worker: reads the browser files a `Run` request carries into its inputs' bytes. Reading
-/// here, synchronously, keeps a large export off the page's main thread.
-fn read_files(msg: &JsValue) -> Result<(), (u32, String)> {
-    let seq = || get(msg, "Run").and_then(|r| get(&r, "seq")).and_then(|s| s.as_f64()).map_or(0, |s| s as u32);
-    for input in run_inputs(msg) {
-        let Some(file) = get(&input, "file").and_then(|f| f.dyn_into::<web_sys::File>().ok()) else { continue };
-        let fail = |e: JsValue| (seq(), format!("{}: cannot read the file: {e:?}", file.name()));
-        let reader = web_sys::FileReaderSync::new().map_err(fail)?;
-        let buffer = reader.read_as_array_buffer(&file).map_err(fail)?;
-        js_sys::Reflect::set(&input, &JsValue::from_str("bytes"), &js_sys::Uint8Array::new(&buffer)).map_err(fail)?;
-    }
-    Ok(())
 }
 
 /// Messages (and the buffers they transfer) waiting for the worker to be ready; `None` once it is.
@@ -149,6 +214,7 @@ impl Client {
             };
             match read {
                 Ok(Response::Ready) => {
+                    crate::services::browser::mark("podreach:worker-ready");
                     for (msg, transfer) in q.borrow_mut().take().unwrap_or_default() {
                         let _ = w.post_message_with_transfer(&msg, &transfer);
                     }
@@ -169,23 +235,51 @@ impl Client {
         Ok(Client { worker, queue, _on_message: on_message })
     }
 
-    /// Posts a request; `files` are the browser files its inputs refer to, by input id. A file
-    /// goes as a handle (the worker reads it), not as bytes.
+    /// Posts a request; `files` are the browser files its inputs refer to, by input id. Each
+    /// file is read here, in the background, and its bytes follow the request as soon as they
+    /// are read (moved, not copied), so the worker parses one file while the next is read.
     pub fn post(&self, req: &Request, files: &[(u32, web_sys::File)]) -> Result<(), String> {
         let v = serde_wasm_bindgen::to_value(req).map_err(|e| e.to_string())?;
-        for input in run_inputs(&v) {
-            let id = get(&input, "id").and_then(|i| i.as_f64());
-            if let Some((_, file)) = files.iter().find(|(fid, _)| Some(f64::from(*fid)) == id) {
-                js_sys::Reflect::set(&input, &JsValue::from_str("file"), file).map_err(|e| format!("{e:?}"))?;
-            }
-        }
         let transfer = transferables(&v);
-        if let Some(waiting) = self.queue.borrow_mut().as_mut() {
-            waiting.push((v, transfer));
-            return Ok(());
-        }
-        self.worker.post_message_with_transfer(&v, &transfer).map_err(|e| format!("{e:?}"))
+        send(&self.worker, &self.queue, v, transfer)?;
+        let Request::Run { seq: run, inputs: Some(inputs), .. } = req else { return Ok(()) };
+        // Largest first, one at a time: the worker parses each while the next is read, and the
+        // largest, read while the worker has nothing else to do, is the one it waits for.
+        let mut files: Vec<(u32, web_sys::File)> =
+            files.iter().filter(|(id, _)| inputs.iter().any(|i| i.id == *id && i.follows.is_some())).cloned().collect();
+        files.sort_by(|a, b| b.1.size().total_cmp(&a.1.size()));
+        let (worker, queue, run) = (self.worker.clone(), self.queue.clone(), *run);
+        wasm_bindgen_futures::spawn_local(async move {
+            for (id, file) in files {
+                let (bytes, error) = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                    Ok(buffer) => (js_sys::Uint8Array::new(&buffer), JsValue::NULL),
+                    Err(e) => (js_sys::Uint8Array::new_with_length(0), JsValue::from(format!("{e:?}"))),
+                };
+                let msg = js_sys::Object::new();
+                let body = js_sys::Object::new();
+                for (k, val) in [
+                    ("run", JsValue::from(run)),
+                    ("id", JsValue::from(id)),
+                    ("bytes", JsValue::from(bytes.clone())),
+                    ("error", error),
+                ] {
+                    let _ = js_sys::Reflect::set(&body, &JsValue::from_str(k), &val);
+                }
+                let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("Bytes"), &body);
+                let _ = send(&worker, &queue, msg.into(), js_sys::Array::of1(&bytes.buffer()));
+            }
+        });
+        Ok(())
     }
+}
+
+/// Posts a message to the worker, or queues it until the worker is ready.
+fn send(worker: &Worker, queue: &Queue, v: JsValue, transfer: js_sys::Array) -> Result<(), String> {
+    if let Some(waiting) = queue.borrow_mut().as_mut() {
+        waiting.push((v, transfer));
+        return Ok(());
+    }
+    worker.post_message_with_transfer(&v, &transfer).map_err(|e| format!("{e:?}"))
 }
 
 /// The byte buffers of a `Run` request's inputs (pasted text): moved to the worker rather than

@@ -98,3 +98,14 @@ fn a_view_replaces_rows_and_ends_busy() {
     assert!(s.busy.is_none());
     assert_eq!(s.rows.total, 18);
 }
+
+#[test]
+fn only_typing_is_debounced() {
+    let s = reduce(&AppState::default(), Action::SetPaste("{\"Subnets\": []}".into()));
+    assert!(s.typing);
+    let s = reduce(&s, Action::AddFiles(vec![("a.json".into(), FileBytes::data(b"{}".to_vec()))]));
+    assert!(!s.typing, "chosen files are analysed at once");
+    let s = reduce(&s, Action::SetPaste(String::new()));
+    assert!(s.typing);
+    assert!(!reduce(&s, Action::RemoveInput(1)).typing);
+}
