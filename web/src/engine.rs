@@ -195,7 +195,7 @@ pub struct Loading {
 enum Part {
     Waiting { size: u64 },
     Held(Vec<u8>),
-    Parsed(Parsed),
+    Parsed(Box<Parsed>),
 }
 
 impl Loading {
@@ -218,7 +218,7 @@ impl Loading {
     pub fn parse_held(&mut self) {
         for (part, (_, name)) in self.parts.iter_mut().zip(&self.names) {
             if let Part::Held(bytes) = part {
-                *part = Part::Parsed(podreach_core::parse(&Input { name, bytes }));
+                *part = Part::Parsed(Box::new(podreach_core::parse(&Input { name, bytes })));
             }
         }
     }
@@ -230,7 +230,7 @@ impl Loading {
         if !matches!(part, Part::Waiting { .. }) {
             return false;
         }
-        *part = Part::Parsed(podreach_core::parse(&Input { name, bytes }));
+        *part = Part::Parsed(Box::new(podreach_core::parse(&Input { name, bytes })));
         true
     }
 
@@ -256,7 +256,7 @@ impl Loading {
             .into_iter()
             .zip(&self.names)
             .map(|(p, (_, name))| match p {
-                Part::Parsed(p) => p,
+                Part::Parsed(p) => *p,
                 Part::Held(bytes) => podreach_core::parse(&Input { name, bytes: &bytes }),
                 Part::Waiting { .. } => podreach_core::parse(&Input { name, bytes: &[] }),
             })
