@@ -80,7 +80,8 @@ pub struct SourceOut {
     pub on: Arc<SourceEni>,
     pub verdict: Label,
     pub why: Arc<SourceWhy>,
-    pub pods: Vec<PodRef>,
+    /// The pods whose address is this source's (shared by every report on the same inputs).
+    pub pods: Arc<[PodRef]>,
 }
 
 /// What the rows of one ENI share.
@@ -162,7 +163,7 @@ impl Serialize for SourceOut {
             cause: Cow::Borrowed(&self.why.cause),
             reasons: Cow::Borrowed(&self.why.reasons),
             missing: Cow::Borrowed(&self.why.missing),
-            pods: Cow::Borrowed(&self.pods),
+            pods: Cow::Borrowed(&*self.pods),
         }
         .serialize(s)
     }
@@ -186,7 +187,7 @@ impl<'de> Deserialize<'de> for SourceOut {
                 reasons: r.reasons.into_owned(),
                 missing: r.missing.into_owned(),
             }),
-            pods: r.pods.into_owned(),
+            pods: r.pods.into_owned().into(),
         })
     }
 }
@@ -368,6 +369,8 @@ pub struct Prepared {
     pods: Vec<PodRef>,
     /// (address, index into `pods`), sorted.
     pods_by_ip: Vec<(u32, u32)>,
+    /// Per address that pods have, sorted: its pods, as every source row on it shares them.
+    pods_at: Vec<(u32, Arc<[PodRef]>)>,
     /// Per ENI, what each of its source rows shares (names, role).
     source_enis: Vec<Arc<SourceEni>>,
     /// Pods no exported ENI holds, and IPv6-only pods: (index into `pods`, row).
@@ -381,6 +384,7 @@ struct PreparedRest {
     diagnostics: [Vec<DiagOut>; 2],
     pods: Vec<PodRef>,
     pods_by_ip: Vec<(u32, u32)>,
+    pods_at: Vec<(u32, Arc<[PodRef]>)>,
     source_enis: Vec<Arc<SourceEni>>,
     unmapped: Vec<(u32, UnmappedPod)>,
     workloads: Vec<WorkloadPods>,
@@ -421,6 +425,13 @@ impl Prepared {
                     }
                 }
                 pods_by_ip.sort_unstable();
+                let pods_at = pods_by_ip
+                    .chunk_by(|a, b| a.0 == b.0)
+                    .filter_map(|run| {
+                        let ip = run.first()?.0;
+                        Some((ip, run.iter().filter_map(|&(_, i)| pods.get(i as usize).cloned()).collect()))
+                    })
+                    .collect();
                 let diags = |query: bool| {
                     let mut d = diagnostics.to_vec();
                     coverage_diagnostics(model, query, &mut d);
@@ -431,6 +442,7 @@ impl Prepared {
                 PreparedRest {
                     diagnostics: [diags(false), diags(true)],
                     pods_by_ip,
+                    pods_at,
                     source_enis: model.enis.iter().map(|e| Arc::new(source_eni(model, e))).collect(),
                     unmapped: unmapped_pods(model),
                     workloads: workloads.into_iter().collect(),
@@ -457,6 +469,7 @@ impl Prepared {
             ),
             drifts,
             pods_by_ip: rest.pods_by_ip,
+            pods_at: rest.pods_at,
             source_enis: rest.source_enis,
             unmapped: rest.unmapped,
             workloads: rest.workloads,
@@ -517,6 +530,8 @@ impl Prepared {
         out.sources.reserve(a.sources.len());
         // Sources come in address order: the pods of each are found by walking the pod index.
         let mut cursor = 0usize;
+        let mut at = 0usize;
+        let no_pods: Arc<[PodRef]> = Arc::new([]);
         for r in &a.sources {
             let (Some(t), Some(why), Some(on)) = (a.trace(r), shared.get(r.trace), self.source_enis.get(r.eni)) else {
                 continue;
@@ -546,7 +561,15 @@ impl Prepared {
                 on: Arc::clone(on),
                 verdict: t.verdict.as_str().into(),
                 why: Arc::clone(why),
-                pods: pods.iter().filter_map(|&(_, i)| self.pods.get(i as usize).cloned()).collect(),
+                pods: if pods.is_empty() {
+                    Arc::clone(&no_pods)
+                } else if r.addr.len == 32 {
+                    let rest = self.pods_at.get(at..).unwrap_or(&[]);
+                    at += rest.iter().take_while(|(ip, _)| *ip < r.addr.first()).count();
+                    self.pods_at.get(at).map_or_else(|| Arc::clone(&no_pods), |(_, p)| Arc::clone(p))
+                } else {
+                    pods.iter().filter_map(|&(_, i)| self.pods.get(i as usize).cloned()).collect()
+                },
             });
         }
         // Pods whose address no exported ENI holds: unknown unless an address of theirs decided.

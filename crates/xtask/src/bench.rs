@@ -303,7 +303,9 @@ pub fn inproc(target: &str, files: &[String]) -> Result<(), String> {
     // Loading includes what every query on the loaded data shares (matrix, drift, pod index):
     // the page and the JavaScript API do that once per set of inputs.
     let t0 = Instant::now();
-    let loaded = podreach_core::load(&inputs);
+    let parts: Vec<podreach_core::Parsed> = inputs.iter().map(podreach_core::parse).collect();
+    let read = t0.elapsed().as_secs_f64();
+    let loaded = podreach_core::assemble(parts);
     let parsed = t0.elapsed().as_secs_f64();
     let prepared = podreach_core::report::Prepared::new(&loaded.model, &loaded.diagnostics, &loaded.documents);
     let load = t0.elapsed().as_secs_f64();
@@ -318,13 +320,21 @@ pub fn inproc(target: &str, files: &[String]) -> Result<(), String> {
     let json = podreach_core::render::json(&r1);
     let render = t.elapsed().as_secs_f64();
     eprintln!(
-        "phases: parse+model {parsed:.3}s, prepare {:.3}s, evaluate {eval:.3}s ({} traces), report rows {:.3}s, json {render:.3}s ({} MB)",
+        "phases: parse {read:.3}s, model {:.3}s, prepare {:.3}s, evaluate {eval:.3}s ({} traces), report rows {:.3}s, json {render:.3}s ({} MB)",
+        parsed - read,
         load - parsed,
         a.traces.len(),
         first - eval,
         json.len() / 1_000_000
     );
     let q2 = podreach_core::make_query(target, "tcp", Some(6379))?;
+    for _ in 0..std::env::var("LOOPQ").ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(0) {
+        let t = Instant::now();
+        let r = prepared.report(&loaded.model, Some(&q2)).map_err(|e| e.0)?;
+        let a = t.elapsed().as_secs_f64();
+        drop(r);
+        eprintln!("q2 {a:.4} (drop {:.4})", t.elapsed().as_secs_f64() - a);
+    }
     let t2 = Instant::now();
     let r2 = prepared.report(&loaded.model, Some(&q2)).map_err(|e| e.0)?;
     let second = t2.elapsed().as_secs_f64();
