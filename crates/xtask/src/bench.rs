@@ -328,13 +328,6 @@ pub fn inproc(target: &str, files: &[String]) -> Result<(), String> {
         json.len() / 1_000_000
     );
     let q2 = podreach_core::make_query(target, "tcp", Some(6379))?;
-    for _ in 0..std::env::var("LOOPQ").ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(0) {
-        let t = Instant::now();
-        let r = prepared.report(&loaded.model, Some(&q2)).map_err(|e| e.0)?;
-        let a = t.elapsed().as_secs_f64();
-        drop(r);
-        eprintln!("q2 {a:.4} (drop {:.4})", t.elapsed().as_secs_f64() - a);
-    }
     let t2 = Instant::now();
     let r2 = prepared.report(&loaded.model, Some(&q2)).map_err(|e| e.0)?;
     let second = t2.elapsed().as_secs_f64();
