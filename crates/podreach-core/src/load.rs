@@ -1357,23 +1357,33 @@ fn build_enis(
     }
 
     // ENIs: describe-network-interfaces first; describe-instances fills in the ones it lacks.
-    let mut by_id: BTreeMap<String, Vec<Eni>> = BTreeMap::new();
-    for (file, raw) in raw_enis {
-        if let Some(e) = convert_eni(&file, raw, sink, None) {
-            by_id.entry(e.id.clone()).or_default().push(e);
-        }
-    }
+    let mut converted: Vec<Eni> =
+        raw_enis.into_iter().filter_map(|(file, raw)| convert_eni(&file, raw, sink, None)).collect();
+    // By id; a stable sort keeps the copies of one ENI in input order.
+    converted.sort_by(|a, b| a.id.cmp(&b.id));
     let mut dup_count = 0usize;
     let mut first_dup = String::new();
-    let mut enis = Vec::with_capacity(by_id.len());
-    for (id, copies) in by_id {
-        if copies.len() > 1 {
-            dup_count += 1;
-            if first_dup.is_empty() {
-                first_dup.clone_from(&id);
+    let mut enis = Vec::with_capacity(converted.len());
+    let mut copies: Vec<Eni> = Vec::new();
+    let mut rest = converted.into_iter().peekable();
+    while let Some(e) = rest.next() {
+        let more = rest.peek().is_some_and(|next| next.id == e.id);
+        if !more && copies.is_empty() {
+            // One copy: `convert_eni` already sorted its addresses as a merge would.
+            enis.push(e);
+            continue;
+        }
+        copies.push(e);
+        if more {
+            continue;
+        }
+        dup_count += 1;
+        if first_dup.is_empty() {
+            if let Some(c) = copies.first() {
+                first_dup.clone_from(&c.id);
             }
         }
-        enis.extend(merge_copies(copies, sink));
+        enis.extend(merge_copies(std::mem::take(&mut copies), sink));
     }
     if dup_count > 0 {
         sink.push(

@@ -262,6 +262,10 @@ impl fmt::Display for Flow {
 
 /// Parses an IPv4 address, tolerating surrounding white space.
 pub fn parse_v4(s: &str) -> Option<Ipv4Addr> {
+    // The common spelling first: it has no spaces to trim.
+    if let Some(ip) = dotted_quad(s.as_bytes()) {
+        return Some(ip);
+    }
     let s = s.trim();
     dotted_quad(s.as_bytes()).or_else(|| s.parse().ok())
 }

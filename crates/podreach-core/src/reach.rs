@@ -390,7 +390,8 @@ type ClassKey<'m> = (u32, bool, Option<(usize, Option<&'m str>)>);
 pub fn eni_classes(enis: &[Eni]) -> Vec<u32> {
     // (sorted group ids, subnet, VPC, region, branch) → class.
     type Key<'e> = (Vec<&'e str>, Option<&'e str>, Option<&'e str>, Option<&'e str>, bool);
-    let mut classes: BTreeMap<Key<'_>, u32> = BTreeMap::new();
+    // Numbered in order of first appearance, so a hash map gives the same numbers.
+    let mut classes: FastMap<Key<'_>, u32> = FastMap::default();
     enis.iter()
         .map(|e| {
             let mut groups: Vec<&str> = e.groups.iter().map(|g| g.id.as_str()).collect();
