@@ -7,7 +7,7 @@ use crate::hash::FastMap;
 use crate::model::*;
 use crate::net::{Cidr4, Cover, Flow, Ports, Proto, ICMP};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
