@@ -1275,17 +1275,23 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         let peer_block = if *peer == Cidr4::host(a.target.ip) {
             target_block
         } else {
-            // Widen the source to its ENI's subnet, so one entry serves every pod there. After
-            // SNAT the target sees the node's primary address, which the block names.
-            let subnet = match last_subnet {
-                Some((eni, cidr)) if eni == r.eni => cidr,
-                _ => {
-                    let cidr = model.enis.get(r.eni).and_then(subnet_cidr);
-                    last_subnet = Some((r.eni, cidr));
+            // Widen the address the target sees to the subnet of the ENI that holds it, so one
+            // entry serves every pod there. That is the source's own ENI, or after SNAT the
+            // node's primary ENI, whose address the block names (with custom networking the two
+            // are in different subnets).
+            let snat = t.steps.iter().any(|s| s.code == "snat");
+            let seen = if snat { *peer } else { r.addr };
+            let holder = if snat { model.owner_of(std::net::Ipv4Addr::from(peer.first())) } else { Some(r.eni) };
+            let subnet = match (last_subnet, holder) {
+                (Some((eni, cidr)), Some(h)) if eni == h => cidr,
+                (_, Some(h)) => {
+                    let cidr = model.enis.get(h).and_then(subnet_cidr);
+                    last_subnet = Some((h, cidr));
                     cidr
                 }
+                (_, None) => None,
             };
-            subnet.unwrap_or_else(|| if t.steps.iter().any(|s| s.code == "snat") { *peer } else { r.addr })
+            subnet.unwrap_or(seen)
         };
         // Neighbouring sources mostly share their block: skip the look-ups for them.
         let key = (nacl.as_str(), *egress, peer_block);

@@ -56,6 +56,9 @@ pub struct Expect {
     pub pods: Option<Counts>,
     /// `code` or `code:text the command must contain`.
     pub fixes: Option<Vec<String>>,
+    /// Fixes that must not be proposed, written as in `fixes`.
+    #[serde(default)]
+    pub no_fixes: Vec<String>,
     pub headline_contains: Option<String>,
     pub workloads: Option<Vec<WorkloadSpec>>,
     pub unmapped_pods: Option<Vec<UnmappedSpec>>,
@@ -319,6 +322,12 @@ fn check_query(name: &str, r: &Report, e: &Expect, failures: &mut Vec<String>) {
                 let have: Vec<String> = r.fixes.iter().map(|x| format!("{}: {}", x.code, x.command)).collect();
                 fail(format!("no fix `{f}` (have {have:?})"));
             }
+        }
+    }
+    for f in &e.no_fixes {
+        let (code, text) = f.split_once(':').unwrap_or((f.as_str(), ""));
+        if let Some(x) = r.fixes.iter().find(|x| x.code == code && x.command.contains(text)) {
+            fail(format!("fix `{f}` should not be proposed: {}", x.command));
         }
     }
     if let Some(h) = &e.headline_contains {
