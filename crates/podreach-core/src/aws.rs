@@ -3,7 +3,7 @@
 //! These are the boundary and nothing else: every member is optional and lenient, and the only
 //! consumer is `load`, which converts them once into the validated `model`.
 
-use crate::lenient::{Field, List, StrList, StrMap};
+use crate::lenient::{Field, Ip, List, StrList, StrMap};
 use serde::Deserialize;
 
 type S = Field<String>;
@@ -29,7 +29,7 @@ pub struct GroupIdentifier {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct PrivateIp {
-    pub private_ip_address: S,
+    pub private_ip_address: Ip,
     pub primary: B,
 }
 
@@ -64,7 +64,7 @@ pub struct Attachment {
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Association {
-    pub public_ip: S,
+    pub public_ip: Ip,
 }
 
 /// `NetworkInterface` (describe-network-interfaces) and `InstanceNetworkInterface`
@@ -80,7 +80,7 @@ pub struct NetworkInterface {
     pub interface_type: S,
     pub status: S,
     pub groups: List<GroupIdentifier>,
-    pub private_ip_address: S,
+    pub private_ip_address: Ip,
     pub private_ip_addresses: List<PrivateIp>,
     pub ipv4_prefixes: List<Ipv4PrefixSpec>,
     pub ipv6_addresses: List<Ipv6Addr>,
@@ -306,7 +306,7 @@ pub struct K8sSpec {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct PodIp {
-    pub ip: S,
+    pub ip: Ip,
 }
 
 #[derive(Deserialize, Default)]
@@ -322,7 +322,7 @@ pub struct NodeAddress {
 pub struct K8sStatus {
     // Pod
     #[serde(rename = "podIP")]
-    pub pod_ip: S,
+    pub pod_ip: Ip,
     #[serde(rename = "podIPs")]
     pub pod_ips: List<PodIp>,
     #[serde(rename = "hostIP")]

@@ -7,6 +7,7 @@
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use std::marker::PhantomData;
+use std::net::Ipv4Addr;
 
 /// One scalar field as it was found in the JSON.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -131,6 +132,86 @@ impl<'de> Visitor<'de> for StringVisitor {
 impl<'de> Deserialize<'de> for Field<String> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(StringVisitor)
+    }
+}
+
+/// An address field, read where it stands: an IPv4 address is kept as one, without a string;
+/// anything else (IPv6, a typo, a number) stays text, for the caller to parse or report. A
+/// whole-account export holds hundreds of thousands of addresses.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Ip {
+    /// The key was absent or `null`.
+    #[default]
+    Absent,
+    V4(Ipv4Addr),
+    /// Not an IPv4 address: the text as found (a number or a boolean as its JSON spelling).
+    Text(String),
+    /// An object or an array where an address belongs.
+    Wrong(&'static str),
+}
+
+impl Ip {
+    /// The IPv4 address, or else the text; `None` when absent or not a scalar.
+    pub fn v4_or_text(&self) -> Option<Result<Ipv4Addr, &str>> {
+        match self {
+            Ip::V4(a) => Some(Ok(*a)),
+            Ip::Text(s) => Some(Err(s.as_str())),
+            Ip::Absent | Ip::Wrong(_) => None,
+        }
+    }
+
+    pub fn v4(&self) -> Option<Ipv4Addr> {
+        match self {
+            Ip::V4(a) => Some(*a),
+            Ip::Absent | Ip::Text(_) | Ip::Wrong(_) => None,
+        }
+    }
+}
+
+struct IpVisitor;
+
+impl<'de> Visitor<'de> for IpVisitor {
+    type Value = Ip;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an address")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(crate::net::parse_v4(v).map_or_else(|| Ip::Text(v.to_owned()), Ip::V4))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(crate::net::parse_v4(&v).map_or(Ip::Text(v), Ip::V4))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Ip::Text(v.to_string()))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Ip::Text(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Ip::Text(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Ip::Text(v.to_string()))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        ignore_map(map)?;
+        Ok(Ip::Wrong("an object"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ignore_seq(seq)?;
+        Ok(Ip::Wrong("an array"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ip::Absent)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Ip::Absent)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IpVisitor)
     }
 }
 
@@ -370,5 +451,31 @@ impl<'de> Visitor<'de> for StrMapVisitor {
 impl<'de> Deserialize<'de> for StrMap {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(StrMapVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+    use super::Ip;
+
+    #[test]
+    fn an_address_is_read_in_place_and_anything_else_stays_text() {
+        let read = |json: &str| serde_json::from_str::<Ip>(json).unwrap();
+        assert_eq!(read("\"10.0.1.7\""), Ip::V4([10, 0, 1, 7].into()));
+        assert_eq!(read("\" 10.0.1.7 \""), Ip::V4([10, 0, 1, 7].into()), "as parse_v4: trimmed");
+        // An escaped string arrives owned rather than borrowed.
+        assert_eq!(read("\"10.0.1.\\u0037\""), Ip::V4([10, 0, 1, 7].into()));
+        assert_eq!(read("\"fd00::7\""), Ip::Text("fd00::7".to_owned()));
+        assert_eq!(read("\"10.0.1\""), Ip::Text("10.0.1".to_owned()));
+        assert_eq!(read("167772417"), Ip::Text("167772417".to_owned()));
+        assert_eq!(read("true"), Ip::Text("true".to_owned()));
+        assert_eq!(read("null"), Ip::Absent);
+        assert_eq!(read("{\"a\": 1}"), Ip::Wrong("an object"));
+        assert_eq!(read("[1]"), Ip::Wrong("an array"));
+        assert_eq!(read("\"10.0.1.7\"").v4_or_text(), Some(Ok([10, 0, 1, 7].into())));
+        assert_eq!(read("\"x\"").v4_or_text(), Some(Err("x")));
+        assert_eq!(read("null").v4_or_text(), None);
+        assert_eq!(read("\"x\"").v4(), None);
     }
 }

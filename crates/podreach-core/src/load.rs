@@ -851,9 +851,9 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
         );
     };
     for p in raw.private_ip_addresses.items {
-        let Some(s) = p.private_ip_address.as_str() else { continue };
-        match parse_v4(s) {
-            Some(ip) => {
+        let Some(read) = p.private_ip_address.v4_or_text() else { continue };
+        match read {
+            Ok(ip) => {
                 if p.primary.get() == Some(&true) {
                     primary_ip = Some(ip);
                 }
@@ -861,12 +861,12 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
                     private_ips.push(ip);
                 }
             }
-            None => bad_ip(sink, s),
+            Err(s) => bad_ip(sink, s),
         }
     }
-    if let Some(s) = raw.private_ip_address.as_str() {
-        match parse_v4(s) {
-            Some(ip) => {
+    if let Some(read) = raw.private_ip_address.v4_or_text() {
+        match read {
+            Ok(ip) => {
                 if primary_ip.is_none() {
                     primary_ip = Some(ip);
                 }
@@ -874,7 +874,7 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
                     private_ips.insert(0, ip);
                 }
             }
-            None => bad_ip(sink, s),
+            Err(s) => bad_ip(sink, s),
         }
     }
     // Primary first, then the rest in numeric order.
@@ -925,7 +925,7 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
         requester_id: opt_string(raw.requester_id),
         requester_managed: raw.requester_managed.get().copied().unwrap_or(false),
         tags: tags(raw.tag_set),
-        public_ip: raw.association.and_then(|a| a.0).and_then(|a| a.public_ip.as_str().and_then(parse_v4)),
+        public_ip: raw.association.and_then(|a| a.0).and_then(|a| a.public_ip.v4()),
         role: Role::Other,
         instance: None,
         id,
@@ -1181,24 +1181,18 @@ fn convert_pod(file: &str, o: aws::K8sObject, sink: &mut Sink) -> Option<Pod> {
     let namespace = opt_string(meta.namespace).unwrap_or_else(|| "default".to_owned());
     let mut ips = Vec::new();
     let mut ipv6 = Vec::new();
-    let mut add = |s: &str| {
-        if let Some(v4) = parse_v4(s) {
-            if !ips.contains(&v4) {
-                ips.push(v4);
-            }
-        } else if let Some(v6) = parse_v6(s) {
-            if !ipv6.contains(&v6) {
+    let mut add = |ip: &crate::lenient::Ip| match ip.v4_or_text() {
+        Some(Ok(v4)) if !ips.contains(&v4) => ips.push(v4),
+        Some(Err(s)) => {
+            if let Some(v6) = parse_v6(s).filter(|v6| !ipv6.contains(v6)) {
                 ipv6.push(v6);
             }
         }
+        Some(Ok(_)) | None => {}
     };
-    if let Some(s) = status.pod_ip.as_str() {
-        add(s);
-    }
+    add(&status.pod_ip);
     for p in &status.pod_ips.items {
-        if let Some(s) = p.ip.as_str() {
-            add(s);
-        }
+        add(&p.ip);
     }
     let branch_eni = map_get(&meta.annotations, "vpc.amazonaws.com/pod-eni").and_then(|raw| {
         match serde_json::from_str::<Vec<aws::PodEni>>(raw) {
