@@ -415,9 +415,47 @@ impl<'de> Deserialize<'de> for StrList {
     }
 }
 
-/// A string-to-string map (kubernetes labels and annotations); odd values are dropped.
+/// The kubernetes labels and annotations podreach reads. A [`StrMap`] keeps only these: a pod's
+/// annotations can hold kilobytes of JSON (sidecar status, last-applied configuration) that
+/// nothing here reads, and an export holds thousands of pods.
+pub mod meta_keys {
+    pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+    pub const POD_ENI: &str = "vpc.amazonaws.com/pod-eni";
+    pub const ENI_CONFIG: &str = "k8s.amazonaws.com/eniConfig";
+    pub const COMPUTE_TYPE: &str = "eks.amazonaws.com/compute-type";
+    pub const ALL: [&str; 4] = [POD_TEMPLATE_HASH, POD_ENI, ENI_CONFIG, COMPUTE_TYPE];
+}
+
+/// A string-to-string map (kubernetes labels and annotations), holding only the keys in
+/// [`meta_keys::ALL`]; odd values are dropped.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct StrMap(pub Vec<(String, String)>);
+pub struct StrMap(pub Vec<(&'static str, String)>);
+
+impl StrMap {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A map key: which of [`meta_keys::ALL`] it is, without allocating for the others.
+struct KeptKey;
+
+impl<'de> de::DeserializeSeed<'de> for KeptKey {
+    type Value = Option<&'static str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeptKey {
+    type Value = Option<&'static str>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(meta_keys::ALL.iter().find(|k| **k == v).copied())
+    }
+}
 
 struct StrMapVisitor;
 
@@ -428,9 +466,16 @@ impl<'de> Visitor<'de> for StrMapVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some((k, v)) = map.next_entry::<String, Field<String>>()? {
-            if let Some(v) = v.into_option() {
-                out.push((k, v));
+        while let Some(key) = map.next_key_seed(KeptKey)? {
+            match key {
+                Some(k) => {
+                    if let Some(v) = map.next_value::<Field<String>>()?.into_option() {
+                        out.push((k, v));
+                    }
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
             }
         }
         Ok(StrMap(out))
@@ -457,7 +502,7 @@ impl<'de> Deserialize<'de> for StrMap {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
-    use super::Ip;
+    use super::{meta_keys, Ip, StrMap};
 
     #[test]
     fn an_address_is_read_in_place_and_anything_else_stays_text() {
@@ -477,5 +522,24 @@ mod tests {
         assert_eq!(read("\"x\"").v4_or_text(), Some(Err("x")));
         assert_eq!(read("null").v4_or_text(), None);
         assert_eq!(read("\"x\"").v4(), None);
+    }
+
+    #[test]
+    fn a_label_map_keeps_only_the_keys_podreach_reads() {
+        let json = r#"{"app": "x", "pod-template-hash": "5d79", "sidecar.istio.io/status": "{\"a\": [1, 2]}",
+            "vpc.amazonaws.com/pod-eni": "[]", "k8s.amazonaws.com/eniConfig": 7, "eks.amazonaws.com/compute-type": null}"#;
+        let m: StrMap = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            m.0,
+            [
+                (meta_keys::POD_TEMPLATE_HASH, "5d79".to_owned()),
+                (meta_keys::POD_ENI, "[]".to_owned()),
+                // A number where a string belongs is kept as its text, as before; `null` is absent.
+                (meta_keys::ENI_CONFIG, "7".to_owned()),
+            ]
+        );
+        assert_eq!(m.get(meta_keys::POD_TEMPLATE_HASH), Some("5d79"));
+        assert_eq!(m.get("app"), None);
+        assert_eq!(serde_json::from_str::<StrMap>("[1]").unwrap(), StrMap::default());
     }
 }

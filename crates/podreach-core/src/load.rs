@@ -7,7 +7,7 @@
 use crate::aws;
 use crate::diag::{line_col, Diagnostic, Location, Severity, Sink};
 use crate::hash::{FastMap, FastSet};
-use crate::lenient::{Field, List, Obj, StrMap};
+use crate::lenient::{meta_keys, Field, List, Obj};
 use crate::model::*;
 use crate::net::{parse_v4, parse_v6, Cidr4, Cidr6, Ports, Proto};
 use crate::par::{Join, Sequential};
@@ -1171,10 +1171,6 @@ fn k8s_parts(o: aws::K8sObject) -> (aws::ObjectMeta, aws::K8sSpec, aws::K8sStatu
     )
 }
 
-fn map_get<'a>(m: &'a StrMap, key: &str) -> Option<&'a str> {
-    m.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-}
-
 fn convert_pod(file: &str, o: aws::K8sObject, sink: &mut Sink) -> Option<Pod> {
     let (meta, spec, status) = k8s_parts(o);
     let name = opt_string(meta.name)?;
@@ -1194,7 +1190,7 @@ fn convert_pod(file: &str, o: aws::K8sObject, sink: &mut Sink) -> Option<Pod> {
     for p in &status.pod_ips.items {
         add(&p.ip);
     }
-    let branch_eni = map_get(&meta.annotations, "vpc.amazonaws.com/pod-eni").and_then(|raw| {
+    let branch_eni = meta.annotations.get(meta_keys::POD_ENI).and_then(|raw| {
         match serde_json::from_str::<Vec<aws::PodEni>>(raw) {
             Ok(list) => list.into_iter().find_map(|p| opt_string(p.eni_id)),
             Err(_) => {
@@ -1218,7 +1214,7 @@ fn convert_pod(file: &str, o: aws::K8sObject, sink: &mut Sink) -> Option<Pod> {
             let kind = r.kind.as_str()?;
             let oname = r.name.as_str()?;
             if kind == "ReplicaSet" {
-                let hash = map_get(&meta.labels, "pod-template-hash");
+                let hash = meta.labels.get(meta_keys::POD_TEMPLATE_HASH);
                 let deployment = hash.and_then(|h| oname.strip_suffix(h)).and_then(|s| s.strip_suffix('-'));
                 return Some(match deployment {
                     Some(d) => Workload { kind: "Deployment".to_owned(), name: d.to_owned() },
@@ -1253,10 +1249,12 @@ fn convert_node(o: aws::K8sObject) -> Option<Node> {
         .iter()
         .find(|a| a.kind.as_str() == Some("InternalIP"))
         .and_then(|a| a.address.as_str().and_then(parse_v4));
-    let eni_config = map_get(&meta.labels, "k8s.amazonaws.com/eniConfig")
-        .or_else(|| map_get(&meta.annotations, "k8s.amazonaws.com/eniConfig"))
+    let eni_config = meta
+        .labels
+        .get(meta_keys::ENI_CONFIG)
+        .or_else(|| meta.annotations.get(meta_keys::ENI_CONFIG))
         .map(str::to_owned);
-    let fargate = map_get(&meta.labels, "eks.amazonaws.com/compute-type") == Some("fargate");
+    let fargate = meta.labels.get(meta_keys::COMPUTE_TYPE) == Some("fargate");
     Some(Node { name, instance, internal_ip, eni_config, fargate })
 }
 
