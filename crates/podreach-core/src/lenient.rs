@@ -64,21 +64,22 @@ fn ignore_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
     Ok(())
 }
 
+/// `null` is absent, and an object or an array where a scalar belongs is `$t::Wrong`.
 macro_rules! wrong_compound {
-    () => {
+    ($t:ident) => {
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
             ignore_map(map)?;
-            Ok(Field::Wrong("an object"))
+            Ok($t::Wrong("an object"))
         }
         fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
             ignore_seq(seq)?;
-            Ok(Field::Wrong("an array"))
+            Ok($t::Wrong("an array"))
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Field::Absent)
+            Ok($t::Absent)
         }
         fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Field::Absent)
+            Ok($t::Absent)
         }
     };
 }
@@ -126,7 +127,7 @@ impl<'de> Visitor<'de> for StringVisitor {
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
         Ok(Field::Coerced(v.to_string()))
     }
-    wrong_compound!();
+    wrong_compound!(Field);
 }
 
 impl<'de> Deserialize<'de> for Field<String> {
@@ -193,20 +194,7 @@ impl<'de> Visitor<'de> for IpVisitor {
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
         Ok(Ip::Text(v.to_string()))
     }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        ignore_map(map)?;
-        Ok(Ip::Wrong("an object"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        ignore_seq(seq)?;
-        Ok(Ip::Wrong("an array"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Ip::Absent)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Ip::Absent)
-    }
+    wrong_compound!(Ip);
 }
 
 impl<'de> Deserialize<'de> for Ip {
@@ -243,7 +231,7 @@ impl<'de> Visitor<'de> for IntVisitor {
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
         Ok(Field::Wrong("a boolean"))
     }
-    wrong_compound!();
+    wrong_compound!(Field);
 }
 
 impl<'de> Deserialize<'de> for Field<i64> {
@@ -278,7 +266,7 @@ impl<'de> Visitor<'de> for BoolVisitor {
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
         Ok(Field::Wrong("a number"))
     }
-    wrong_compound!();
+    wrong_compound!(Field);
 }
 
 impl<'de> Deserialize<'de> for Field<bool> {
