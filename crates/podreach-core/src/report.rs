@@ -5,7 +5,7 @@
 
 use crate::diag::Diagnostic;
 use crate::drift::{drift, Cause, Drift};
-use crate::hash::FastSet;
+use crate::hash::{FastMap, FastSet};
 use crate::load::{Document, Loaded};
 use crate::model::*;
 use crate::net::{Cidr4, Ports, Proto};
@@ -956,24 +956,26 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     };
     // Blocked sources by (eni, trace): the sentence depends on which ENIs and which causes, and a
     // whole-account export has a hundred thousand sources on a few hundred of them.
-    let mut blocked: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-    let mut run: Option<((usize, usize), usize)> = None;
+    // Runs of neighbouring sources, then sorted and merged: (pair, count), in pair order.
+    let mut blocked: Vec<((usize, usize), usize)> = Vec::new();
     for r in a.sources.iter().filter(|r| a.verdict(r) == Verdict::Blocked) {
-        match &mut run {
+        match blocked.last_mut() {
             Some((pair, n)) if *pair == (r.eni, r.trace) => *n += 1,
-            _ => {
-                if let Some((pair, n)) = run.replace(((r.eni, r.trace), 1)) {
-                    *blocked.entry(pair).or_default() += n;
-                }
-            }
+            _ => blocked.push(((r.eni, r.trace), 1)),
         }
     }
-    if let Some((pair, n)) = run {
-        *blocked.entry(pair).or_default() += n;
-    }
-    let blocked_total: usize = blocked.values().sum();
+    blocked.sort_unstable_by_key(|(pair, _)| *pair);
+    blocked.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            kept.1 += later.1;
+        }
+        same
+    });
+    let blocked_total: usize = blocked.iter().map(|(_, n)| n).sum();
     if !blocked.is_empty() {
-        let eni_ids: BTreeSet<usize> = blocked.keys().map(|(e, _)| *e).collect();
+        let mut eni_ids: Vec<usize> = blocked.iter().map(|((e, _), _)| *e).collect();
+        eni_ids.dedup();
         let enis: Vec<&Eni> = eni_ids.iter().filter_map(|&i| model.enis.get(i)).collect();
         let all_secondary = enis.iter().all(|e| matches!(e.role, Role::CniSecondary | Role::OtherSecondary));
 
@@ -1015,12 +1017,14 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
             let groups: Vec<String> = lacking.iter().map(|g| model.group_label(g)).collect();
             out.push_str(&format!(": all on secondary enis of {inst} that lack {}", groups.join(", ")));
         } else {
-            let mut by_trace: BTreeMap<usize, usize> = BTreeMap::new();
+            let mut by_trace = vec![0usize; a.traces.len()];
             for ((_, t), n) in &blocked {
-                *by_trace.entry(*t).or_default() += n;
+                if let Some(c) = by_trace.get_mut(*t) {
+                    *c += n;
+                }
             }
             let mut causes: BTreeMap<String, usize> = BTreeMap::new();
-            for (t, n) in by_trace {
+            for (t, n) in by_trace.into_iter().enumerate().filter(|(_, n)| *n > 0) {
                 *causes.entry(a.traces.get(t).map(Trace::cause).unwrap_or_default()).or_default() += n;
             }
             let mut causes: Vec<(String, usize)> = causes.into_iter().collect();
@@ -1066,19 +1070,15 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         (Proto::All, _) => "IpProtocol=-1".to_owned(),
         (p, _) => format!("IpProtocol={}", p.cli()),
     };
-    let blocked: Vec<(&SourceResult, &Trace)> = a
-        .sources
-        .iter()
-        .filter_map(|r| Some((r, a.trace(r)?)))
-        .filter(|(_, t)| t.verdict == Verdict::Blocked)
-        .collect();
+    // Blocked sources, in address order (walked, not collected: there can be a million).
+    let blocked = || {
+        a.sources.iter().filter_map(|r| Some((r, a.trace(r)?))).filter(|(_, t)| t.verdict == Verdict::Blocked)
+    };
     // The first blocked source of each (eni, trace), in address order: everything below but the
     // representative source depends only on these.
     let mut seen_pairs: FastSet<(usize, usize)> = FastSet::default();
     let mut previous = None;
-    let distinct: Vec<(&SourceResult, &Trace)> = blocked
-        .iter()
-        .copied()
+    let distinct: Vec<(&SourceResult, &Trace)> = blocked()
         .filter(|(r, _)| {
             let pair = (r.eni, r.trace);
             // Neighbouring sources mostly share the pair: skip the set for them.
@@ -1195,11 +1195,16 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     }
 
     // 2. Drifted ENIs that hold blocked sources.
-    let blocked_eni_ids: FastSet<&str> =
-        distinct.iter().filter_map(|(r, _)| model.enis.get(r.eni)).map(|e| e.id.as_str()).collect();
+    let mut holds_blocked = vec![false; model.enis.len()];
+    for (r, _) in &distinct {
+        if let Some(b) = holds_blocked.get_mut(r.eni) {
+            *b = true;
+        }
+    }
+    let holds_blocked = |id: &str| model.index.eni_by_id.get(id).is_some_and(|&i| holds_blocked.get(i) == Some(&true));
     let mut launch_template_groups: BTreeSet<String> = BTreeSet::new();
     let mut primary_groups: Vec<String> = Vec::new();
-    for d in drifts.iter().filter(|d| blocked_eni_ids.contains(d.eni.as_str())) {
+    for d in drifts.iter().filter(|d| holds_blocked(&d.eni)) {
         if let (Some(cmd), Some(t)) = (&d.fix, &d.fix_tradeoff) {
             fixes.push(FixOut {
                 code: "resync-eni-groups".into(),
@@ -1268,9 +1273,12 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     let mut nacl_groups: Vec<NaclGroup<'_>> = Vec::new();
     let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
     let target_block = subnet_cidr(target).unwrap_or(Cidr4::host(a.target.ip));
-    let mut last_subnet: Option<(usize, Option<Cidr4>)> = None;
+    // Per ENI, its subnet's block, looked up once; per trace, whether it passes through SNAT.
+    let mut subnet_of: Vec<Option<Option<Cidr4>>> = vec![None; model.enis.len()];
+    let mut subnet_by_id: FastMap<&str, Option<Cidr4>> = FastMap::default();
+    let snat_of: Vec<bool> = a.traces.iter().map(|t| t.steps.iter().any(|s| s.code == "snat")).collect();
     let mut last_key: Option<(&str, bool, Cidr4)> = None;
-    for (r, t) in &blocked {
+    for (r, t) in blocked() {
         let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
         let peer_block = if *peer == Cidr4::host(a.target.ip) {
             target_block
@@ -1279,18 +1287,16 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
             // entry serves every pod there. That is the source's own ENI, or after SNAT the
             // node's primary ENI, whose address the block names (with custom networking the two
             // are in different subnets).
-            let snat = t.steps.iter().any(|s| s.code == "snat");
+            let snat = snat_of.get(r.trace).copied().unwrap_or(false);
             let seen = if snat { *peer } else { r.addr };
             let holder = if snat { model.owner_of(std::net::Ipv4Addr::from(peer.first())) } else { Some(r.eni) };
-            let subnet = match (last_subnet, holder) {
-                (Some((eni, cidr)), Some(h)) if eni == h => cidr,
-                (_, Some(h)) => {
-                    let cidr = model.enis.get(h).and_then(subnet_cidr);
-                    last_subnet = Some((h, cidr));
-                    cidr
-                }
-                (_, None) => None,
-            };
+            let subnet = holder.and_then(|h| {
+                let slot = subnet_of.get_mut(h)?;
+                *slot.get_or_insert_with(|| {
+                    let id = model.enis.get(h)?.subnet.as_deref()?;
+                    *subnet_by_id.entry(id).or_insert_with(|| model.subnets.get(id).and_then(|s| s.cidr))
+                })
+            });
             subnet.unwrap_or(seen)
         };
         // Neighbouring sources mostly share their block: skip the look-ups for them.
@@ -1367,7 +1373,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     }
 
     // 5. Confirm one case with Reachability Analyzer: a blocked source with a pod, if any.
-    let representative = blocked.iter().find(|(r, _)| has_pods(r.addr)).or_else(|| blocked.first());
+    let representative = blocked().find(|(r, _)| has_pods(r.addr)).or_else(|| blocked().next());
     if let Some((r, _)) = representative {
         if let Some(e) = model.enis.get(r.eni) {
             let port = match (flow.proto.has_ports(), flow.port) {
