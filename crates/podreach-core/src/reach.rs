@@ -213,8 +213,8 @@ pub fn resolve(model: &Model, spec: &TargetSpec) -> Result<Target, QueryError> {
 
 /// The source blocks of a query: every private IPv4 address and delegated prefix of every ENI
 /// attached to an instance or of type `branch`, except the target ENI's own.
-pub fn sources(model: &Model, target_eni: usize) -> Vec<(Cidr4, usize)> {
-    model.index.sources.iter().copied().filter(|(_, i)| *i != target_eni).collect()
+pub fn sources(model: &Model, target_eni: usize) -> impl Iterator<Item = (Cidr4, usize)> + '_ {
+    model.index.sources.iter().copied().filter(move |(_, i)| *i != target_eni)
 }
 
 /// Every private IPv4 address and delegated prefix of an ENI attached to an instance (an RDS
@@ -271,8 +271,7 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
             Ports::EPHEMERAL.to
         ));
     }
-    let list = sources(model, target.eni);
-    let mut results = Vec::with_capacity(list.len());
+    let mut results = Vec::with_capacity(model.index.sources.len());
     let mut traces: Vec<Trace> = Vec::new();
     // Sources on one ENI that fall on the same side of every address boundary the rules draw
     // evaluate identically: evaluate once, share the trace.
@@ -283,21 +282,44 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
     let mut class_of: Vec<Option<usize>> = vec![None; model.enis.len()];
     let tgt_eni = model.enis.get(target.eni);
     let mut cache: Vec<SigMap> = Vec::new();
-    let mut sig = Vec::with_capacity(boundaries.len() + 1);
+    // A source's signature: whether it is a host, and how each boundary covers it.
+    let mut sig: Vec<u8> = Vec::with_capacity(boundaries.len() + 1);
+    let mut next_sig: Vec<u8> = Vec::with_capacity(boundaries.len() + 1);
+    // Bumped whenever `sig` changes, so equal generations mean equal signatures.
+    let mut sig_gen = 0u64;
+    // Where a boundary starts or ends. Between two neighbouring edges every boundary covers all or
+    // nothing, so sources of one kind there share a signature: `span` is the previous source's
+    // [edge, next edge) and kind, when the source lay inside it.
+    let mut edges: Vec<u64> =
+        boundaries.iter().flat_map(|b| [u64::from(b.first()), u64::from(b.last()) + 1]).collect();
+    edges.sort_unstable();
+    edges.dedup();
+    let mut span: Option<(u64, u64, bool)> = None;
     // Sources come in address order, so neighbours are mostly on one ENI and one side of every
     // boundary: the previous source's answer is checked before any map.
-    let mut last: Option<(usize, Vec<u8>, usize)> = None;
-    for (addr, eni) in list {
-        sig.clear();
-        sig.push(u8::from(addr.len == 32));
-        sig.extend(boundaries.iter().map(|b| match b.cover(addr) {
-            Cover::All => 2u8,
-            Cover::Part => 1,
-            Cover::None => 0,
-        }));
-        if let Some((e, s, t)) = &last {
-            if *e == eni && *s == sig {
-                results.push(SourceResult { addr, eni, trace: *t });
+    let mut last: Option<(usize, u64, usize)> = None;
+    for (addr, eni) in sources(model, target.eni) {
+        let (first, end, host) = (u64::from(addr.first()), u64::from(addr.last()), addr.len == 32);
+        if !span.is_some_and(|(lo, hi, h)| lo <= first && end < hi && h == host) {
+            next_sig.clear();
+            next_sig.push(u8::from(host));
+            next_sig.extend(boundaries.iter().map(|b| match b.cover(addr) {
+                Cover::All => 2u8,
+                Cover::Part => 1,
+                Cover::None => 0,
+            }));
+            if next_sig != sig {
+                std::mem::swap(&mut sig, &mut next_sig);
+                sig_gen += 1;
+            }
+            let i = edges.partition_point(|e| *e <= first);
+            let lo = i.checked_sub(1).and_then(|j| edges.get(j)).copied().unwrap_or(0);
+            let hi = edges.get(i).copied().unwrap_or(u64::MAX);
+            span = (end < hi).then_some((lo, hi, host));
+        }
+        if let Some((e, g, t)) = last {
+            if e == eni && g == sig_gen {
+                results.push(SourceResult { addr, eni, trace: t });
                 continue;
             }
         }
@@ -332,7 +354,7 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
             }
         };
         results.push(SourceResult { addr, eni, trace });
-        last = Some((eni, sig.clone(), trace));
+        last = Some((eni, sig_gen, trace));
     }
     let snat_seen = traces.iter().any(|t| t.steps.iter().any(|s| s.code == "snat"));
     if snat_seen {
