@@ -260,6 +260,7 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
         nacls: model.coverage.have.contains(&ExportKind::NetworkAcls),
         ingress_index,
         nacl_memo: RefCell::default(),
+        texts: RefCell::default(),
     };
     let mut assumptions = vec![
         "routing inside a vpc follows the `local` route (route tables were not given; a middlebox in the path would also stop security-group references from matching)".to_owned(),
@@ -467,6 +468,17 @@ struct Ctx<'a> {
     ingress_index: FastMap<&'a str, RuleIndex<'a>>,
     /// The NACL steps already worked out in this query (see `nacl_steps`).
     nacl_memo: RefCell<FastMap<NaclKey, NaclMemo>>,
+    /// Rule descriptions and labels already written in this query: thousands of traces name the
+    /// same few rules and groups.
+    texts: RefCell<Texts>,
+}
+
+/// See `Ctx::texts`: rules by address (and direction), groups and ENIs by id.
+#[derive(Default)]
+struct Texts {
+    rules: FastMap<(usize, bool), String>,
+    groups: FastMap<String, String>,
+    enis: FastMap<String, String>,
 }
 
 /// What a source's four NACL checks depend on within one query: the two NACLs (and whether each
@@ -724,6 +736,43 @@ impl<'a> Ctx<'a> {
         finish(steps, block, missing)
     }
 
+    /// `describe_rule`, written once per rule and query.
+    fn describe(&self, rule: &Rule, ingress: bool) -> String {
+        let key = (std::ptr::from_ref(rule) as usize, ingress);
+        self.remember(|t| &mut t.rules, &key, || describe_rule(self.model, rule, ingress))
+    }
+
+    /// `Model::group_label`, written once per group and query.
+    fn group_label(&self, id: &str) -> String {
+        self.remember(|t| &mut t.groups, id, || self.model.group_label(id))
+    }
+
+    /// `eni_label`, written once per ENI and query.
+    fn eni_label(&self, e: &Eni) -> String {
+        self.remember(|t| &mut t.enis, e.id.as_str(), || eni_label(e))
+    }
+
+    /// The text under `key` in one of `texts`' maps, written by `make` the first time.
+    fn remember<K, Q>(
+        &self,
+        map: impl Fn(&mut Texts) -> &mut FastMap<K, String>,
+        key: &Q,
+        make: impl FnOnce() -> String,
+    ) -> String
+    where
+        K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let Ok(mut texts) = self.texts.try_borrow_mut() else { return make() };
+        let texts = map(&mut texts);
+        if let Some(t) = texts.get(key) {
+            return t.clone();
+        }
+        let t = make();
+        texts.insert(key.to_owned(), t.clone());
+        t
+    }
+
     fn push_sg_step(
         &self,
         steps: &mut Vec<Step>,
@@ -737,10 +786,10 @@ impl<'a> Ctx<'a> {
         let dir = if ingress { "ingress" } else { "egress" };
         // The source ENI is never named here (its row names it), so one trace fits every ENI of
         // a class; the target is the same for all.
-        let eni_name = if ingress { eni_label(eni) } else { "the source eni".to_owned() };
+        let eni_name = if ingress { self.eni_label(eni) } else { "the source eni".to_owned() };
         match o {
             SgOutcome::Allowed { group, rule, inferred } => {
-                let label = self.model.group_label(&group);
+                let label = self.group_label(&group);
                 let extra =
                     if inferred { " (a reference matching a delegated prefix: inferred, see assumptions)" } else { "" };
                 steps.push(Step {
@@ -865,7 +914,7 @@ impl<'a> Ctx<'a> {
                     (true, AddrMatch::Yes { inferred }) => {
                         return SgOutcome::Allowed {
                             group: sg.id.clone(),
-                            rule: describe_rule(m, rule, ingress),
+                            rule: self.describe(rule, ingress),
                             inferred,
                         };
                     }
@@ -873,7 +922,7 @@ impl<'a> Ctx<'a> {
                     (_, AddrMatch::Stale) => {}
                     (true, AddrMatch::Part) => {
                         if partial.is_none() {
-                            partial = Some((sg.id.clone(), describe_rule(m, rule, ingress)));
+                            partial = Some((sg.id.clone(), self.describe(rule, ingress)));
                         }
                     }
                     (true, AddrMatch::No) => {
@@ -925,25 +974,25 @@ impl<'a> Ctx<'a> {
             return SgOutcome::Blocked {
                 why: format!(
                     "{} {rule} covers only part of {}; the rest of the prefix is not admitted",
-                    m.group_label(&gid),
+                    self.group_label(&gid),
                     peer.shown
                 ),
-                cause: format!("{} covers only part of the prefix", m.group_label(&gid)),
+                cause: format!("{} covers only part of the prefix", self.group_label(&gid)),
                 near: Some(gid),
                 notes,
             };
         }
-        let groups: Vec<String> = eni.groups.iter().map(|g| m.group_label(&g.id)).collect();
+        let groups: Vec<String> = eni.groups.iter().map(|g| self.group_label(&g.id)).collect();
         let groups = groups.join(", ");
         match best_near {
             Some((2, gid, rule)) => {
-                let label = m.group_label(&gid);
+                let label = self.group_label(&gid);
                 let (why, cause) = self.explain_near(rule, peer, &label, ingress, cross_region);
                 SgOutcome::Blocked { why, cause, near: Some(gid), notes }
             }
             Some((_, gid, rule)) => {
-                let label = m.group_label(&gid);
-                let what = describe_rule(m, rule, ingress);
+                let label = self.group_label(&gid);
+                let what = self.describe(rule, ingress);
                 SgOutcome::Blocked {
                     why: format!("{label} matches this address only in {what}, not for {flow}"),
                     cause: format!("{label} matches the address only in {what}, not for {flow}"),
@@ -991,7 +1040,7 @@ impl<'a> Ctx<'a> {
         let verb = if ingress { "admits" } else { "lets out" };
         match &rule.peer {
             crate::model::Peer::Group(gp) => {
-                let gl = self.model.group_label(&gp.id);
+                let gl = self.group_label(&gp.id);
                 if peer.public {
                     return (
                         format!("{label} {verb} {flow} {from_to} {gl}, but the traffic arrives from a public address, which group references never match"),
@@ -1007,7 +1056,7 @@ impl<'a> Ctx<'a> {
                 let who = if ingress {
                     "the source eni".to_owned()
                 } else {
-                    peer.eni.map_or_else(|| peer.shown.to_owned(), eni_label)
+                    peer.eni.map_or_else(|| peer.shown.to_owned(), |e| self.eni_label(e))
                 };
                 (
                     format!("{label} {verb} {flow} {from_to} {gl}, which {who} does not carry"),
