@@ -1,8 +1,9 @@
 //! Text renderings of a report: a table for a 100-column terminal, Markdown for a ticket, CSV for
 //! a spreadsheet, and JSON (`podreach/report@1`). All are pure functions of the report.
 
+use crate::hash::FastMap;
 use crate::report::{InstanceOut, Report, SourceOut};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The report as pretty JSON, with a trailing newline.
@@ -30,7 +31,7 @@ pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<
     field(&mut w, false, "summary", &r.summary)?;
     field(&mut w, false, "headline", &r.headline)?;
     w.write_all(b",\n  \"sources\": [")?;
-    let mut shared = HashMap::new();
+    let mut shared = Shared::default();
     for (i, s) in r.sources.iter().enumerate() {
         w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
         source_json(&mut w, s, &mut shared)?;
@@ -49,6 +50,16 @@ pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<
 
 /// What rows of one trace share: their allocations (by address) and verdict.
 type SharedKey<'r> = (usize, &'r str);
+
+/// The escaped JSON that rows share, written once: per trace (and verdict) the tail of a row,
+/// per ENI (by the address of its `SourceEni`) the part after the address. Neighbouring rows
+/// mostly share their ENI, so the last one is kept at hand.
+#[derive(Default)]
+struct Shared<'r> {
+    tails: FastMap<SharedKey<'r>, Vec<u8>>,
+    enis: FastMap<usize, Vec<u8>>,
+    last_eni: Option<(usize, Vec<u8>)>,
+}
 
 /// One top-level `"key": value`, formatted as the `LineFormatter` formats it at depth 1.
 fn field<W: std::io::Write, T: serde::Serialize>(w: &mut W, first: bool, key: &str, value: &T) -> std::io::Result<()> {
@@ -78,28 +89,39 @@ fn opt_string<W: std::io::Write>(w: &mut W, s: Option<&str>) -> std::io::Result<
 }
 
 /// One source row, compact, in the field order of `SourceOut`.
-fn source_json<'r, W: std::io::Write>(
-    w: &mut W,
-    s: &'r SourceOut,
-    shared: &mut HashMap<SharedKey<'r>, Vec<u8>>,
-) -> std::io::Result<()> {
+fn source_json<'r, W: std::io::Write>(w: &mut W, s: &'r SourceOut, shared: &mut Shared<'r>) -> std::io::Result<()> {
     use std::sync::Arc;
     w.write_all(b"{\"ip\":\"")?;
     write_cidr(w, s.ip)?;
-    w.write_all(b"\",\"eni\":")?;
-    string(w, s.eni())?;
-    w.write_all(b",\"eth\":")?;
-    opt_string(w, s.eth())?;
-    w.write_all(b",\"instance\":")?;
-    opt_string(w, s.instance())?;
-    w.write_all(b",\"node\":")?;
-    opt_string(w, s.node())?;
-    w.write_all(b",\"role\":")?;
-    string(w, s.role())?;
-    // Rows built from one trace share these allocations; a report read back from JSON does not,
-    // and then each row is simply escaped on its own.
+    // Rows on one ENI, and rows built from one trace, share these allocations; a report read
+    // back from JSON does not, and then each row is simply escaped on its own.
+    let on = Arc::as_ptr(&s.on) as usize;
+    match &shared.last_eni {
+        Some((at, bytes)) if *at == on => w.write_all(bytes)?,
+        _ => {
+            let bytes = match shared.enis.entry(on) {
+                std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let mut b = Vec::new();
+                    b.extend_from_slice(b"\",\"eni\":");
+                    string(&mut b, s.eni())?;
+                    b.extend_from_slice(b",\"eth\":");
+                    opt_string(&mut b, s.eth())?;
+                    b.extend_from_slice(b",\"instance\":");
+                    opt_string(&mut b, s.instance())?;
+                    b.extend_from_slice(b",\"node\":");
+                    opt_string(&mut b, s.node())?;
+                    b.extend_from_slice(b",\"role\":");
+                    string(&mut b, s.role())?;
+                    e.insert(b).clone()
+                }
+            };
+            w.write_all(&bytes)?;
+            shared.last_eni = Some((on, bytes));
+        }
+    }
     let key = (Arc::as_ptr(&s.why) as usize, &*s.verdict);
-    let tail = match shared.entry(key) {
+    let tail = match shared.tails.entry(key) {
         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
         std::collections::hash_map::Entry::Vacant(e) => {
             let mut b = Vec::new();
