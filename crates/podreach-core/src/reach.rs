@@ -261,6 +261,7 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
         ingress_index,
         nacl_memo: RefCell::default(),
         texts: RefCell::default(),
+        groups: RefCell::default(),
     };
     let mut assumptions = vec![
         "routing inside a vpc follows the `local` route (route tables were not given; a middlebox in the path would also stop security-group references from matching)".to_owned(),
@@ -471,6 +472,9 @@ struct Ctx<'a> {
     /// Rule descriptions and labels already written in this query: thousands of traces name the
     /// same few rules and groups.
     texts: RefCell<Texts>,
+    /// Groups looked up in this query, by id: a hash look-up instead of a walk down the
+    /// id-ordered map, whose ids share long prefixes.
+    groups: RefCell<FastMap<String, Option<&'a SecurityGroup>>>,
 }
 
 /// See `Ctx::texts`: rules by address (and direction), groups and ENIs by id.
@@ -736,6 +740,17 @@ impl<'a> Ctx<'a> {
         finish(steps, block, missing)
     }
 
+    /// `Model::groups[id]`, remembered for this query.
+    fn group(&self, id: &str) -> Option<&'a SecurityGroup> {
+        let Ok(mut memo) = self.groups.try_borrow_mut() else { return self.model.groups.get(id) };
+        if let Some(g) = memo.get(id) {
+            return *g;
+        }
+        let g = self.model.groups.get(id);
+        memo.insert(id.to_owned(), g);
+        g
+    }
+
     /// `describe_rule`, written once per rule and query.
     fn describe(&self, rule: &Rule, ingress: bool) -> String {
         let key = (std::ptr::from_ref(rule) as usize, ingress);
@@ -877,7 +892,7 @@ impl<'a> Ctx<'a> {
         let mut notes = Vec::new();
         let mut best_near: Option<(u8, String, &Rule)> = None;
         for g in &eni.groups {
-            let Some(sg) = m.groups.get(&g.id) else {
+            let Some(sg) = self.group(&g.id) else {
                 missing_groups.push(g.id.clone());
                 continue;
             };
@@ -1004,7 +1019,7 @@ impl<'a> Ctx<'a> {
                 let total: usize = eni
                     .groups
                     .iter()
-                    .filter_map(|g| m.groups.get(&g.id))
+                    .filter_map(|g| self.group(&g.id))
                     .map(|g| if ingress { g.ingress.len() } else { g.egress.len() })
                     .sum();
                 let why = if total == 0 {
