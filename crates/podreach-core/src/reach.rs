@@ -235,13 +235,18 @@ pub fn candidate_sources(enis: &[Eni]) -> Vec<(Cidr4, usize)> {
     out
 }
 
-/// Evaluates every source against the target.
-pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
+/// The target and flow of a query, checked.
+fn query_target(model: &Model, query: &Query) -> Result<Target, QueryError> {
     let target = resolve(model, &query.target)?;
     let flow = query.flow;
     if flow.proto.has_ports() && flow.port.is_none() {
         return Err(QueryError(format!("{} needs a destination port: add `--port N`", flow.proto)));
     }
+    Ok(target)
+}
+
+/// A fresh evaluation context for one query: the target's rule index, and empty memos.
+fn context<'a>(model: &'a Model, target: &'a Target, flow: Flow) -> Ctx<'a> {
     let ingress_index = model
         .enis
         .get(target.eni)
@@ -253,16 +258,33 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
                 .collect()
         })
         .unwrap_or_default();
-    let ctx = Ctx {
+    Ctx {
         model,
-        target: &target,
+        target,
         flow,
         nacls: model.coverage.have.contains(&ExportKind::NetworkAcls),
         ingress_index,
         nacl_memo: RefCell::default(),
         texts: RefCell::default(),
         groups: RefCell::default(),
-    };
+    }
+}
+
+/// Every source evaluated on its own, each in a fresh context: no shared traces, signatures or
+/// memos. The reference that `analyze`'s sharing is tested against; quadratic, for tests only.
+#[doc(hidden)]
+pub fn evaluate_each(model: &Model, query: &Query) -> Result<Vec<(Cidr4, usize, Trace)>, QueryError> {
+    let target = query_target(model, query)?;
+    Ok(sources(model, target.eni)
+        .map(|(addr, eni)| (addr, eni, context(model, &target, query.flow).evaluate(addr, eni)))
+        .collect())
+}
+
+/// Evaluates every source against the target.
+pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
+    let target = query_target(model, query)?;
+    let flow = query.flow;
+    let ctx = context(model, &target, flow);
     let mut assumptions = vec![
         "routing inside a vpc follows the `local` route (route tables were not given; a middlebox in the path would also stop security-group references from matching)".to_owned(),
     ];
@@ -292,8 +314,7 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
     // Where a boundary starts or ends. Between two neighbouring edges every boundary covers all or
     // nothing, so sources of one kind there share a signature: `span` is the previous source's
     // [edge, next edge) and kind, when the source lay inside it.
-    let mut edges: Vec<u64> =
-        boundaries.iter().flat_map(|b| [u64::from(b.first()), u64::from(b.last()) + 1]).collect();
+    let mut edges: Vec<u64> = boundaries.iter().flat_map(|b| [u64::from(b.first()), u64::from(b.last()) + 1]).collect();
     edges.sort_unstable();
     edges.dedup();
     let mut span: Option<(u64, u64, bool)> = None;

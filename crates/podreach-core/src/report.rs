@@ -1071,9 +1071,8 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         (p, _) => format!("IpProtocol={}", p.cli()),
     };
     // Blocked sources, in address order (walked, not collected: there can be a million).
-    let blocked = || {
-        a.sources.iter().filter_map(|r| Some((r, a.trace(r)?))).filter(|(_, t)| t.verdict == Verdict::Blocked)
-    };
+    let blocked =
+        || a.sources.iter().filter_map(|r| Some((r, a.trace(r)?))).filter(|(_, t)| t.verdict == Verdict::Blocked);
     // The first blocked source of each (eni, trace), in address order: everything below but the
     // representative source depends only on these.
     let mut seen_pairs: FastSet<(usize, usize)> = FastSet::default();

@@ -3,7 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
 
-use podreach_core::{report, Input};
+use podreach_core::{reach, report, Input};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -71,6 +71,29 @@ proptest! {
         prop_assert_eq!(strip(run(&a, "eni-t", world.port)), strip(run(&b, "eni-t", world.port)));
     }
 
+    /// Sharing never changes an answer: each source's shared trace (one per class of ENIs and
+    /// side of every rule boundary, with the query's memos) says what evaluating that source on
+    /// its own, in a fresh context, says. Only the block's first-source details may differ.
+    #[test]
+    fn shared_traces_match_each_source_on_its_own(world in world()) {
+        let texts = world.texts();
+        let inputs: Vec<Input<'_>> = texts.iter().map(|(n, b)| Input { name: n, bytes: b }).collect();
+        let loaded = podreach_core::load(&inputs);
+        let q = podreach_core::make_query("eni-t", "tcp", Some(world.port)).unwrap();
+        let shared = reach::analyze(&loaded.model, &q).unwrap();
+        let each = reach::evaluate_each(&loaded.model, &q).unwrap();
+        prop_assert_eq!(shared.sources.len(), each.len());
+        for (r, (addr, eni, own)) in shared.sources.iter().zip(&each) {
+            prop_assert_eq!((r.addr, r.eni), (*addr, *eni));
+            let t = shared.trace(r).unwrap();
+            prop_assert_eq!(&t.verdict, &own.verdict, "{}", addr);
+            prop_assert_eq!(&t.steps, &own.steps, "{}", addr);
+            prop_assert_eq!(&t.decisive, &own.decisive, "{}", addr);
+            prop_assert_eq!(&t.missing, &own.missing, "{}", addr);
+            prop_assert_eq!(t.block.as_ref().map(std::mem::discriminant), own.block.as_ref().map(std::mem::discriminant), "{}", addr);
+        }
+    }
+
     /// Adding an allow rule never turns `reachable` into anything else.
     #[test]
     fn an_added_allow_rule_never_blocks(world in world(), extra in rule(), group in 0usize..4, egress in any::<bool>()) {
@@ -114,7 +137,9 @@ struct Group {
 struct World {
     groups: Vec<Group>,
     target_groups: Vec<usize>,
-    nodes: Vec<(u8, Vec<usize>)>,
+    /// Per node ENI: its subnet's third octet, its groups, how many secondary addresses it has,
+    /// and whether it has a delegated /28 prefix.
+    nodes: Vec<(u8, Vec<usize>, u8, bool)>,
     port: u16,
     omit: Option<usize>,
 }
@@ -129,6 +154,12 @@ fn rule() -> impl Strategy<Value = Value> {
         (0u8..4).prop_map(|g| json!({"UserIdGroupPairs": [{"GroupId": gid(g as usize), "UserId": "1"}]})),
         (0u8..=32, 0u8..4)
             .prop_map(|(len, third)| json!({"IpRanges": [{"CidrIp": format!("10.0.{third}.0/{}", len.max(8))}]})),
+        // Small blocks that cut through a node's addresses and prefixes.
+        (26u8..=32, 0u8..4, 8u8..192).prop_map(|(len, third, host)| {
+            let size = 1u16 << (32 - len);
+            let base = u16::from(host) / size * size;
+            json!({"IpRanges": [{"CidrIp": format!("10.0.{third}.{base}/{len}")}]})
+        }),
     ];
     (proto, 5430u16..5435, 0u16..3, peer).prop_map(|(p, from, width, mut peer)| {
         peer["IpProtocol"] = json!(p);
@@ -146,7 +177,7 @@ fn world() -> impl Strategy<Value = World> {
     (
         proptest::collection::vec(group, 4),
         proptest::collection::vec(0usize..4, 1..3),
-        proptest::collection::vec((0u8..4, proptest::collection::vec(0usize..4, 0..3)), 1..5),
+        proptest::collection::vec((0u8..4, proptest::collection::vec(0usize..4, 0..3), 0u8..6, any::<bool>()), 1..5),
         5430u16..5434,
     )
         .prop_map(|(groups, target_groups, nodes, port)| World { groups, target_groups, nodes, port, omit: None })
@@ -167,8 +198,18 @@ impl World {
             e
         };
         let mut enis = vec![eni("eni-t".into(), "10.0.9.9".into(), &self.target_groups, None, 9)];
-        for (i, (third, groups)) in self.nodes.iter().enumerate() {
-            enis.push(eni(format!("eni-{i}"), format!("10.0.{third}.{}", 10 + i), groups, Some(i), *third));
+        for (i, (third, groups, secondary, prefix)) in self.nodes.iter().enumerate() {
+            let mut e = eni(format!("eni-{i}"), format!("10.0.{third}.{}", 10 + i * 6), groups, Some(i), *third);
+            for k in 1..=usize::from(*secondary) {
+                e["PrivateIpAddresses"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"PrivateIpAddress": format!("10.0.{third}.{}", 10 + i * 6 + k), "Primary": false}));
+            }
+            if *prefix {
+                e["Ipv4Prefixes"] = json!([{"Ipv4Prefix": format!("10.0.{third}.{}/28", 128 + 16 * i)}]);
+            }
+            enis.push(e);
         }
         let groups: Vec<Value> = self
             .groups
