@@ -38,7 +38,12 @@ pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<
     }
     w.write_all(if r.sources.is_empty() { b"]" } else { b"\n  ]" })?;
     field(&mut w, false, "drift", &r.drift)?;
-    field(&mut w, false, "instances", &r.instances)?;
+    w.write_all(b",\n  \"instances\": [")?;
+    for (i, x) in r.instances.iter().enumerate() {
+        w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+        instance_json(&mut w, x)?;
+    }
+    w.write_all(if r.instances.is_empty() { b"]" } else { b"\n  ]" })?;
     field(&mut w, false, "workloads", &r.workloads)?;
     field(&mut w, false, "unmapped_pods", &r.unmapped_pods)?;
     field(&mut w, false, "fixes", &r.fixes)?;
@@ -146,6 +151,90 @@ fn source_json<'r, W: std::io::Write>(w: &mut W, s: &'r SourceOut, shared: &mut 
         w.write_all(b"}")?;
     }
     w.write_all(b"]}")
+}
+
+/// One instance's matrix, compact, in the field order of `InstanceOut` (a whole account has
+/// thousands: serde's derive spent five times as long on them).
+fn instance_json<W: std::io::Write>(w: &mut W, x: &InstanceOut) -> std::io::Result<()> {
+    w.write_all(b"{\"instance\":")?;
+    string(w, &x.instance)?;
+    w.write_all(b",\"label\":")?;
+    string(w, &x.label)?;
+    w.write_all(b",\"instance_type\":")?;
+    opt_string(w, x.instance_type.as_deref())?;
+    w.write_all(b",\"node\":")?;
+    opt_string(w, x.node.as_deref())?;
+    w.write_all(b",\"limits\":")?;
+    match &x.limits {
+        Some(l) => {
+            w.write_all(b"{\"enis\":")?;
+            number(w, l.enis)?;
+            w.write_all(b",\"ipv4_per_eni\":")?;
+            number(w, l.ipv4_per_eni)?;
+            w.write_all(b",\"max_pods\":")?;
+            number(w, l.max_pods)?;
+            w.write_all(b"}")?;
+        }
+        None => w.write_all(b"null")?,
+    }
+    w.write_all(b",\"groups\":[")?;
+    for (i, g) in x.groups.iter().enumerate() {
+        w.write_all(if i == 0 { b"{\"id\":" } else { b",{\"id\":" })?;
+        string(w, &g.id)?;
+        w.write_all(b",\"name\":")?;
+        opt_string(w, g.name.as_deref())?;
+        w.write_all(b"}")?;
+    }
+    w.write_all(b"],\"enis\":[")?;
+    for (i, e) in x.enis.iter().enumerate() {
+        w.write_all(if i == 0 { b"{\"eni\":" } else { b",{\"eni\":" })?;
+        string(w, &e.eni)?;
+        w.write_all(b",\"eth\":")?;
+        opt_string(w, e.eth.as_deref())?;
+        w.write_all(b",\"device_index\":")?;
+        opt_number(w, e.device_index)?;
+        w.write_all(b",\"network_card\":")?;
+        opt_number(w, e.network_card)?;
+        w.write_all(b",\"subnet\":")?;
+        opt_string(w, e.subnet.as_deref())?;
+        w.write_all(b",\"interface_type\":")?;
+        string(w, &e.interface_type)?;
+        w.write_all(b",\"role\":")?;
+        string(w, &e.role)?;
+        w.write_all(b",\"description\":")?;
+        string(w, &e.description)?;
+        w.write_all(b",\"addresses\":")?;
+        number(w, e.addresses)?;
+        for (key, list) in [
+            (&b",\"prefixes\":["[..], &e.prefixes),
+            (b",\"groups\":[", &e.groups),
+            (b",\"missing\":[", &e.missing),
+            (b",\"extra\":[", &e.extra),
+        ] {
+            w.write_all(key)?;
+            for (j, item) in list.iter().enumerate() {
+                if j > 0 {
+                    w.write_all(b",")?;
+                }
+                string(w, item)?;
+            }
+            w.write_all(b"]")?;
+        }
+        w.write_all(b"}")?;
+    }
+    w.write_all(b"]}")
+}
+
+/// A JSON number, as serde_json writes it.
+fn number<W: std::io::Write, N: serde::Serialize>(w: &mut W, n: N) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, &n).map_err(std::io::Error::other)
+}
+
+fn opt_number<W: std::io::Write>(w: &mut W, n: Option<u32>) -> std::io::Result<()> {
+    match n {
+        Some(n) => number(w, n),
+        None => w.write_all(b"null"),
+    }
 }
 
 /// An address or block as `Cidr4`'s `Display` writes it, without the formatting machinery.
