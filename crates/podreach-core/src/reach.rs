@@ -431,16 +431,18 @@ fn class_key<'m>(model: &'m Model, i: usize, e: &'m Eni, target: Option<&Eni>, p
 type ClassKey<'m> = (u32, bool, Option<(usize, Option<&'m str>)>);
 
 /// Per ENI, a class number shared by the ENIs that no rule can tell apart whatever the target:
-/// the same groups, subnet, VPC, region and kind (branch or not). Built once per load.
+/// the same groups in the same order, subnet, VPC, region and kind (branch or not). Built once per
+/// load.
 pub fn eni_classes(enis: &[Eni]) -> Vec<u32> {
-    // (sorted group ids, subnet, VPC, region, branch) → class.
+    // (group ids, subnet, VPC, region, branch) → class. The groups stay in the ENI's order: the
+    // verdict does not depend on it, but the explanation does (the first group whose rule allows
+    // the flow is the one named, and "no rule of sg-a, sg-b" lists them in that order).
     type Key<'e> = (Vec<&'e str>, Option<&'e str>, Option<&'e str>, Option<&'e str>, bool);
     // Numbered in order of first appearance, so a hash map gives the same numbers.
     let mut classes: FastMap<Key<'_>, u32> = FastMap::default();
     enis.iter()
         .map(|e| {
-            let mut groups: Vec<&str> = e.groups.iter().map(|g| g.id.as_str()).collect();
-            groups.sort_unstable();
+            let groups: Vec<&str> = e.groups.iter().map(|g| g.id.as_str()).collect();
             let key = (groups, e.subnet.as_deref(), e.vpc.as_deref(), e.region(), e.role == Role::Branch);
             let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
             *classes.entry(key).or_insert(next)
