@@ -149,8 +149,10 @@ fn attachment(id: &str, instance: Option<&str>, device: u32, owner: &str) -> Val
 pub fn generate(nodes: u32, seed: u64, dir: &Path) -> Result<Generated, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut rng = Rng::new(seed);
-    // Node subnets: /20s from 10.0.0.0, one per 400 nodes per zone, at least one per zone.
-    let subnets_per_az = (nodes / 1200 + 1).max(1);
+    // Node subnets: /18s from 10.0.0.0 (16,384 addresses), one per 200 nodes per zone, at least
+    // one per zone. A node takes about 60 addresses (prefix-mode nodes about 160), so a subnet
+    // fills to about 12,000; the allocation below refuses to overflow into the next subnet.
+    let subnets_per_az = nodes / 600 + 1;
     let mut subnets = Vec::new();
     let mut subnet_base = Vec::new();
     for (z, az) in AZS.iter().enumerate() {
@@ -245,6 +247,9 @@ pub fn generate(nodes: u32, seed: u64, dir: &Path) -> Result<Generated, String> 
                     prefixes.push(next_host[s]);
                     next_host[s] += 16;
                 }
+            }
+            if next_host[s] >= subnet_base[s].2 + 16_384 {
+                return Err(format!("gen: subnet {subnet} is full at node {n}: more subnets are needed"));
             }
             if d == 0 {
                 node_ip = ips[0];
