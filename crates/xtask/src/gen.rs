@@ -152,6 +152,7 @@ pub fn generate(nodes: u32, seed: u64, dir: &Path) -> Result<Generated, String> 
     // Node subnets: /18s from 10.0.0.0 (16,384 addresses), one per 200 nodes per zone, at least
     // one per zone. A node takes about 60 addresses (prefix-mode nodes about 160), so a subnet
     // fills to about 12,000; the allocation below refuses to overflow into the next subnet.
+    // Subnet `idx` is zone `idx / subnets_per_az`'s number `idx % subnets_per_az`.
     let subnets_per_az = nodes / 600 + 1;
     let mut subnets = Vec::new();
     let mut subnet_base = Vec::new();
@@ -223,10 +224,15 @@ pub fn generate(nodes: u32, seed: u64, dir: &Path) -> Result<Generated, String> 
     let mut k8s_nodes = Vec::new();
     let mut next_host: Vec<u32> = subnet_base.iter().map(|(_, _, b)| b + 16).collect();
     for n in 0..nodes {
-        let s = (n as usize) % subnet_base.len();
+        // As a managed node group spreads its nodes over one subnet per zone: the group's
+        // subnets are its zones' subnet number `ng % subnets_per_az`, and its nodes take the
+        // zones in turn. So there are three (group, subnet) combinations per node group, whatever
+        // the number of subnets.
+        let ng = n % node_groups;
+        let zone = (n / node_groups) % AZS.len() as u32;
+        let s = (zone * subnets_per_az + ng % subnets_per_az) as usize;
         let (subnet, az, _) = subnet_base[s].clone();
         let inst = format!("i-0{n:016x}");
-        let ng = n % node_groups;
         let mut groups = vec![(cluster.clone(), "eks-cluster-sg-bench".to_owned()), (gid(ng), format!("bench-{ng}"))];
         let n_enis = if rng.chance(25) { 4 } else { 3 };
         let prefix_mode = rng.chance(20);
