@@ -774,8 +774,9 @@ impl<'a> Ctx<'a> {
         g
     }
 
-    /// `describe_rule`, written once per rule and query.
-    fn describe(&self, rule: &Rule, ingress: bool) -> String {
+    /// `describe_rule`, written once per rule and query. The rule is one of the model's (`'a`),
+    /// so its address names it for the whole query.
+    fn describe(&self, rule: &'a Rule, ingress: bool) -> String {
         let key = (std::ptr::from_ref(rule) as usize, ingress);
         self.remember(|t| &mut t.rules, &key, || describe_rule(self.model, rule, ingress))
     }
