@@ -102,6 +102,24 @@ macro_rules! bools_and_numbers_become {
     };
 }
 
+/// A number or a boolean where text belongs, kept as its JSON spelling by `$make`.
+macro_rules! scalar_as_text {
+    ($make:path) => {
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok($make(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok($make(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok($make(v.to_string()))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok($make(v.to_string()))
+        }
+    };
+}
+
 struct StringVisitor;
 
 impl<'de> Visitor<'de> for StringVisitor {
@@ -115,18 +133,7 @@ impl<'de> Visitor<'de> for StringVisitor {
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         Ok(Field::Value(v))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Field::Coerced(v.to_string()))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Field::Coerced(v.to_string()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Field::Coerced(v.to_string()))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Field::Coerced(v.to_string()))
-    }
+    scalar_as_text!(Field::Coerced);
     wrong_compound!(Field);
 }
 
@@ -182,18 +189,7 @@ impl<'de> Visitor<'de> for IpVisitor {
     fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
         Ok(crate::net::parse_v4(&v).map_or(Ip::Text(v), Ip::V4))
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Ip::Text(v.to_string()))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Ip::Text(v.to_string()))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Ip::Text(v.to_string()))
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Ip::Text(v.to_string()))
-    }
+    scalar_as_text!(Ip::Text);
     wrong_compound!(Ip);
 }
 
@@ -490,7 +486,20 @@ impl<'de> Deserialize<'de> for StrMap {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
-    use super::{meta_keys, Ip, StrMap};
+    use super::{meta_keys, Field, Ip, StrMap};
+
+    #[test]
+    fn text_takes_a_number_or_boolean_as_its_spelling_and_nothing_else() {
+        let read = |json: &str| serde_json::from_str::<Field<String>>(json).unwrap();
+        assert_eq!(read("\"sg-1\""), Field::Value("sg-1".to_owned()));
+        assert_eq!(read("7"), Field::Coerced("7".to_owned()));
+        assert_eq!(read("-7"), Field::Coerced("-7".to_owned()));
+        assert_eq!(read("1.5"), Field::Coerced("1.5".to_owned()));
+        assert_eq!(read("false"), Field::Coerced("false".to_owned()));
+        assert_eq!(read("null"), Field::Absent);
+        assert_eq!(read("{}"), Field::Wrong("an object"));
+        assert_eq!(read("[]"), Field::Wrong("an array"));
+    }
 
     #[test]
     fn an_address_is_read_in_place_and_anything_else_stays_text() {
