@@ -57,13 +57,27 @@ pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<
 type SharedKey<'r> = (usize, &'r str);
 
 /// The escaped JSON that rows share, written once: per trace (and verdict) the tail of a row,
-/// per ENI (by the address of its `SourceEni`) the part after the address. Neighbouring rows
-/// mostly share their ENI, so the last one is kept at hand.
+/// per ENI (by the address of its `SourceEni`) the part after the address.
 #[derive(Default)]
 struct Shared<'r> {
     tails: FastMap<SharedKey<'r>, Vec<u8>>,
     enis: FastMap<usize, Vec<u8>>,
-    last_eni: Option<(usize, Vec<u8>)>,
+}
+
+/// The bytes under `key`, written by `write` the first time.
+fn cached<K: std::hash::Hash + Eq>(
+    map: &mut FastMap<K, Vec<u8>>,
+    key: K,
+    write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<&[u8]> {
+    Ok(match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            let mut b = Vec::new();
+            write(&mut b)?;
+            e.insert(b)
+        }
+    })
 }
 
 /// One top-level `"key": value`, formatted as the `LineFormatter` formats it at depth 1.
@@ -100,47 +114,29 @@ fn source_json<'r, W: std::io::Write>(w: &mut W, s: &'r SourceOut, shared: &mut 
     write_cidr(w, s.ip)?;
     // Rows on one ENI, and rows built from one trace, share these allocations; a report read
     // back from JSON does not, and then each row is simply escaped on its own.
-    let on = Arc::as_ptr(&s.on) as usize;
-    match &shared.last_eni {
-        Some((at, bytes)) if *at == on => w.write_all(bytes)?,
-        _ => {
-            let bytes = match shared.enis.entry(on) {
-                std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    let mut b = Vec::new();
-                    b.extend_from_slice(b"\",\"eni\":");
-                    string(&mut b, s.eni())?;
-                    b.extend_from_slice(b",\"eth\":");
-                    opt_string(&mut b, s.eth())?;
-                    b.extend_from_slice(b",\"instance\":");
-                    opt_string(&mut b, s.instance())?;
-                    b.extend_from_slice(b",\"node\":");
-                    opt_string(&mut b, s.node())?;
-                    b.extend_from_slice(b",\"role\":");
-                    string(&mut b, s.role())?;
-                    e.insert(b).clone()
-                }
-            };
-            w.write_all(&bytes)?;
-            shared.last_eni = Some((on, bytes));
-        }
-    }
-    let key = (Arc::as_ptr(&s.why) as usize, &*s.verdict);
-    let tail = match shared.tails.entry(key) {
-        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            let mut b = Vec::new();
-            b.extend_from_slice(b",\"verdict\":");
-            string(&mut b, &s.verdict)?;
-            b.extend_from_slice(b",\"cause\":");
-            string(&mut b, s.cause())?;
-            b.extend_from_slice(b",\"reasons\":");
-            serde_json::to_writer(&mut b, s.reasons()).map_err(std::io::Error::other)?;
-            b.extend_from_slice(b",\"missing\":");
-            serde_json::to_writer(&mut b, s.missing()).map_err(std::io::Error::other)?;
-            e.insert(b)
-        }
-    };
+    let eni = cached(&mut shared.enis, Arc::as_ptr(&s.on) as usize, |b| {
+        b.extend_from_slice(b"\",\"eni\":");
+        string(b, s.eni())?;
+        b.extend_from_slice(b",\"eth\":");
+        opt_string(b, s.eth())?;
+        b.extend_from_slice(b",\"instance\":");
+        opt_string(b, s.instance())?;
+        b.extend_from_slice(b",\"node\":");
+        opt_string(b, s.node())?;
+        b.extend_from_slice(b",\"role\":");
+        string(b, s.role())
+    })?;
+    w.write_all(eni)?;
+    let tail = cached(&mut shared.tails, (Arc::as_ptr(&s.why) as usize, &*s.verdict), |b| {
+        b.extend_from_slice(b",\"verdict\":");
+        string(b, &s.verdict)?;
+        b.extend_from_slice(b",\"cause\":");
+        string(b, s.cause())?;
+        b.extend_from_slice(b",\"reasons\":");
+        serde_json::to_writer(&mut *b, s.reasons()).map_err(std::io::Error::other)?;
+        b.extend_from_slice(b",\"missing\":");
+        serde_json::to_writer(&mut *b, s.missing()).map_err(std::io::Error::other)
+    })?;
     w.write_all(tail)?;
     w.write_all(b",\"pods\":[")?;
     for (i, p) in s.pods.iter().enumerate() {
