@@ -265,8 +265,7 @@ fn context<'a>(model: &'a Model, target: &'a Target, flow: Flow) -> Ctx<'a> {
         nacls: model.coverage.have.contains(&ExportKind::NetworkAcls),
         ingress_index,
         nacl_memo: RefCell::default(),
-        texts: RefCell::default(),
-        groups: RefCell::default(),
+        memo: RefCell::default(),
     }
 }
 
@@ -492,20 +491,20 @@ struct Ctx<'a> {
     ingress_index: FastMap<&'a str, RuleIndex<'a>>,
     /// The NACL steps already worked out in this query (see `nacl_steps`).
     nacl_memo: RefCell<FastMap<NaclKey, NaclMemo>>,
-    /// Rule descriptions and labels already written in this query: thousands of traces name the
-    /// same few rules and groups.
-    texts: RefCell<Texts>,
-    /// Groups looked up in this query, by id: a hash look-up instead of a walk down the
-    /// id-ordered map, whose ids share long prefixes.
-    groups: RefCell<FastMap<String, Option<&'a SecurityGroup>>>,
+    /// Rule descriptions, labels and group look-ups already done in this query: thousands of
+    /// traces name the same few rules and groups.
+    memo: RefCell<Memo<'a>>,
 }
 
-/// See `Ctx::texts`: rules by address (and direction), groups and ENIs by id.
+/// See `Ctx::memo`: rule descriptions by the rule's address (and direction), group and ENI
+/// labels by id, and groups by id (a hash look-up instead of a walk down the id-ordered map,
+/// whose ids share long prefixes).
 #[derive(Default)]
-struct Texts {
+struct Memo<'a> {
     rules: FastMap<(usize, bool), String>,
-    groups: FastMap<String, String>,
-    enis: FastMap<String, String>,
+    group_labels: FastMap<String, String>,
+    eni_labels: FastMap<String, String>,
+    groups: FastMap<String, Option<&'a SecurityGroup>>,
 }
 
 /// What a source's four NACL checks depend on within one query: the two NACLs (and whether each
@@ -765,51 +764,45 @@ impl<'a> Ctx<'a> {
 
     /// `Model::groups[id]`, remembered for this query.
     fn group(&self, id: &str) -> Option<&'a SecurityGroup> {
-        let Ok(mut memo) = self.groups.try_borrow_mut() else { return self.model.groups.get(id) };
-        if let Some(g) = memo.get(id) {
-            return *g;
-        }
-        let g = self.model.groups.get(id);
-        memo.insert(id.to_owned(), g);
-        g
+        self.remember(|m| &mut m.groups, id, || self.model.groups.get(id))
     }
 
     /// `describe_rule`, written once per rule and query. The rule is one of the model's (`'a`),
     /// so its address names it for the whole query.
     fn describe(&self, rule: &'a Rule, ingress: bool) -> String {
         let key = (std::ptr::from_ref(rule) as usize, ingress);
-        self.remember(|t| &mut t.rules, &key, || describe_rule(self.model, rule, ingress))
+        self.remember(|m| &mut m.rules, &key, || describe_rule(self.model, rule, ingress))
     }
 
     /// `Model::group_label`, written once per group and query.
     fn group_label(&self, id: &str) -> String {
-        self.remember(|t| &mut t.groups, id, || self.model.group_label(id))
+        self.remember(|m| &mut m.group_labels, id, || self.model.group_label(id))
     }
 
     /// `eni_label`, written once per ENI and query.
     fn eni_label(&self, e: &Eni) -> String {
-        self.remember(|t| &mut t.enis, e.id.as_str(), || eni_label(e))
+        self.remember(|m| &mut m.eni_labels, e.id.as_str(), || eni_label(e))
     }
 
-    /// The text under `key` in one of `texts`' maps, written by `make` the first time.
-    fn remember<K, Q>(
+    /// The value under `key` in one of `memo`'s maps, made by `make` the first time.
+    fn remember<K, Q, V: Clone>(
         &self,
-        map: impl Fn(&mut Texts) -> &mut FastMap<K, String>,
+        map: impl for<'m> Fn(&'m mut Memo<'a>) -> &'m mut FastMap<K, V>,
         key: &Q,
-        make: impl FnOnce() -> String,
-    ) -> String
+        make: impl FnOnce() -> V,
+    ) -> V
     where
         K: std::borrow::Borrow<Q> + std::hash::Hash + Eq,
         Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        let Ok(mut texts) = self.texts.try_borrow_mut() else { return make() };
-        let texts = map(&mut texts);
-        if let Some(t) = texts.get(key) {
-            return t.clone();
+        let Ok(mut memo) = self.memo.try_borrow_mut() else { return make() };
+        let values = map(&mut memo);
+        if let Some(v) = values.get(key) {
+            return v.clone();
         }
-        let t = make();
-        texts.insert(key.to_owned(), t.clone());
-        t
+        let v = make();
+        values.insert(key.to_owned(), v.clone());
+        v
     }
 
     fn push_sg_step(
