@@ -355,5 +355,66 @@ fn targets(loaded: &Loaded) -> Vec<TargetOption> {
     out
 }
 
+/// One warm-up round: the bundled example through a fresh engine and into the view's JSON, the
+/// same code a real run takes. Returns the JSON's length.
+///
+/// Why: V8 first runs WebAssembly through its baseline compiler and optimises each function only
+/// once it has run for a while, in the background; a function already running keeps its baseline
+/// code. Parsing one large file is one long call, so without a warm-up most of it runs unoptimised
+/// (about twice as slow at 5,000 nodes, BENCHMARKS.md item 30). The worker warms up while the
+/// user picks files, and stops as soon as a request arrives.
+pub fn warm_round() -> usize {
+    let mut engine = Engine::default();
+    engine.set_inputs(crate::example::inputs());
+    let view = engine.run(Some(&crate::example::query()), &PageReq::default());
+    serde_json::to_string(&Response::View { seq: 0, view: Box::new(view) }).map_or(0, |json| json.len())
+}
+
+/// When the warm-up is done: once a run of batches is steady at the fastest so far and clearly
+/// faster than the first batches (the optimised code is in place), or after [`Warmup::CAP_MS`]
+/// in any case. Measured in Chromium (5,000-node bench), batches of the baseline code take 7-35 ms
+/// and vary; the optimised ones take 2-4 ms.
+#[derive(Debug, Default)]
+pub struct Warmup {
+    /// Every batch's duration in ms, in order.
+    batches: Vec<f64>,
+}
+
+impl Warmup {
+    /// Warm-up rounds per measured batch.
+    pub const ROUNDS: u32 = 10;
+    /// Batches in a row within [`Warmup::SLACK`] of the fastest that count as steady.
+    pub const STEADY: usize = 8;
+    pub const SLACK: f64 = 1.25;
+    /// The baseline is the median of batches 2 to 6 (the first also compiles); the steady
+    /// batches must be at most this share of it.
+    pub const SPEEDUP: f64 = 0.6;
+    /// The most the warm-up runs, whatever the timings say.
+    pub const CAP_MS: f64 = 4000.0;
+
+    /// Records a batch that took `ms`, `elapsed` ms after the warm-up began; true when done.
+    pub fn record(&mut self, ms: f64, elapsed: f64) -> bool {
+        self.batches.push(ms);
+        elapsed >= Self::CAP_MS || self.warm()
+    }
+
+    pub fn rounds(&self) -> u32 {
+        self.batches.len() as u32 * Self::ROUNDS
+    }
+
+    fn warm(&self) -> bool {
+        let (Some(early), Some(recent)) =
+            (self.batches.get(1..6), self.batches.len().checked_sub(Self::STEADY).and_then(|k| self.batches.get(k..)))
+        else {
+            return false;
+        };
+        let mut early = early.to_vec();
+        early.sort_by(f64::total_cmp);
+        let baseline = early.get(early.len() / 2).copied().unwrap_or(0.0);
+        let best = self.batches.iter().copied().fold(f64::INFINITY, f64::min);
+        best <= baseline * Self::SPEEDUP && recent.iter().all(|&m| m <= best * Self::SLACK)
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -19,3 +19,22 @@ pub const FILES: &[(&str, &str)] = &[
 /// The query the example opens with.
 pub const TARGET: &str = "eni-0rds";
 pub const PORT: u16 = 5432;
+
+/// The example's files as the worker receives them, numbered from 1.
+pub fn inputs() -> Vec<crate::protocol::InputMsg> {
+    FILES
+        .iter()
+        .zip(1..)
+        .map(|((name, text), id)| crate::protocol::InputMsg {
+            id,
+            name: (*name).to_owned(),
+            bytes: text.as_bytes().to_vec(),
+            follows: None,
+        })
+        .collect()
+}
+
+/// The example's query as the worker receives it.
+pub fn query() -> crate::protocol::QueryMsg {
+    crate::protocol::QueryMsg { to: TARGET.to_owned(), protocol: "tcp".to_owned(), port: Some(PORT) }
+}

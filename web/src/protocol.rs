@@ -77,6 +77,12 @@ pub enum Request {
 pub enum Response {
     /// The worker's handler is installed: requests sent before this would have been lost.
     Ready,
+    /// The worker's warm-up is over (see `engine::warm_round`): `ms` after it began, after
+    /// `rounds` rounds of the example.
+    Warm {
+        ms: f64,
+        rounds: u32,
+    },
     Progress {
         seq: u32,
         phase: String,
@@ -109,7 +115,7 @@ pub enum Response {
 impl Response {
     pub fn seq(&self) -> u32 {
         match self {
-            Response::Ready => 0,
+            Response::Ready | Response::Warm { .. } => 0,
             Response::Progress { seq, .. }
             | Response::View { seq, .. }
             | Response::Rows { seq, .. }

@@ -416,7 +416,7 @@ pub fn reduce(state: &AppState, action: Action) -> AppState {
                     s.busy = None;
                 }
                 Response::Export { .. } | Response::Report { .. } => s.busy = None,
-                Response::Ready => {}
+                Response::Ready | Response::Warm { .. } => {}
                 Response::Failed { message, .. } => {
                     s.failure = Some(message);
                     s.busy = None;

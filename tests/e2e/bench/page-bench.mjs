@@ -1,11 +1,13 @@
 // The browser half of `cargo xtask bench`: chooses the export's files in the built page (as files,
 // not pasted), waits for the analysis, and prints the page's own timings and its longest task.
-// Usage: node tests/e2e/bench/page-bench.mjs DIR TARGET PORT  → one JSON line on stdout.
+// Usage: node tests/e2e/bench/page-bench.mjs DIR TARGET PORT [--cold]  → one JSON line on stdout.
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve, launch } from '../lib/harness.mjs';
 
-const [dir, target, port] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const cold = args.includes('--cold');
+const [dir, target, port] = args.filter((a) => a !== '--cold');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 const { server, base } = await serve();
 const browser = await launch();
@@ -21,8 +23,11 @@ try {
       .observe({ type: 'long-animation-frame', buffered: true });
   });
   await page.goto(`${base}#to=${target}&port=${port}`);
-  // As a user would: choose files once the page has started (its worker is ready).
-  await page.waitForFunction(() => window.podreach !== undefined && performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 60000 });
+  // As a user would: choose files once the page has started, seconds after it loads. By then the
+  // worker has warmed up its compiled code (engine::warm_round), which the page marks. With
+  // --cold the files are chosen the moment the worker is ready, which stops the warm-up.
+  const ready = (name) => page.waitForFunction((n) => window.podreach !== undefined && performance.getEntriesByName(n).length > 0, name, { timeout: 60000 });
+  await ready(cold ? 'podreach:worker-ready' : 'podreach:worker-warm');
   const t0 = Date.now();
   await page.locator('[data-testid="file-picker"]').setInputFiles(files);
   await page.waitForFunction(() => performance.getEntriesByName('podreach:view').length > 0
@@ -34,7 +39,7 @@ try {
   const r = await page.evaluate(() => {
     const m = (n) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
     const timing = document.querySelector('[data-testid="timing"]')?.innerText ?? '';
-    return { frames: window.__frames, chosen: m('podreach:files-chosen'), view: m('podreach:view'), longTasks: window.__longTasks, timing,
+    return { readyAt: m('podreach:worker-ready'), warmAt: m('podreach:worker-warm'), frames: window.__frames, chosen: m('podreach:files-chosen'), view: m('podreach:view'), longTasks: window.__longTasks, timing,
       blocked: document.querySelector('[data-testid="count-blocked"] strong')?.innerText };
   });
   // From the moment the files are chosen; the page's own start-up is reported on its own.
@@ -47,7 +52,9 @@ try {
   // Frames from the moment the files are chosen (the page's own start-up is before that).
   const frames = r.frames.filter((f) => f.start >= r.chosen).map((f) => [Math.round(f.start - r.chosen), Math.round(f.ms)]);
   const longestFrame = frames.length ? Math.max(...frames.map((f) => f[1])) : 0;
-  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, longestTaskMs: longest, startupTaskMs: Math.round(startup), longTasks: r.longTasks.length, tasks, longestFrameMs: longestFrame, frames, viewAt: Math.round(r.view - r.chosen), timing: r.timing, blocked: r.blocked }));
+  // From navigation: when the worker was ready, and when its warm-up ended (null if it did not).
+  const at = (ms) => (Number.isNaN(ms) ? null : Math.round(ms));
+  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, cold, readyAt: at(r.readyAt), warmAt: at(r.warmAt), longestTaskMs: longest, startupTaskMs: Math.round(startup), longTasks: r.longTasks.length, tasks, longestFrameMs: longestFrame, frames, viewAt: Math.round(r.view - r.chosen), timing: r.timing, blocked: r.blocked }));
 } finally {
   await browser.close();
   server.close();

@@ -11,7 +11,7 @@ import { PodreachPage } from './podreach-page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(here, '../../..');
-export const dist = path.join(root, 'dist');
+export const dist = process.env.PODREACH_DIST || path.join(root, 'dist');
 export const fixtures = path.join(root, 'tests/fixtures');
 export const screenshots = path.join(root, 'tests/e2e/screenshots');
 export const SUBPATH = '/tools/podreach/';
@@ -39,7 +39,7 @@ export async function launch() {
     headless: true,
     acceptDownloads: true,
     viewport: { width: 1280, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [...(process.env.PODREACH_CHROMIUM_ARGS ? process.env.PODREACH_CHROMIUM_ARGS.split(' ') : []), '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
   return { context, close: async () => { await context.close(); fs.rmSync(userDataDir, { recursive: true, force: true }); } };
 }

@@ -1,22 +1,7 @@
 //! The worker's engine, natively, over the bundled example and the fixture corpus.
 use super::*;
 
-fn example_inputs() -> Vec<InputMsg> {
-    crate::example::FILES
-        .iter()
-        .enumerate()
-        .map(|(i, (n, t))| InputMsg {
-            id: i as u32 + 1,
-            name: (*n).to_owned(),
-            bytes: t.as_bytes().to_vec(),
-            follows: None,
-        })
-        .collect()
-}
-
-fn story_query() -> QueryMsg {
-    QueryMsg { to: "eni-0rds".into(), protocol: "tcp".into(), port: Some(5432) }
-}
+use crate::example::{inputs as example_inputs, query as story_query};
 
 #[test]
 fn the_example_view_tells_the_story() {
@@ -132,4 +117,63 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
     loading.finish(&mut e);
     assert_eq!(e.run(Some(&story_query()), &PageReq::default()), expected);
     assert_eq!(e.export("json"), whole.export("json"));
+}
+
+#[test]
+fn a_warm_up_round_runs_the_example_into_a_view() {
+    let json_len = warm_round();
+    let mut e = Engine::default();
+    e.set_inputs(example_inputs());
+    let v = e.run(Some(&story_query()), &PageReq::default());
+    let expected = serde_json::to_string(&Response::View { seq: 0, view: Box::new(v) }).unwrap();
+    assert_eq!(json_len, expected.len());
+}
+
+/// Feeds `batches` (ms each) to a fresh warm-up; the index of the batch that ended it, if any.
+fn warm_after(batches: &[f64]) -> Option<usize> {
+    let mut w = Warmup::default();
+    let mut t = 0.0;
+    batches.iter().position(|ms| {
+        t += ms;
+        w.record(*ms, t)
+    })
+}
+
+#[test]
+fn the_warm_up_stops_once_batches_are_steady_and_clearly_faster() {
+    // Measured in Chromium: the first batch compiles, then baseline code, noisy, then the
+    // optimised code arrives.
+    let slow = [182.3, 11.6, 24.8, 13.9, 14.6, 7.3, 7.5, 9.1, 7.7, 14.4, 10.5, 9.1, 6.4, 9.0, 5.9, 12.0];
+    let fast = [4.1, 3.9, 4.0, 4.4, 3.9, 4.2, 4.8, 4.0, 3.7];
+    let all: Vec<f64> = slow.iter().chain(&fast).copied().collect();
+    assert_eq!(warm_after(&all), Some(slow.len() + 7), "the eighth steady batch ends it");
+}
+
+#[test]
+fn a_steady_plateau_of_baseline_code_is_not_warm() {
+    // Steady, but no faster than the first batches: the optimised code has not arrived.
+    let plateau = [191.8, 13.0, 7.2, 6.9, 6.7, 11.5, 7.0, 7.1, 6.8, 7.3, 6.9, 7.0, 7.2, 6.9];
+    assert_eq!(warm_after(&plateau), None);
+    let then_fast: Vec<f64> = plateau.iter().copied().chain([4.0; 8]).collect();
+    assert_eq!(warm_after(&then_fast), Some(then_fast.len() - 1));
+}
+
+#[test]
+fn one_slow_batch_restarts_the_steady_run() {
+    let mut batches = vec![100.0, 20.0, 20.0, 20.0, 20.0, 20.0];
+    batches.extend([4.0; Warmup::STEADY - 1]);
+    batches.push(5.1); // more than 1.25 x 4.0 ms
+    batches.extend([4.0; Warmup::STEADY - 1]);
+    assert_eq!(warm_after(&batches), None);
+    batches.push(4.0);
+    assert_eq!(warm_after(&batches), Some(batches.len() - 1));
+}
+
+#[test]
+fn the_warm_up_gives_up_at_its_cap() {
+    let mut w = Warmup::default();
+    assert!(!w.record(30.0, 100.0));
+    assert!(!w.record(10.0, Warmup::CAP_MS - 1.0));
+    assert!(w.record(30.0, Warmup::CAP_MS));
+    assert_eq!(w.rounds(), 3 * Warmup::ROUNDS);
 }

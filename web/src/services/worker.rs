@@ -1,6 +1,6 @@
 //! The analysis worker: its message loop (in the worker) and its client (in the page).
 
-use crate::engine::{Engine, Loading};
+use crate::engine::{Engine, Loading, Warmup};
 use crate::protocol::{PageReq, QueryMsg, Request, Response, Timings};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -12,6 +12,8 @@ thread_local! {
     static ENGINE: RefCell<Engine> = RefCell::new(Engine::default());
     /// The run whose inputs are still arriving, if any.
     static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+    /// The warm-up while it runs, and when it began; `None` once it is over or a request came.
+    static WARM: RefCell<Option<(Warmup, f64)>> = const { RefCell::new(None) };
 }
 
 /// A `Run` waiting for the bytes of its files.
@@ -61,9 +63,44 @@ pub fn serve() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&Response::Ready);
+    WARM.with(|w| *w.borrow_mut() = Some((Warmup::default(), now())));
+    gloo::timers::callback::Timeout::new(0, warm_slice).forget();
 }
 
+/// Milliseconds on the worker's clock.
+fn now() -> f64 {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    scope.performance().map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+/// Runs warm-up batches for about [`SLICE_MS`], then yields to any request that arrived and
+/// carries on in a later task if none did.
+fn warm_slice() {
+    let slice = now();
+    while let Some((mut warmup, began)) = WARM.with(|w| w.borrow_mut().take()) {
+        let t = now();
+        for _ in 0..Warmup::ROUNDS {
+            crate::engine::warm_round();
+        }
+        let end = now();
+        if warmup.record(end - t, end - began) {
+            post(&Response::Warm { ms: end - began, rounds: warmup.rounds() });
+            return;
+        }
+        WARM.with(|w| *w.borrow_mut() = Some((warmup, began)));
+        if end - slice >= SLICE_MS {
+            gloo::timers::callback::Timeout::new(0, warm_slice).forget();
+            return;
+        }
+    }
+}
+
+/// How long the warm-up holds the worker before it looks for requests.
+const SLICE_MS: f64 = 25.0;
+
 fn handle(req: Request) {
+    // The user's work comes first: a request ends the warm-up for good.
+    WARM.with(|w| w.borrow_mut().take());
     match req {
         Request::Run { seq, inputs: Some(inputs), query, page } => {
             let bytes: u64 = inputs.iter().map(|i| i.follows.unwrap_or(i.bytes.len() as u64)).sum();
@@ -213,6 +250,12 @@ impl Client {
                 None => serde_wasm_bindgen::from_value::<Response>(data).map_err(|e| e.to_string()),
             };
             match read {
+                Ok(Response::Warm { ms, rounds }) => {
+                    crate::services::browser::mark("podreach:worker-warm");
+                    web_sys::console::debug_1(&JsValue::from(format!(
+                        "podreach: the analysis worker warmed up in {ms:.0} ms ({rounds} rounds of the example)"
+                    )));
+                }
                 Ok(Response::Ready) => {
                     crate::services::browser::mark("podreach:worker-ready");
                     for (msg, transfer) in q.borrow_mut().take().unwrap_or_default() {
