@@ -2,7 +2,7 @@
 
 use crate::engine::{Engine, Loading, Warmup};
 use crate::protocol::{PageReq, QueryMsg, Request, Response, Timings};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -12,8 +12,11 @@ thread_local! {
     static ENGINE: RefCell<Engine> = RefCell::new(Engine::default());
     /// The run whose inputs are still arriving, if any.
     static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
-    /// The warm-up while it runs, and when it began; `None` once it is over or a request came.
+    /// The warm-up while it runs, and when it began; `None` before, and once it is over or a
+    /// request came.
     static WARM: RefCell<Option<(Warmup, f64)>> = const { RefCell::new(None) };
+    /// Whether the page has sent any request: then the warm-up does not start.
+    static ASKED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// A `Run` waiting for the bytes of its files.
@@ -63,9 +66,19 @@ pub fn serve() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&Response::Ready);
-    WARM.with(|w| *w.borrow_mut() = Some((Warmup::default(), now())));
-    gloo::timers::callback::Timeout::new(0, warm_slice).forget();
+    // Only once the user has left the page alone for a moment: a request in the first moments
+    // (files chosen right away) runs without the warm-up and the compiling it sets off.
+    gloo::timers::callback::Timeout::new(WARM_AFTER_MS, || {
+        if !ASKED.with(Cell::get) {
+            WARM.with(|w| *w.borrow_mut() = Some((Warmup::default(), now())));
+            warm_slice();
+        }
+    })
+    .forget();
 }
+
+/// How long after it is ready the worker waits, idle, before it warms up.
+const WARM_AFTER_MS: u32 = 1000;
 
 /// Milliseconds on the worker's clock.
 fn now() -> f64 {
@@ -99,7 +112,8 @@ fn warm_slice() {
 const SLICE_MS: f64 = 25.0;
 
 fn handle(req: Request) {
-    // The user's work comes first: a request ends the warm-up for good.
+    // The user's work comes first: a request ends the warm-up, or keeps it from starting.
+    ASKED.with(|a| a.set(true));
     WARM.with(|w| w.borrow_mut().take());
     match req {
         Request::Run { seq, inputs: Some(inputs), query, page } => {
