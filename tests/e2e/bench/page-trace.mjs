@@ -1,18 +1,22 @@
 // Where the page's main thread spends a long task: chooses an export's files in the built page
 // (as page-bench.mjs does), records a Chrome trace (timeline and V8 wasm compilation), and prints
 // each main-thread task over 40 ms with its parts (script, lazy wasm compilation, style, layout).
-// Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json]
+// Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json] [--warm]
+// Files are chosen the moment the worker is ready, or with --warm once it has warmed up.
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve, launch } from '../lib/harness.mjs';
-const [dir, target, port, out] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const warm = args.includes('--warm');
+const [dir, target, port, out] = args.filter((a) => a !== '--warm');
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 const { server, base } = await serve();
 const browser = await launch();
 try {
   const page = await browser.context.newPage();
   await page.goto(`${base}#to=${target}&port=${port}`);
-  await page.waitForFunction(() => window.podreach !== undefined && performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 60000 });
+  const mark = warm ? 'podreach:worker-warm' : 'podreach:worker-ready';
+  await page.waitForFunction((m) => window.podreach !== undefined && performance.getEntriesByName(m).length > 0, mark, { timeout: 60000 });
   const cdp = await page.context().newCDPSession(page);
   const events = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
