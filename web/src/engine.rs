@@ -372,7 +372,7 @@ pub fn warm_round() -> usize {
 
 /// When the warm-up is done: once a run of batches is steady at the fastest so far and clearly
 /// faster than the first batches (the optimised code is in place), or after [`Warmup::CAP_MS`]
-/// in any case. Measured in Chromium (5,000-node bench), batches of the baseline code take 7-35 ms
+/// in any case. Measured in Chromium (5,000-node bench), batches of the baseline code take 7-37 ms
 /// and vary; the optimised ones take 2-4 ms.
 #[derive(Debug, Default)]
 pub struct Warmup {
