@@ -119,24 +119,38 @@ fn load_files(files: &[String], jobs: usize, clock: &mut Clock) -> Result<Loaded
             Err(e) => errors.push(format!("-: cannot read stdin: {}", lower(&e.to_string()))),
         }
     }
-    let read = |i: usize| -> Result<Parsed, String> {
-        let name = files.get(i).map_or("", String::as_str);
-        if name == "-" {
-            return Ok(podreach_core::parse(&Input { name, bytes: stdin.as_deref().unwrap_or_default() }));
-        }
-        let bytes = std::fs::read(name)
-            .map_err(|e| format!("{name}: cannot read the file: {}; check the path", lower(&e.to_string())))?;
-        Ok(podreach_core::parse(&Input { name, bytes: &bytes }))
-    };
     // Largest first, so that the last file to finish is a small one.
+    let stdin_len = stdin.as_ref().map_or(0, |b| b.len() as u64);
     let mut order: Vec<(u64, usize)> = files
         .iter()
         .enumerate()
-        .filter(|(_, f)| *f != "-")
-        .map(|(i, f)| (std::fs::metadata(f).map_or(0, |m| m.len()), i))
+        .filter(|&(i, f)| f != "-" || files.iter().position(|g| g == "-") == Some(i))
+        .map(|(i, f)| (if f == "-" { stdin_len } else { std::fs::metadata(f).map_or(0, |m| m.len()) }, i))
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    order.extend(files.iter().position(|f| f == "-").map(|i| (0, i)));
+    // A file more than twice the size of all the others together would keep one thread busy long
+    // after the others are done: its big array is parsed in two halves, the second on a thread of
+    // its own. Not otherwise: at 5,000 nodes (ENIs 52 MB, the rest 37 MB) the halves cost as much
+    // as they saved (BENCHMARKS.md, item 32).
+    let total: u64 = order.iter().map(|(len, _)| len).sum();
+    let halve = order.first().filter(|(len, _)| jobs > 1 && *len > 2 * (total - len)).map(|&(_, i)| i);
+    let read = |i: usize| -> Result<Parsed, String> {
+        let name = files.get(i).map_or("", String::as_str);
+        let parse = |bytes: &[u8]| {
+            let input = Input { name, bytes };
+            if halve == Some(i) {
+                podreach_core::parse_with(&input, &Threads)
+            } else {
+                podreach_core::parse(&input)
+            }
+        };
+        if name == "-" {
+            return Ok(parse(stdin.as_deref().unwrap_or_default()));
+        }
+        let bytes = read_file(name)
+            .map_err(|e| format!("{name}: cannot read the file: {}; check the path", lower(&e.to_string())))?;
+        Ok(parse(&bytes))
+    };
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
@@ -178,6 +192,43 @@ fn load_files(files: &[String], jobs: usize, clock: &mut Clock) -> Result<Loaded
     } else {
         Err(errors)
     }
+}
+
+/// A file's bytes: mapped when the file is a regular, non-empty file, read otherwise (a pipe such
+/// as `<(aws ec2 …)`, a device, or a file system that cannot map).
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Read(v) => v,
+        }
+    }
+}
+
+fn read_file(name: &str) -> std::io::Result<FileBytes> {
+    let file = std::fs::File::open(name)?;
+    let meta = file.metadata()?;
+    if meta.is_file() && meta.len() > 0 {
+        // SAFETY: the map is read-only and lives only while this one file is parsed. If another
+        // process truncated the file meanwhile, reading the lost pages would end the process
+        // with SIGBUS; changed bytes would at worst make the JSON invalid. Both are what a user
+        // who rewrites an export while it is being analysed can expect; ripgrep makes the same
+        // trade. Pages are faulted in up front (MAP_POPULATE): the parser reads every byte.
+        #[allow(unsafe_code)]
+        let mapped = unsafe { memmap2::MmapOptions::new().populate().map(&file) };
+        if let Ok(m) = mapped {
+            return Ok(FileBytes::Mapped(m));
+        }
+    }
+    let mut bytes = Vec::new();
+    (&file).read_to_end(&mut bytes)?;
+    Ok(FileBytes::Read(bytes))
 }
 
 /// Runs the core's independent parts on two threads (the second on a scoped thread).

@@ -205,3 +205,59 @@ fn stdin_is_read_with_a_dash() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["reachable"], 3);
 }
+
+/// An ENI export of more than 1 MB, most of the input: read in two halves with two jobs
+/// (mapped from a file, or from stdin); the output is the same as with one job.
+#[test]
+fn a_large_file_read_in_halves_gives_the_same_report() {
+    let (dir, _) = input_names("01-secondary-ip-sg-reference");
+    let enis: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("enis.json")).unwrap()).unwrap();
+    let template = enis["NetworkInterfaces"].as_array().unwrap().clone();
+    let mut many = Vec::new();
+    for i in 0..1500 {
+        for (k, e) in template.iter().enumerate() {
+            let mut e = e.clone();
+            let id = format!("{}-{i}", e["NetworkInterfaceId"].as_str().unwrap());
+            e["NetworkInterfaceId"] = id.into();
+            if e["Description"] != "RDSNetworkInterface" {
+                e["PrivateIpAddress"] = format!("10.1.{}.{}", (i * 3 + k) / 250, (i * 3 + k) % 250 + 1).into();
+                e["PrivateIpAddresses"] =
+                    serde_json::json!([{"Primary": true, "PrivateIpAddress": e["PrivateIpAddress"]}]);
+            } else if i > 0 {
+                continue;
+            }
+            many.push(e);
+        }
+    }
+    let big = serde_json::to_vec_pretty(&serde_json::json!({ "NetworkInterfaces": many })).unwrap();
+    assert!(big.len() > 1 << 20, "{} bytes", big.len());
+    let tmp = std::env::temp_dir().join(format!("podreach-halves-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    std::fs::write(tmp.join("enis.json"), &big).unwrap();
+    std::fs::copy(dir.join("sgs.json"), tmp.join("sgs.json")).unwrap();
+    let target = "eni-0rds-0";
+    let run = |jobs: &str| {
+        podreach(
+            &tmp,
+            &["analyze", "enis.json", "sgs.json", "--to", target, "--port", "5432", "--format", "json", "--jobs", jobs],
+        )
+    };
+    let (one, two) = (run("1"), run("2"));
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    assert_eq!(text(&one.stdout), text(&two.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&two.stdout).unwrap();
+    assert_eq!(v["summary"]["reachable"], 3000, "{}", v["summary"]);
+    let piped = |jobs: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_podreach"))
+            .current_dir(&tmp)
+            .args(["analyze", "-", "sgs.json", "--to", target, "--port", "5432", "--format", "json", "--jobs", jobs])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&big).unwrap();
+        child.wait_with_output().unwrap().stdout
+    };
+    assert_eq!(text(&piped("1")), text(&piped("2")));
+    std::fs::remove_dir_all(&tmp).unwrap();
+}

@@ -15,6 +15,8 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod halves;
+
 /// One text to load: a file's bytes, or what was pasted.
 #[derive(Clone, Copy, Debug)]
 pub struct Input<'a> {
@@ -83,9 +85,31 @@ impl fmt::Debug for Parsed {
 /// Reads one input. Inputs can be parsed in any order, or at the same time on different threads;
 /// [`assemble`] makes the result the same as [`load`]'s.
 pub fn parse(input: &Input<'_>) -> Parsed {
+    read(input, None::<(&Sequential, usize)>).0
+}
+
+/// Inputs at least this long are worth parsing in two halves.
+const HALVES_FROM: usize = 1 << 20;
+
+/// [`parse`], with a large input's one big array (the ENIs, a pod list) parsed in two halves
+/// through `join` (on two threads in the CLI). The result is the same as [`parse`]'s.
+pub fn parse_with(input: &Input<'_>, join: &impl Join) -> Parsed {
+    read(input, Some((join, HALVES_FROM))).0
+}
+
+/// For tests: [`parse_with`] for an input of any length, or `None` when the input is not one
+/// document whose big array can be parsed in halves.
+#[doc(hidden)]
+pub fn parse_in_halves(input: &Input<'_>, join: &impl Join) -> Option<Parsed> {
+    let (parsed, halved) = read(input, Some((join, 0)));
+    halved.then_some(parsed)
+}
+
+/// The input read, and whether it was read in halves.
+fn read<J: Join>(input: &Input<'_>, halves: Option<(&J, usize)>) -> (Parsed, bool) {
     let mut parsed = Parsed { acc: Acc::default(), sink: Sink::default(), documents: Vec::new() };
-    read_text(input, &mut parsed.acc, &mut parsed.sink, &mut parsed.documents);
-    parsed
+    let halved = read_text(input, &mut parsed.acc, &mut parsed.sink, &mut parsed.documents, halves);
+    (parsed, halved)
 }
 
 /// Builds one model from parsed inputs, given in the order of the inputs: identical to loading
@@ -112,20 +136,31 @@ pub fn assemble_with(parts: impl IntoIterator<Item = Parsed>, join: &impl Join) 
 // ---------------------------------------------------------------------------------------------
 // Reading texts into raw documents.
 
-/// Raw items gathered from every document, each with the file it came from.
+/// One document's items of one kind, with the file they came from. A parsed list is moved here
+/// whole: copying a whole-account export's items one by one, each with its file name, cost a tenth
+/// of the parse.
+struct Batch<T> {
+    file: String,
+    items: Vec<T>,
+}
+
+/// Every batch of one kind, in input order.
+type Pile<T> = Vec<Batch<T>>;
+
+/// Raw items gathered from every document, each batch with the file it came from.
 #[derive(Default)]
 struct Acc {
-    enis: Vec<(String, aws::NetworkInterface)>,
-    sgs: Vec<(String, aws::SecurityGroup)>,
-    sg_rules: Vec<(String, aws::SecurityGroupRule)>,
-    nacls: Vec<(String, aws::NetworkAcl)>,
-    subnets: Vec<(String, aws::Subnet)>,
-    prefix_lists: Vec<(String, aws::PrefixList)>,
+    enis: Pile<aws::NetworkInterface>,
+    sgs: Pile<aws::SecurityGroup>,
+    sg_rules: Pile<aws::SecurityGroupRule>,
+    nacls: Pile<aws::NetworkAcl>,
+    subnets: Pile<aws::Subnet>,
+    prefix_lists: Pile<aws::PrefixList>,
     labelled_entries: Vec<(String, Vec<aws::PrefixListEntry>)>,
     unlabelled_entries: usize,
-    instances: Vec<(String, aws::Instance)>,
-    pods: Vec<(String, aws::K8sObject)>,
-    nodes: Vec<(String, aws::K8sObject)>,
+    instances: Pile<aws::Instance>,
+    pods: Pile<aws::K8sObject>,
+    nodes: Pile<aws::K8sObject>,
     coverage: Coverage,
 }
 
@@ -159,7 +194,13 @@ fn concat<T>(a: &mut Vec<T>, b: Vec<T>) {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<Document>) {
+fn read_text<J: Join>(
+    input: &Input<'_>,
+    acc: &mut Acc,
+    sink: &mut Sink,
+    docs: &mut Vec<Document>,
+    halves: Option<(&J, usize)>,
+) -> bool {
     let name = input.name;
     let bytes = input.bytes.strip_prefix(BOM).unwrap_or(input.bytes);
     let text = match std::str::from_utf8(bytes) {
@@ -177,7 +218,7 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                 ),
                 Some(Location { file: name.to_owned(), line, column }),
             );
-            return;
+            return false;
         }
     };
     if text.trim().is_empty() {
@@ -189,10 +230,17 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                 .to_owned(),
             Some(Location { file: name.to_owned(), line: 1, column: 1 }),
         );
-        return;
+        return false;
     }
     let mut offset = 0usize;
     let mut lines = Lines::new(text);
+    if let Some((join, _)) = halves.filter(|&(_, from)| text.len() >= from) {
+        if let Some((top, span)) = halves::parse(text, join) {
+            let (line, column) = lines.at(span.0);
+            accept(top, &Location { file: name.to_owned(), line, column }, span, acc, sink, docs);
+            return true;
+        }
+    }
     while offset < text.len() {
         let start = first_non_ws(text, offset);
         if start > offset {
@@ -211,7 +259,7 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
                     hint.to_owned(),
                     Some(Location { file: name.to_owned(), line, column }),
                 );
-                return;
+                return false;
             }
             // Shell noise between documents (a prompt, a command line): skip to the next line that
             // opens a JSON object, if there is one.
@@ -285,6 +333,7 @@ fn read_text(input: &Input<'_>, acc: &mut Acc, sink: &mut Sink, docs: &mut Vec<D
             break;
         }
     }
+    false
 }
 
 /// Skips white space and byte-order marks (a `cat` of files saved by Windows editors has them
@@ -633,34 +682,37 @@ fn accept(
         dropped += list.dropped;
         let instances: Vec<aws::Instance> = list.items.into_iter().flat_map(|r| r.instances.items).collect();
         doc(ExportKind::Instances, instances.len(), acc);
-        acc.instances.extend(instances.into_iter().map(|i| (file.clone(), i)));
+        acc.instances.push(Batch { file: file.clone(), items: instances });
     }
     let kind = t.kind.as_deref().unwrap_or("");
     if let Some(list) = t.items {
         if matches!(kind, "List" | "PodList" | "NodeList") {
             dropped += list.dropped;
+            let kind_of = |item: &aws::K8sObject| item_kind(item, kind);
             let (mut pods, mut nodes, mut other) = (Vec::new(), Vec::new(), 0usize);
-            for item in list.items {
-                let item_kind = item.kind.as_str().unwrap_or(match kind {
-                    "PodList" => "Pod",
-                    "NodeList" => "Node",
-                    _ => "",
-                });
-                match item_kind {
-                    "Pod" => pods.push((file.clone(), item)),
-                    "Node" => nodes.push((file.clone(), item)),
-                    _ => other += 1,
+            // A list of one kind (`kubectl get pods`) moves whole.
+            match list.items.first().map(kind_of) {
+                Some(k) if list.items.iter().all(|i| kind_of(i) == k) && k == "Pod" => pods = list.items,
+                Some(k) if list.items.iter().all(|i| kind_of(i) == k) && k == "Node" => nodes = list.items,
+                _ => {
+                    for item in list.items {
+                        match kind_of(&item) {
+                            "Pod" => pods.push(item),
+                            "Node" => nodes.push(item),
+                            _ => other += 1,
+                        }
+                    }
                 }
             }
             if !pods.is_empty() || kind == "PodList" {
                 recognised = true;
                 doc(ExportKind::Pods, pods.len(), acc);
-                acc.pods.extend(pods);
+                acc.pods.push(Batch { file: file.clone(), items: pods });
             }
             if !nodes.is_empty() || kind == "NodeList" {
                 recognised = true;
                 doc(ExportKind::Nodes, nodes.len(), acc);
-                acc.nodes.extend(nodes);
+                acc.nodes.push(Batch { file: file.clone(), items: nodes });
             }
             if kind == "List" && !recognised && other == 0 {
                 recognised = true;
@@ -694,10 +746,10 @@ fn accept(
         recognised = true;
         if kind == "Pod" {
             doc(ExportKind::Pods, 1, acc);
-            acc.pods.push((file.clone(), obj));
+            acc.pods.push(Batch { file: file.clone(), items: vec![obj] });
         } else {
             doc(ExportKind::Nodes, 1, acc);
-            acc.nodes.push((file.clone(), obj));
+            acc.nodes.push(Batch { file: file.clone(), items: vec![obj] });
         }
     }
     if dropped > 0 {
@@ -740,10 +792,24 @@ fn accept(
     }
 }
 
-/// Moves a list's items onto a pile, each with its file; returns (items, elements dropped).
-fn take<T>(list: List<T>, file: &str, pile: &mut Vec<(String, T)>) -> (usize, usize) {
+/// "Pod", "Node" or "" (another kind) for an item of a kubectl list of kind `list_kind`.
+fn item_kind(item: &aws::K8sObject, list_kind: &str) -> &'static str {
+    match item.kind.as_str() {
+        Some("Pod") => "Pod",
+        Some("Node") => "Node",
+        Some(_) => "",
+        None => match list_kind {
+            "PodList" => "Pod",
+            "NodeList" => "Node",
+            _ => "",
+        },
+    }
+}
+
+/// Moves a list onto a pile, with its file; returns (items, elements dropped).
+fn take<T>(list: List<T>, file: &str, pile: &mut Pile<T>) -> (usize, usize) {
     let count = list.items.len();
-    pile.extend(list.items.into_iter().map(|i| (file.to_owned(), i)));
+    pile.push(Batch { file: file.to_owned(), items: list.items });
     (count, list.dropped)
 }
 
@@ -1326,20 +1392,16 @@ struct Network {
     from_instances: bool,
 }
 
-fn build_enis(
-    instances: Vec<(String, aws::Instance)>,
-    raw_enis: Vec<(String, aws::NetworkInterface)>,
-    sink: &mut Sink,
-) -> Network {
+fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterface>, sink: &mut Sink) -> Network {
     let mut by_instance: BTreeMap<String, Instance> = BTreeMap::new();
     // Instances, and the ENIs that describe-instances lists for them.
     let mut instance_enis: Vec<(String, Eni)> = Vec::new();
-    for (file, inst) in instances {
+    for (file, inst) in each(instances) {
         let Some(id) = opt_string(inst.instance_id) else { continue };
         let t = tags(inst.tags);
         for raw in inst.network_interfaces.items {
             if let Some(e) = convert_eni(&file, raw, sink, Some(&id)) {
-                instance_enis.push((file.clone(), e));
+                instance_enis.push((file.to_string(), e));
             }
         }
         let state = inst.state.and_then(|s| s.0).and_then(|s| opt_string(s.name));
@@ -1349,8 +1411,10 @@ fn build_enis(
     }
 
     // ENIs: describe-network-interfaces first; describe-instances fills in the ones it lacks.
-    let mut converted: Vec<Eni> =
-        raw_enis.into_iter().filter_map(|(file, raw)| convert_eni(&file, raw, sink, None)).collect();
+    let mut converted: Vec<Eni> = Vec::with_capacity(raw_enis.iter().map(|b| b.items.len()).sum());
+    for Batch { file, items } in raw_enis {
+        converted.extend(items.into_iter().filter_map(|raw| convert_eni(&file, raw, sink, None)));
+    }
     // By id; a stable sort keeps the copies of one ENI in input order.
     converted.sort_by(|a, b| a.id.cmp(&b.id));
     let mut dup_count = 0usize;
@@ -1418,12 +1482,20 @@ fn build_enis(
     Network { enis, instances: by_instance, from_instances }
 }
 
+/// A pile's items in input order, each with its batch's file (shared, not copied).
+fn each<T>(pile: Pile<T>) -> impl Iterator<Item = (std::rc::Rc<str>, T)> {
+    pile.into_iter().flat_map(|b| {
+        let file: std::rc::Rc<str> = b.file.into();
+        b.items.into_iter().map(move |i| (std::rc::Rc::clone(&file), i))
+    })
+}
+
 /// Groups, NACLs, subnets, prefix lists, pods and nodes: a model without ENIs or instances
 /// (`build` has taken those out of `acc`).
 fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
     let mut model = Model::default();
     // Security groups: describe-security-groups and describe-security-group-rules, merged.
-    for (file, raw) in acc.sgs {
+    for (file, raw) in each(acc.sgs) {
         let Some(id) = opt_string(raw.group_id) else { continue };
         let ingress = convert_permissions(&file, &id, raw.ip_permissions, sink);
         let egress = convert_permissions(&file, &id, raw.ip_permissions_egress, sink);
@@ -1441,7 +1513,7 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
         g.ingress.extend(ingress);
         g.egress.extend(egress);
     }
-    for (file, raw) in acc.sg_rules {
+    for (file, raw) in each(acc.sg_rules) {
         let Some((gid, egress, rule)) = convert_sg_rule(&file, raw, sink) else { continue };
         let g = model.groups.entry(gid.clone()).or_insert_with(|| SecurityGroup {
             id: gid,
@@ -1464,7 +1536,7 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
 
     // NACLs.
     let mut nacls: BTreeMap<String, Nacl> = BTreeMap::new();
-    for (file, raw) in acc.nacls {
+    for (file, raw) in each(acc.nacls) {
         let Some(id) = opt_string(raw.network_acl_id) else { continue };
         let (ingress, egress) = nacl_entries(&file, &id, raw.entries, sink);
         let mut subnets: Vec<String> =
@@ -1482,7 +1554,7 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
     }
     model.nacls = nacls.into_values().collect();
 
-    for (_, raw) in acc.subnets {
+    for (_, raw) in each(acc.subnets) {
         let Some(id) = opt_string(raw.subnet_id) else { continue };
         let t = tags(raw.tags);
         model.subnets.entry(id.clone()).or_insert(Subnet {
@@ -1495,7 +1567,7 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
     }
 
     // Prefix lists.
-    for (_, raw) in acc.prefix_lists {
+    for (_, raw) in each(acc.prefix_lists) {
         let Some(id) = opt_string(raw.prefix_list_id) else { continue };
         let cidrs: Vec<Cidr4> = raw.cidrs.0.iter().filter_map(|c| Cidr4::parse(c)).collect();
         let pl = model.prefix_lists.entry(id.clone()).or_insert(PrefixList {
@@ -1538,14 +1610,14 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
 
     // Kubernetes.
     let mut pods: BTreeMap<(String, String), Pod> = BTreeMap::new();
-    for (file, o) in acc.pods {
+    for (file, o) in each(acc.pods) {
         if let Some(p) = convert_pod(&file, o, sink) {
             pods.entry((p.namespace.clone(), p.name.clone())).or_insert(p);
         }
     }
     model.pods = pods.into_values().collect();
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
-    for (_, o) in acc.nodes {
+    for (_, o) in each(acc.nodes) {
         if let Some(n) = convert_node(o) {
             nodes.entry(n.name.clone()).or_insert(n);
         }

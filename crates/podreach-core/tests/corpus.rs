@@ -172,3 +172,37 @@ fn parsed_parts_in_any_order_match_one_load() {
 fn parsed_parts_on_threads_match_one_load() {
     parts_match(&Threads);
 }
+
+/// Every input that `parse_in_halves` can split gives what parsing it whole gives: the same
+/// diagnostics, documents and report bytes, whichever order `join` runs the halves in.
+fn halves_match(join: &impl podreach_core::Join) {
+    let mut halved = 0;
+    for case in podreach_fixtures::CASES {
+        for input in case.inputs() {
+            let Some(part) = podreach_core::load::parse_in_halves(&input, join) else { continue };
+            halved += 1;
+            let whole = podreach_core::assemble([podreach_core::parse(&input)]);
+            let halves = podreach_core::assemble([part]);
+            let what = format!("{} {}", case.name, input.name);
+            assert_eq!(whole.diagnostics, halves.diagnostics, "{what}");
+            assert_eq!(whole.documents, halves.documents, "{what}");
+            let a = podreach_core::report::build(&whole, None).map(|r| podreach_core::render::json(&r));
+            let b = podreach_core::report::build(&halves, None).map(|r| podreach_core::render::json(&r));
+            assert_eq!(a.map_err(|e| e.0), b.map_err(|e| e.0), "{what}");
+        }
+    }
+    // The corpus's ENI and pod exports are printed as the AWS CLI and kubectl print them.
+    assert!(halved > 40, "only {halved} inputs were parsed in halves");
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn inputs_parsed_in_halves_match_whole_inputs() {
+    halves_match(&Reversed);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn inputs_parsed_in_halves_on_threads_match_whole_inputs() {
+    halves_match(&Threads);
+}
