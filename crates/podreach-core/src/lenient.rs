@@ -295,7 +295,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for ListVisitor<T> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = List { items: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096)), dropped: 0 };
-        while let Some(item) = seq.next_element::<Obj<T>>()? {
+        while let Some(item) = next_obj::<A, T>(&mut seq)? {
             match item.0 {
                 Some(v) => out.items.push(v),
                 None => out.dropped += 1,
@@ -323,6 +323,15 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(ListVisitor(PhantomData))
     }
+}
+
+/// One element of a list, in a call of its own. In a browser, V8 first runs WebAssembly on
+/// baseline code and optimises a function once it has run for a while, but a call keeps the code
+/// it began with: inlined into its list's loop, every element of a 50 MB list ran on baseline code
+/// (BENCHMARKS.md, item 33). A call per element picks up the optimised code as soon as it exists.
+#[inline(never)]
+fn next_obj<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(seq: &mut A) -> Result<Option<Obj<T>>, A::Error> {
+    seq.next_element::<Obj<T>>()
 }
 
 /// An element that must be an object; anything else becomes `None`.
