@@ -1,5 +1,6 @@
 //! Fuzzes loading and analysis: any bytes, split into up to three inputs, then the matrix and a
-//! reachability query against the first ENI found. Any panic is a bug.
+//! reachability query against the first ENI found, and each input parsed in halves against the
+//! same input parsed whole. Any panic is a bug.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -18,6 +19,19 @@ fuzz_target!(|data: &[u8]| {
         podreach_core::Input { name: "b.json", bytes: &body[cut1..cut2] },
         podreach_core::Input { name: "c.json", bytes: &body[cut2..] },
     ];
+    // Differential: an input that parses in halves must give what parsing it whole gives.
+    for input in &inputs {
+        if let Some(part) = podreach_core::load::parse_in_halves(input, &podreach_core::Sequential) {
+            let whole = podreach_core::assemble([podreach_core::parse(input)]);
+            let halves = podreach_core::assemble([part]);
+            assert_eq!(whole.diagnostics, halves.diagnostics);
+            assert_eq!(whole.documents, halves.documents);
+            let json = |l: &podreach_core::Loaded| {
+                podreach_core::report::build(l, None).map(|r| podreach_core::render::json(&r)).map_err(|e| e.0)
+            };
+            assert_eq!(json(&whole), json(&halves));
+        }
+    }
     let loaded = podreach_core::load(&inputs);
     let _ = podreach_core::report::build(&loaded, None);
     let target = loaded.model.enis.first().map(|e| e.id.clone()).unwrap_or_else(|| "10.0.0.1".to_owned());
