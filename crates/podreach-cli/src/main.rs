@@ -62,6 +62,9 @@ struct Analyze {
     /// Print how long each phase took to stderr (read and parse, build the model, analyse, write).
     #[arg(long)]
     timings: bool,
+    /// Read files into memory instead of mapping them: for files that another program may rewrite while podreach reads them.
+    #[arg(long)]
+    no_mmap: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -106,7 +109,7 @@ fn main() -> ExitCode {
 /// parses it and drops its bytes before taking the next, so the bytes of at most `jobs` files are
 /// held at once. The parts are assembled in the order the files were given, so the result is the
 /// same as loading them one by one. Read errors are reported for every file, in order.
-fn load_files(files: &[String], jobs: usize, clock: &mut Clock) -> Result<Loaded, Vec<String>> {
+fn load_files(files: &[String], jobs: usize, map: bool, clock: &mut Clock) -> Result<Loaded, Vec<String>> {
     let mut errors = Vec::new();
     if files.iter().filter(|f| *f == "-").count() > 1 {
         errors.push("`-` (stdin) is given twice; give it once".to_owned());
@@ -147,7 +150,7 @@ fn load_files(files: &[String], jobs: usize, clock: &mut Clock) -> Result<Loaded
         if name == "-" {
             return Ok(parse(stdin.as_deref().unwrap_or_default()));
         }
-        let bytes = read_file(name)
+        let bytes = read_file(name, map)
             .map_err(|e| format!("{name}: cannot read the file: {}; check the path", lower(&e.to_string())))?;
         Ok(parse(&bytes))
     };
@@ -211,22 +214,24 @@ impl std::ops::Deref for FileBytes {
     }
 }
 
-fn read_file(name: &str) -> std::io::Result<FileBytes> {
+fn read_file(name: &str, map: bool) -> std::io::Result<FileBytes> {
     let file = std::fs::File::open(name)?;
     let meta = file.metadata()?;
-    if meta.is_file() && meta.len() > 0 {
-        // SAFETY: the map is read-only and lives only while this one file is parsed. If another
-        // process truncated the file meanwhile, reading the lost pages would end the process
-        // with SIGBUS; changed bytes would at worst make the JSON invalid. Both are what a user
-        // who rewrites an export while it is being analysed can expect; ripgrep makes the same
-        // trade. Pages are faulted in up front (MAP_POPULATE): the parser reads every byte.
+    if map && meta.is_file() && meta.len() > 0 {
+        // SAFETY: the map is read-only and lives only while this one file is parsed. Nothing in
+        // this process writes the file. Another program could: truncating it would end this
+        // process with SIGBUS, and rewriting it would change bytes the parser holds as immutable
+        // (undefined behaviour in Rust's terms; in practice invalid JSON or text that is no
+        // longer the UTF-8 that was checked). That is ripgrep's trade too, and `--no-mmap` reads
+        // the file instead. Pages are faulted in up front (MAP_POPULATE): the parser reads every
+        // byte.
         #[allow(unsafe_code)]
         let mapped = unsafe { memmap2::MmapOptions::new().populate().map(&file) };
         if let Ok(m) = mapped {
             return Ok(FileBytes::Mapped(m));
         }
     }
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     (&file).read_to_end(&mut bytes)?;
     Ok(FileBytes::Read(bytes))
 }
@@ -289,7 +294,7 @@ fn analyze(a: &Analyze) -> Result<u8, Vec<String>> {
     };
     let jobs = a.jobs.map(usize::from).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut clock = Clock::new(a.timings);
-    let loaded = load_files(&a.files, jobs, &mut clock)?;
+    let loaded = load_files(&a.files, jobs, !a.no_mmap, &mut clock)?;
     let errors: Vec<String> =
         loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).map(|d| d.message.clone()).collect();
     if !errors.is_empty() {

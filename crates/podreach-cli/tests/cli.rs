@@ -49,10 +49,11 @@ fn json_output_equals_the_corpus_snapshots() {
             if let Some(p) = q.port {
                 args.extend(["--port".into(), p.to_string()]);
             }
-            // One thread, and more threads than files: the same bytes.
-            for jobs in ["1", "9"] {
+            // One thread, and more threads than files, files mapped or read: the same bytes.
+            for (jobs, read) in [("1", None), ("9", None), ("9", Some("--no-mmap"))] {
                 let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
                 args.extend(["--jobs", jobs]);
+                args.extend(read);
                 let out = podreach(&dir, &args);
                 assert_eq!(out.status.code(), Some(0), "{}: {}", case.name, text(&out.stderr));
                 assert!(out.stderr.is_empty(), "{}: stderr {}", case.name, text(&out.stderr));
