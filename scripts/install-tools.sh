@@ -17,10 +17,16 @@ rustup show active-toolchain >/dev/null 2>&1 || true
 # rust-toolchain.toml names the channel and the wasm32 target; this makes rustup fetch them.
 rustup target add wasm32-unknown-unknown >/dev/null
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v jq >/dev/null || [ ! -x /usr/bin/time ] || ! command -v g++ >/dev/null; then
-  log "installing chromium, chromium-driver, jq, time and g++ (apt; g++ builds libFuzzer)"
+# Node.js and npm come with the machine (Debian's nodejs is older than playwright-core's 20).
+if ! command -v npm >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -lt 20 ]; then
+  log "node 20 or newer and npm are needed (the e2e tests' playwright-core, binaryen); install them first"
+  exit 1
+fi
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v jq >/dev/null || [ ! -x /usr/bin/time ] || ! command -v g++ >/dev/null || ! command -v python3 >/dev/null; then
+  log "installing chromium, chromium-driver, jq, time, g++ and python3 (apt; g++ builds libFuzzer; jq and python3 are benchmark contenders)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver jq time g++ >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver jq time g++ python3 >/dev/null
 fi
 
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then

@@ -124,10 +124,11 @@ fn load_files(files: &[String], jobs: usize, map: bool, clock: &mut Clock) -> Re
     }
     // Largest first, so that the last file to finish is a small one.
     let stdin_len = stdin.as_ref().map_or(0, |b| b.len() as u64);
+    let first_dash = files.iter().position(|f| f == "-");
     let mut order: Vec<(u64, usize)> = files
         .iter()
         .enumerate()
-        .filter(|&(i, f)| f != "-" || files.iter().position(|g| g == "-") == Some(i))
+        .filter(|&(i, f)| f != "-" || first_dash == Some(i))
         .map(|(i, f)| (if f == "-" { stdin_len } else { std::fs::metadata(f).map_or(0, |m| m.len()) }, i))
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));

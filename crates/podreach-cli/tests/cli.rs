@@ -257,8 +257,13 @@ fn a_large_file_read_in_halves_gives_the_same_report() {
             .spawn()
             .unwrap();
         child.stdin.take().unwrap().write_all(&big).unwrap();
-        child.wait_with_output().unwrap().stdout
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        out.stdout
     };
-    assert_eq!(text(&piped("1")), text(&piped("2")));
+    let (one, two) = (piped("1"), piped("2"));
+    assert_eq!(text(&one), text(&two));
+    let v: serde_json::Value = serde_json::from_slice(&two).unwrap();
+    assert_eq!(v["summary"]["reachable"], 3000, "{}", v["summary"]);
     std::fs::remove_dir_all(&tmp).unwrap();
 }

@@ -691,9 +691,10 @@ fn accept(
             let kind_of = |item: &aws::K8sObject| item_kind(item, kind);
             let (mut pods, mut nodes, mut other) = (Vec::new(), Vec::new(), 0usize);
             // A list of one kind (`kubectl get pods`) moves whole.
-            match list.items.first().map(kind_of) {
-                Some(k) if list.items.iter().all(|i| kind_of(i) == k) && k == "Pod" => pods = list.items,
-                Some(k) if list.items.iter().all(|i| kind_of(i) == k) && k == "Node" => nodes = list.items,
+            let one_kind = list.items.first().map(kind_of).filter(|&k| list.items.iter().all(|i| kind_of(i) == k));
+            match one_kind {
+                Some("Pod") => pods = list.items,
+                Some("Node") => nodes = list.items,
                 _ => {
                     for item in list.items {
                         match kind_of(&item) {
@@ -1412,9 +1413,7 @@ fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterfa
 
     // ENIs: describe-network-interfaces first; describe-instances fills in the ones it lacks.
     let mut converted: Vec<Eni> = Vec::with_capacity(raw_enis.iter().map(|b| b.items.len()).sum());
-    for Batch { file, items } in raw_enis {
-        converted.extend(items.into_iter().filter_map(|raw| convert_eni(&file, raw, sink, None)));
-    }
+    converted.extend(each(raw_enis).filter_map(|(file, raw)| convert_eni(&file, raw, sink, None)));
     // By id; a stable sort keeps the copies of one ENI in input order.
     converted.sort_by(|a, b| a.id.cmp(&b.id));
     let mut dup_count = 0usize;

@@ -51,27 +51,33 @@ pub(super) fn parse(text: &str, join: &impl Join) -> Option<(TopLevel, (usize, u
         (bytes.get(open) == Some(&b'[')).then_some((*k, open))
     })?;
     let cut = cut(text, open)?;
-    let (top, end) = match key {
-        "\"NetworkInterfaces\"" => {
-            let (list, close) = halves::<aws::NetworkInterface>(text, open, cut, join)?;
-            let (mut top, end) = envelope(text, start, open, close, key)?;
-            (top.enis.as_ref().is_some_and(empty)).then_some(())?;
-            top.enis = Some(list);
-            (top, end)
-        }
-        _ => {
-            let (list, close) = halves::<aws::K8sObject>(text, open, cut, join)?;
-            let (mut top, end) = envelope(text, start, open, close, key)?;
-            (top.items.as_ref().is_some_and(empty)).then_some(())?;
-            top.items = Some(list);
-            (top, end)
-        }
+    let (top, end) = if key == "\"NetworkInterfaces\"" {
+        document::<aws::NetworkInterface>(text, (start, open, cut), key, join, |t| &mut t.enis)?
+    } else {
+        document::<aws::K8sObject>(text, (start, open, cut), key, join, |t| &mut t.items)?
     };
     Some((top, (start, end)))
 }
 
-fn empty<T>(l: &List<T>) -> bool {
-    l.items.is_empty() && l.dropped == 0
+/// The document whose array (under `key`, opening at `open`, cut at `cut`) is `field`: the array
+/// parsed in halves, the rest of the document around it, which must have read that key as an
+/// empty array. Returns the document and the offset one past its end.
+fn document<T>(
+    text: &str,
+    (start, open, cut): (usize, usize, (usize, usize)),
+    key: &str,
+    join: &impl Join,
+    field: fn(&mut TopLevel) -> &mut Option<List<T>>,
+) -> Option<(TopLevel, usize)>
+where
+    T: for<'de> Deserialize<'de> + Send,
+{
+    let (list, close) = halves::<T>(text, open, cut, join)?;
+    let (mut top, end) = envelope(text, start, open, close, key)?;
+    let slot = field(&mut top);
+    slot.as_ref().is_some_and(|l| l.items.is_empty() && l.dropped == 0).then_some(())?;
+    *slot = Some(list);
+    Some((top, end))
 }
 
 /// Where the second half begins: the byte offset of the `,` before a line that holds only the
@@ -115,7 +121,6 @@ where
     let (first, rest) = join.join(|| elements::<T>(text, open + 1, Some(comma)), || elements::<T>(text, second, None));
     let (mut list, _) = first?;
     let (tail, close) = rest?;
-    list.items.reserve_exact(tail.items.len());
     list.items.extend(tail.items);
     list.dropped += tail.dropped;
     Some((list, close))
