@@ -13,6 +13,20 @@ fn podreach(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_podreach")).current_dir(dir).args(args).output().unwrap()
 }
 
+/// `podreach` with `input` on its stdin.
+fn podreach_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podreach"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn input_names(case: &str) -> (PathBuf, Vec<String>) {
     let dir = fixtures().join(case).join("input");
     let mut names: Vec<String> =
@@ -194,14 +208,7 @@ fn stdin_is_read_with_a_dash() {
     let (dir, _) = input_names("01-secondary-ip-sg-reference");
     let mut all = std::fs::read(dir.join("enis.json")).unwrap();
     all.extend(std::fs::read(dir.join("sgs.json")).unwrap());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_podreach"))
-        .args(["analyze", "-", "--to", "eni-0rds", "--port", "5432", "--format", "json"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(&all).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = podreach_stdin(&dir, &["analyze", "-", "--to", "eni-0rds", "--port", "5432", "--format", "json"], &all);
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["reachable"], 3);
@@ -249,15 +256,8 @@ fn a_large_file_read_in_halves_gives_the_same_report() {
     let v: serde_json::Value = serde_json::from_slice(&two.stdout).unwrap();
     assert_eq!(v["summary"]["reachable"], 3000, "{}", v["summary"]);
     let piped = |jobs: &str| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_podreach"))
-            .current_dir(&tmp)
-            .args(["analyze", "-", "sgs.json", "--to", target, "--port", "5432", "--format", "json", "--jobs", jobs])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&big).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let args = ["analyze", "-", "sgs.json", "--to", target, "--port", "5432", "--format", "json", "--jobs", jobs];
+        let out = podreach_stdin(&tmp, &args, &big);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         out.stdout
     };
