@@ -181,6 +181,8 @@ pub struct Timings {
     pub analyse_ms: f64,
     /// The worker's WebAssembly memory after the run: the most it has held.
     pub memory_bytes: f64,
+    /// Warm-up rounds the worker ran while it waited for bytes (`services::worker`).
+    pub warm_rounds: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -96,9 +96,18 @@ fn Summary(props: &ViewProps) -> Html {
                 }
             </ul>
             if timing.load_ms + timing.analyse_ms > 0.0 {
-                <p class="timing" data-testid="timing">{ format!("parsed in {:.0} ms (and {:.0} ms waiting for files), analysed in {:.0} ms, in this browser; the analysis holds {:.0} MB", timing.load_ms, timing.files_ms, timing.analyse_ms, timing.memory_bytes / 1e6) }</p>
+                <p class="timing" data-testid="timing">{ format!("parsed in {:.0} ms (and {:.0} ms waiting for files{}), analysed in {:.0} ms, in this browser; the analysis holds {:.0} MB", timing.load_ms, timing.files_ms, warming(timing.warm_rounds), timing.analyse_ms, timing.memory_bytes / 1e6) }</p>
             }
         </div>
+    }
+}
+
+/// The timing line's note on warm-up rounds run while the worker waited for files.
+fn warming(rounds: u32) -> String {
+    match rounds {
+        0 => String::new(),
+        1 => ", warming up meanwhile: 1 round".to_owned(),
+        n => format!(", warming up meanwhile: {n} rounds"),
     }
 }
 
