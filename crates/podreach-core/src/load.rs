@@ -1608,22 +1608,29 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
     }
 
     // Kubernetes.
-    let mut pods: BTreeMap<(String, String), Pod> = BTreeMap::new();
-    for (file, o) in each(acc.pods) {
-        if let Some(p) = convert_pod(&file, o, sink) {
-            pods.entry((p.namespace.clone(), p.name.clone())).or_insert(p);
-        }
-    }
-    model.pods = pods.into_values().collect();
-    let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
-    for (_, o) in each(acc.nodes) {
-        if let Some(n) = convert_node(o) {
-            nodes.entry(n.name.clone()).or_insert(n);
-        }
-    }
-    model.nodes = nodes.into_values().collect();
+    let pods = each(acc.pods).filter_map(|(file, o)| convert_pod(&file, o, sink)).collect();
+    model.pods = first_of_each(pods, |a, b| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)));
+    let nodes = each(acc.nodes).filter_map(|(_, o)| convert_node(o)).collect();
+    model.nodes = first_of_each(nodes, |a, b| a.name.cmp(&b.name));
 
     model
+}
+
+/// `items` sorted by `cmp`, keeping the first (in input order) of items that compare equal: what
+/// `entry(key).or_insert(item)` into a `BTreeMap` and its values give, without shifting large
+/// items through the map's nodes on every insert (a whole account has hundreds of thousands of
+/// pods). Only indices are sorted; each item moves once.
+fn first_of_each<T>(items: Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let by_index = |a: usize, b: usize| match (items.get(a), items.get(b)) {
+        (Some(x), Some(y)) => cmp(x, y),
+        _ => std::cmp::Ordering::Equal,
+    };
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    // Stable: of equal items, the first in input order comes first and is the one kept.
+    order.sort_by(|&a, &b| by_index(a, b));
+    order.dedup_by(|later, earlier| by_index(*later, *earlier).is_eq());
+    let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect()
 }
 
 /// Merges copies of one ENI: addresses are united; when the group sets differ, the copy with the
@@ -1736,4 +1743,18 @@ fn address_index(model: &Model, sink: &mut Sink) -> Index {
         });
     }
     idx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_of_each;
+
+    #[test]
+    fn first_of_each_sorts_and_keeps_the_first_of_equal_items() {
+        // (key, which): as a BTreeMap with `entry(key).or_insert(..)` would keep them.
+        let items = vec![("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5), ("b", 6)];
+        let kept = first_of_each(items, |x, y| x.0.cmp(y.0));
+        assert_eq!(kept, vec![("a", 2), ("b", 1), ("c", 4)]);
+        assert_eq!(first_of_each(Vec::<(&str, u8)>::new(), |x, y| x.0.cmp(y.0)), vec![]);
+    }
 }

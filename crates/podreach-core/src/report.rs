@@ -613,6 +613,12 @@ impl Prepared {
 fn unmapped_pods(model: &Model) -> Vec<(u32, UnmappedPod)> {
     let eni_partial = model.coverage.partial.contains(&ExportKind::NetworkInterfaces);
     let mut out = Vec::new();
+    // Whether each node name's first node is on Fargate, looked up once per unmapped address (a
+    // scan of every node for each was quadratic in a whole account's export).
+    let mut fargate: crate::hash::FastMap<&str, bool> = crate::hash::FastMap::default();
+    for n in &model.nodes {
+        fargate.entry(n.name.as_str()).or_insert(n.fargate);
+    }
     for (i, p) in (0u32..).zip(&model.pods) {
         let row = |ip: String, reason: &str| UnmappedPod {
             namespace: p.namespace.clone(),
@@ -629,8 +635,7 @@ fn unmapped_pods(model: &Model) -> Vec<(u32, UnmappedPod)> {
             if model.owner_of(*ip).is_some() {
                 continue;
             }
-            let node_fargate =
-                p.node.as_deref().and_then(|n| model.nodes.iter().find(|x| x.name == n)).is_some_and(|n| n.fargate);
+            let node_fargate = p.node.as_deref().and_then(|n| fargate.get(n)).copied().unwrap_or(false);
             let reason = if eni_partial {
                 "no exported eni holds this address, and the eni export is partial (NextToken): unknown, not blocked"
             } else if node_fargate {
@@ -671,14 +676,9 @@ fn coverage_diagnostics(model: &Model, query: bool, out: &mut Vec<Diagnostic>) {
     }
     // Groups that ENIs carry but the export lacks.
     if cov.have.contains(&ExportKind::SecurityGroups) || cov.have.contains(&ExportKind::SecurityGroupRules) {
-        let mut missing: BTreeSet<&str> = BTreeSet::new();
-        for e in &model.enis {
-            for g in &e.groups {
-                if !model.groups.contains_key(&g.id) {
-                    missing.insert(g.id.as_str());
-                }
-            }
-        }
+        // Each group id once (the index holds every id an ENI carries), not once per ENI.
+        let missing: BTreeSet<&str> =
+            model.index.members.keys().filter(|id| !model.groups.contains_key(*id)).map(String::as_str).collect();
         if !missing.is_empty() {
             let list: Vec<&str> = missing.iter().copied().take(8).collect();
             let more = if missing.len() > 8 { format!(" and {} more", missing.len() - 8) } else { String::new() };
