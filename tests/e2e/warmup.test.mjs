@@ -2,6 +2,9 @@
 // request ends the warm-up at once (web/src/engine.rs `warm_round`, BENCHMARKS.md item 30).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { serve, launch, open } from './lib/harness.mjs';
 import { PodreachPage } from './lib/podreach-page.mjs';
 
@@ -28,5 +31,56 @@ test('an idle page warms its worker up, and a request ends the warm-up', async (
   } finally {
     await browser.close();
     server.close();
+  }
+});
+
+/// A describe-network-interfaces export of `n` ENIs, printed as the AWS CLI prints it.
+function eniExport(n) {
+  const enis = [];
+  for (let i = 0; i < n; i++) {
+    const ip = (k) => `10.${(i >> 8) & 255}.${i & 255}.${10 + k}`;
+    enis.push({
+      NetworkInterfaceId: `eni-${i.toString(16).padStart(17, '0')}`,
+      VpcId: 'vpc-0e2e0000000000000', SubnetId: 'subnet-0e2e000000000000', AvailabilityZone: 'eu-west-1a',
+      Description: 'aws-K8S-i-0e2e', InterfaceType: 'interface', Status: 'in-use',
+      Groups: [{ GroupId: 'sg-0e2e0000000000001', GroupName: 'nodes' }],
+      PrivateIpAddress: ip(0),
+      PrivateIpAddresses: Array.from({ length: 10 }, (_, k) => ({ Primary: k === 0, PrivateIpAddress: ip(k), PrivateDnsName: `ip-${ip(k).replaceAll('.', '-')}.eu-west-1.compute.internal` })),
+      Attachment: { InstanceId: `i-${(i >> 2).toString(16).padStart(17, '0')}`, DeviceIndex: i & 3, NetworkCardIndex: 0, Status: 'attached' },
+      TagSet: [],
+    });
+  }
+  return JSON.stringify({ NetworkInterfaces: enis }, null, 4);
+}
+
+test('a large export chosen before the warm-up warms the worker while its bytes are read; a small one does not', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podreach-warm-'));
+  const big = path.join(dir, 'enis.json');
+  fs.writeFileSync(big, eniExport(22000));
+  // Above the worker's WAIT_WARM_MIN_BYTES (32 MB): the read takes long enough to be worth filling.
+  assert.ok(fs.statSync(big).size > 32_000_000, `the export is ${fs.statSync(big).size} bytes`);
+  const small = path.join(dir, 'small.json');
+  fs.writeFileSync(small, eniExport(50));
+  const { server, base } = await serve();
+  const browser = await launch();
+  try {
+    for (const [file, warms] of [[big, true], [small, false]]) {
+      // With a target, so the answer (and its timing line) is drawn.
+      const s = await open(browser.context, `${base}#to=eni-00000000000000000&port=5432`);
+      // Chosen the moment the worker is ready, before the idle warm-up could start.
+      await s.page.waitForFunction(() => performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 30000 });
+      await s.page.locator('[data-testid="file-picker"]').setInputFiles([file]);
+      const app = new PodreachPage(s.page);
+      await app.waitForView();
+      const timing = await app.id('timing').innerText();
+      assert.equal(/warming up meanwhile: \d+ rounds?/.test(timing), warms, timing);
+      assert.equal(await warmMarks(s.page), 0);
+      assert.deepEqual(s.errors, []);
+      await s.page.close();
+    }
+  } finally {
+    await browser.close();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -177,7 +177,10 @@ pub struct Timings {
     /// Waiting for the bytes of chosen files with nothing left to parse (files are read while
     /// the ones before them are parsed).
     pub files_ms: f64,
-    pub load_ms: f64,
+    /// Parsing the inputs.
+    pub parse_ms: f64,
+    /// Building the model from the parsed inputs.
+    pub model_ms: f64,
     pub analyse_ms: f64,
     /// The worker's WebAssembly memory after the run: the most it has held.
     pub memory_bytes: f64,

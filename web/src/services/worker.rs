@@ -245,7 +245,8 @@ fn advance() {
     let timings = Timings {
         // Waiting for bytes while nothing else was left to parse.
         files_ms: (wall - pending.parse_ms - build_ms).max(0.0),
-        load_ms: pending.parse_ms + build_ms,
+        parse_ms: pending.parse_ms,
+        model_ms: build_ms,
         warm_rounds: pending.warm_rounds,
         ..Timings::default()
     };
