@@ -24,18 +24,44 @@ pub fn json(report: &Report) -> String {
 /// together), but the source rows are written directly: the part of a row that sources with
 /// one trace share (verdict, cause, reasons, missing) is escaped once and copied after that.
 pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<()> {
+    json_head(report, &mut w)?;
+    JsonRows::default().write(&report.sources, 0, &mut w)?;
+    json_tail(report, &mut w)
+}
+
+/// The JSON up to its source rows: [`json_to`] is this, [`JsonRows::write`] of every source row,
+/// then [`json_tail`]. An edge that can may render blocks of rows on several threads.
+pub fn json_head<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<()> {
     let r = report;
     w.write_all(b"{")?;
     field(&mut w, true, "schema", &r.schema)?;
     field(&mut w, false, "target", &r.target)?;
     field(&mut w, false, "summary", &r.summary)?;
     field(&mut w, false, "headline", &r.headline)?;
-    w.write_all(b",\n  \"sources\": [")?;
-    let mut shared = Shared::default();
-    for (i, s) in r.sources.iter().enumerate() {
-        w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-        source_json(&mut w, s, &mut shared)?;
+    w.write_all(b",\n  \"sources\": [")
+}
+
+/// Writes source rows of the JSON, each the way [`json_to`] writes it. Keeps the escaped parts
+/// that rows share (per trace and per ENI), so that each is escaped once per `JsonRows`.
+#[derive(Default)]
+pub struct JsonRows<'r> {
+    shared: Shared<'r>,
+}
+
+impl<'r> JsonRows<'r> {
+    /// Writes `rows`, which are the report's source rows from index `first` on.
+    pub fn write<W: std::io::Write>(&mut self, rows: &'r [SourceOut], first: usize, mut w: W) -> std::io::Result<()> {
+        for (i, s) in (first..).zip(rows) {
+            w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            source_json(&mut w, s, &mut self.shared)?;
+        }
+        Ok(())
     }
+}
+
+/// The JSON after its source rows (see [`json_head`]).
+pub fn json_tail<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<()> {
+    let r = report;
     w.write_all(if r.sources.is_empty() { b"]" } else { b"\n  ]" })?;
     field(&mut w, false, "drift", &r.drift)?;
     w.write_all(b",\n  \"instances\": [")?;

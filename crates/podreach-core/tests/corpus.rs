@@ -88,6 +88,16 @@ fn streamed_json_equals_derived_json() {
             let (_, r) = podreach_core::analyze(&case.inputs(), Some(&query)).unwrap();
             let json = podreach_core::render::json(&r);
             assert_eq!(json, podreach_core::render::json_reference(&r), "{}", case.name);
+            // Rows written in blocks, each by a writer of its own (as the CLI's threads do).
+            for block in [1, 2, 3] {
+                let mut b = Vec::new();
+                podreach_core::render::json_head(&r, &mut b).unwrap();
+                for (k, rows) in r.sources.chunks(block).enumerate() {
+                    podreach_core::render::JsonRows::default().write(rows, k * block, &mut b).unwrap();
+                }
+                podreach_core::render::json_tail(&r, &mut b).unwrap();
+                assert_eq!(String::from_utf8(b).unwrap(), json, "{}: rows in blocks of {block}", case.name);
+            }
             let back: podreach_core::report::Report = serde_json::from_str(&json).unwrap();
             assert_eq!(back, r, "{}: the report does not survive a round trip", case.name);
             assert_eq!(podreach_core::render::json(&back), json, "{}", case.name);
