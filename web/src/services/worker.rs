@@ -119,10 +119,10 @@ fn warm_slice() {
 const SLICE_MS: f64 = 25.0;
 
 /// While a large run waits for the bytes of its next file and has nothing else to parse (files
-/// chosen before the idle warm-up could run: the page reads the largest first, which takes a few
-/// hundred milliseconds at 5,000 nodes), the worker runs warm-up rounds, the same code the parse is about
-/// to take, in slices of [`WAIT_SLICE_MS`]; bytes that arrive are handled between two slices.
-/// V8 then starts optimising that code before the parse begins rather than during it.
+/// chosen before the idle warm-up could run: the page reads the largest first, which takes a
+/// few hundred milliseconds at 5,000 nodes), the worker runs warm-up rounds, the same code the
+/// parse is about to take, in slices of [`WAIT_SLICE_MS`]; bytes that arrive are handled between
+/// two slices. V8 then starts optimising that code before the parse begins rather than during it.
 fn warm_while_waiting() {
     let waiting = PENDING.with(|p| p.borrow().as_ref().is_some_and(|x| !x.loading.complete()));
     if !waiting || WARMED.with(Cell::get) {
@@ -144,7 +144,7 @@ const WAIT_SLICE_MS: f64 = 10.0;
 
 /// The inputs' size from which a run warms up while it waits. Smaller exports are read in a
 /// moment, and the optimising it would set off then competes on two cores with the page drawing
-/// the view soon after (BENCHMARKS.md item 34: at 500 nodes, 9 MB, frames of 124-251 ms instead
+/// the view soon after (BENCHMARKS.md item 34: at 500 nodes, 9 MB, frames of 84-251 ms instead
 /// of 67-106 ms in cold runs).
 const WAIT_WARM_MIN_BYTES: u64 = 32_000_000;
 
