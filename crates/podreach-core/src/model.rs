@@ -451,7 +451,16 @@ impl Model {
         if let Some(name) = self.groups.get(id).and_then(|g| g.name.as_deref()) {
             return Some(name);
         }
-        self.enis.iter().flat_map(|e| e.groups.iter()).find(|g| g.id == id).and_then(|g| g.name.as_deref())
+        // Else the first ENI that carries the group names it (ENIs print `GroupName` too). The
+        // index lists those ENIs in order, so a look-up does not walk every ENI (which, per
+        // matrix column of a whole account without the group export, was quadratic); before the
+        // index is built, walk them.
+        let first = match self.index.members.get(id) {
+            Some(carriers) => carriers.first().and_then(|&i| self.enis.get(i)),
+            None if self.index.members.is_empty() => self.enis.iter().find(|e| e.groups.iter().any(|g| g.id == id)),
+            None => None,
+        };
+        first.and_then(|e| e.groups.iter().find(|g| g.id == id)).and_then(|g| g.name.as_deref())
     }
 
     /// `sg-0abc (node-sg)` or just the id.
