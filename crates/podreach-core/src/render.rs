@@ -541,7 +541,7 @@ pub fn table(report: &Report) -> String {
         out.push('\n');
         for ((verdict, cause), list) in grouped(report) {
             wrap(&mut out, "", &format!("{} ({}): {cause}", verdict.to_ascii_uppercase(), list.len()));
-            for s in list {
+            for s in &list {
                 let eth = s.eth().map(|e| format!(" {e}")).unwrap_or_default();
                 let inst = s.instance().unwrap_or("-");
                 let head = format!("  {:<18} {}{eth} {inst}", s.ip, s.eni());
@@ -553,7 +553,8 @@ pub fn table(report: &Report) -> String {
             }
             // One explanation per group is enough to see the chain.
             if verdict != "reachable" {
-                if let Some(first) = report.sources.iter().find(|s| s.verdict == verdict && *s.cause() == *cause) {
+                // The group's rows are in report order: its first is the first with this cause.
+                if let Some(first) = list.first() {
                     for r in first.reasons().iter() {
                         wrap(&mut out, "    ", &format!("{} [{}]: {}", r.layer, r.outcome, r.message));
                     }
