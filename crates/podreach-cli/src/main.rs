@@ -274,9 +274,7 @@ const ROW_BLOCK: usize = 256;
 fn json_on_two_threads(report: &podreach_core::report::Report, out: &mut impl Write) -> std::io::Result<()> {
     use std::sync::mpsc;
     render::json_head(report, &mut *out)?;
-    let blocks: Vec<(usize, &[podreach_core::report::SourceOut])> =
-        report.sources.chunks(ROW_BLOCK).enumerate().map(|(k, rows)| (k * ROW_BLOCK, rows)).collect();
-    let odd: Vec<_> = blocks.iter().skip(1).step_by(2).copied().collect();
+    let blocks = || report.sources.chunks(ROW_BLOCK).enumerate();
     std::thread::scope(|scope| -> std::io::Result<()> {
         // Rendered blocks on their way to this thread, and written ones on their way back. When
         // this thread stops early (a closed pipe), the channels close and the helper stops too.
@@ -287,20 +285,20 @@ fn json_on_two_threads(report: &podreach_core::report::Report, out: &mut impl Wr
         }
         scope.spawn(move || {
             let mut rows = render::JsonRows::default();
-            for (first, block) in odd {
+            for (k, block) in blocks().skip(1).step_by(2) {
                 let Ok(mut buffer) = free.recv() else { return };
                 buffer.clear();
-                if rows.write(block, first, &mut buffer).is_err() || to_writer.send(buffer).is_err() {
+                if rows.write(block, k * ROW_BLOCK, &mut buffer).is_err() || to_writer.send(buffer).is_err() {
                     return;
                 }
             }
         });
         let mut rows = render::JsonRows::default();
         let mut mine = Vec::new();
-        for (k, (first, block)) in blocks.iter().enumerate() {
+        for (k, block) in blocks() {
             if k % 2 == 0 {
                 mine.clear();
-                rows.write(block, *first, &mut mine)?;
+                rows.write(block, k * ROW_BLOCK, &mut mine)?;
                 out.write_all(&mine)?;
             } else {
                 let buffer = from_helper.recv().map_err(std::io::Error::other)?;
