@@ -325,8 +325,6 @@ pub struct K8sStatus {
     pub pod_ip: Ip,
     #[serde(rename = "podIPs")]
     pub pod_ips: List<PodIp>,
-    #[serde(rename = "hostIP")]
-    pub host_ip: S,
     pub phase: S,
     // Node
     pub addresses: List<NodeAddress>,
