@@ -1,6 +1,7 @@
 //! The worker's state machine, pure and testable natively: inputs in, views and row pages out.
 
 use crate::protocol::*;
+use podreach_core::hash::FastMap;
 use podreach_core::model::Role;
 use podreach_core::report::{InstanceOut, Prepared, Report, SourceOut};
 use podreach_core::{Input, Loaded, Parsed, Severity};
@@ -91,10 +92,14 @@ impl Engine {
             .collect();
         let diagnostics = report.diagnostics.iter().filter(|d| d.severity != "error").cloned().collect();
         let targets = targets(loaded);
-        let mut causes: BTreeMap<(u8, &str, &str), usize> = BTreeMap::new();
+        // Counted in a hash map, then ordered: a tree would compare the long cause texts of
+        // every source.
+        let mut counts: FastMap<(&str, &str), usize> = FastMap::default();
         for s in &report.sources {
-            *causes.entry((rank(&s.verdict), &s.verdict, s.cause())).or_default() += 1;
+            *counts.entry((&s.verdict, s.cause())).or_default() += 1;
         }
+        let causes: BTreeMap<(u8, &str, &str), usize> =
+            counts.into_iter().map(|((verdict, cause), n)| ((rank(verdict), verdict, cause), n)).collect();
         let causes = causes
             .into_iter()
             .map(|((_, verdict, cause), count)| CauseGroup {
@@ -158,9 +163,16 @@ impl Engine {
             }
             "eni" => rows.sort_by(|a, b| (&a.eni(), key_ip(a)).cmp(&(&b.eni(), key_ip(b)))),
             "pod" => rows.sort_by(|a, b| (a.pods.first(), key_ip(a)).cmp(&(b.pods.first(), key_ip(b)))),
-            _ => rows.sort_by(|a, b| {
-                (rank(&a.verdict), &a.cause(), key_ip(a)).cmp(&(rank(&b.verdict), &b.cause(), key_ip(b)))
-            }),
+            _ => {
+                // Causes are few, long and shared by many rows: each row is sorted by its cause's
+                // place among them, found once, rather than by comparing the text at every step
+                // (byte by byte in wasm, 40 ms at 5,000 nodes on the baseline code of a cold run).
+                let mut causes: Vec<&str> =
+                    rows.iter().map(|s| (s.cause(), ())).collect::<FastMap<&str, ()>>().into_keys().collect();
+                causes.sort_unstable();
+                let place: FastMap<&str, usize> = causes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
+                rows.sort_by_cached_key(|s| (rank(&s.verdict), place.get(s.cause()).copied(), key_ip(s)));
+            }
         }
         if page.desc {
             rows.reverse();

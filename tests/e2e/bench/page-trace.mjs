@@ -1,14 +1,19 @@
 // Where the page's main thread spends a long task: chooses an export's files in the built page
 // (as page-bench.mjs does), records a Chrome trace (timeline and V8 wasm compilation), and prints
 // each main-thread task over 40 ms with its parts (script, lazy wasm compilation, style, layout).
-// Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json] [--warm]
+// Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json] [--warm] [--profile]
 // Files are chosen the moment the worker is ready, or with --warm once it has warmed up.
+// --profile also samples the worker (V8's CPU profiler) and prints where its time went, by
+// function (self time, warm-up rounds apart): names need a worker built with its name section
+// (wasm-opt -g), for example `wasm-opt -Os -g target/wasm-bindgen/release/worker_bg.wasm` into a
+// copy of dist/ given as PODREACH_DIST.
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve, launch } from '../lib/harness.mjs';
 const args = process.argv.slice(2);
 const warm = args.includes('--warm');
-const [dir, target, port, out] = args.filter((a) => a !== '--warm');
+const profile = args.includes('--profile');
+const [dir, target, port, out] = args.filter((a) => !a.startsWith('--'));
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 const { server, base } = await serve();
 const browser = await launch();
@@ -21,7 +26,7 @@ try {
   const events = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
   const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
-  await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.wasm,disabled-by-default-v8.wasm.detailed', transferMode: 'ReportEvents' });
+  await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,v8.wasm,disabled-by-default-v8.wasm.detailed' + (profile ? ',disabled-by-default-v8.cpu_profiler' : ''), transferMode: 'ReportEvents' });
   await page.locator('[data-testid="file-picker"]').setInputFiles(files);
   await page.waitForFunction(() => performance.getEntriesByName('podreach:view').length > 0 && document.querySelectorAll('[data-testid="source-row"]').length > 0, null, { timeout: 600000, polling: 50 });
   await page.waitForTimeout(800);
@@ -36,5 +41,40 @@ try {
     const inside = main.filter(e => e.ts >= t.ts && e.ts + e.dur <= t.ts + t.dur && e !== t);
     const agg = new Map(); for (const e of inside) agg.set(e.name, (agg.get(e.name) || 0) + e.dur);
     console.log('task', (t.dur / 1000).toFixed(1), 'ms', [...agg].sort((a, b) => b[1] - a[1]).slice(0, 14).map(([k, v]) => `${k}=${(v / 1000).toFixed(1)}`).join(' '));
+  }
+  // V8's optimising compiler: its CPU time on background threads, which share two cores with
+  // the worker and the page.
+  const tiers = events.filter((e) => e.name === 'wasm.TopTierCompilation');
+  console.log('optimising compiler:', tiers.length, 'jobs,', (tiers.reduce((a, e) => a + (e.tdur || 0), 0) / 1000).toFixed(0), 'ms of cpu');
+  if (profile) {
+    // One profile per thread; the worker's is the one whose samples include the parser.
+    const profiles = new Map();
+    for (const e of events) {
+      if (e.name !== 'Profile' && e.name !== 'ProfileChunk') continue;
+      const key = e.pid + ':' + e.id;
+      const p = profiles.get(key) ?? { nodes: new Map(), samples: [], deltas: [] };
+      const d = e.args.data;
+      for (const n of d.cpuProfile?.nodes ?? []) p.nodes.set(n.id, n);
+      p.samples.push(...(d.cpuProfile?.samples ?? []));
+      p.deltas.push(...(d.timeDeltas ?? []));
+      profiles.set(key, p);
+    }
+    const name = (n) => n?.callFrame?.functionName ?? '';
+    const worker = [...profiles.values()].find((p) => [...p.nodes.values()].some((n) => name(n).includes('has_next_key') || name(n).includes('podreach_core')));
+    if (worker) {
+      const self = new Map();
+      let warmup = 0;
+      worker.samples.forEach((id, i) => {
+        const dt = worker.deltas[i] ?? 0;
+        const stack = [];
+        for (let n = worker.nodes.get(id); n; n = worker.nodes.get(n.parent)) stack.push(name(n));
+        if (stack.some((f) => f.includes('warm_round'))) { warmup += dt; return; }
+        if (stack[0] === '(idle)') return;
+        self.set(stack[0], (self.get(stack[0]) ?? 0) + dt);
+      });
+      const busy = [...self.values()].reduce((a, b) => a + b, 0);
+      console.log('worker: busy', (busy / 1000).toFixed(0), 'ms, warm-up rounds', (warmup / 1000).toFixed(0), 'ms; self time:');
+      for (const [f, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / 1000).toFixed(1).padStart(8)} ms  ${f.replace(/::h[0-9a-f]{16}$/, '').slice(-110)}`);
+    }
   }
 } finally { await browser.close(); server.close(); }

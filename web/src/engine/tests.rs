@@ -177,3 +177,73 @@ fn the_warm_up_gives_up_at_its_cap() {
     assert!(w.record(30.0, Warmup::CAP_MS));
     assert_eq!(w.rounds(), 3 * Warmup::ROUNDS);
 }
+
+#[test]
+fn the_default_row_order_and_the_cause_counts_match_the_plain_text_order_over_the_corpus() {
+    // The engine orders rows by each cause's place among the causes and counts causes in a hash
+    // map: both must give exactly what comparing and counting the texts gives.
+    let mut checked = 0;
+    for case in podreach_fixtures::CASES {
+        let spec: podreach_fixtures::Spec = serde_json::from_str(case.spec).unwrap();
+        let inputs: Vec<InputMsg> = case
+            .inputs
+            .iter()
+            .zip(1..)
+            .map(|(&(name, bytes), id)| InputMsg { id, name: name.into(), bytes: bytes.to_vec(), follows: None })
+            .collect();
+        for q in &spec.queries {
+            let mut e = Engine::default();
+            e.set_inputs(inputs.clone());
+            let query = QueryMsg { to: q.to.clone(), protocol: q.protocol.clone(), port: q.port };
+            let v = e.run(Some(&query), &PageReq { limit: 1000, ..PageReq::default() });
+            let Some(report) = &e.report else { continue };
+            let mut want: Vec<&SourceOut> = report.sources.iter().collect();
+            want.sort_by(|a, b| {
+                (rank(&a.verdict), a.cause(), (a.ip.first(), a.ip.len)).cmp(&(
+                    rank(&b.verdict),
+                    b.cause(),
+                    (b.ip.first(), b.ip.len),
+                ))
+            });
+            let want: Vec<SourceOut> = want.into_iter().take(1000).cloned().collect();
+            assert_eq!(v.rows.rows, want, "{}: {}", case.name, q.name);
+            let mut counts: BTreeMap<(u8, String, String), usize> = BTreeMap::new();
+            for s in &report.sources {
+                *counts.entry((rank(&s.verdict), s.verdict.to_string(), s.cause().to_owned())).or_default() += 1;
+            }
+            let got: Vec<(String, String, usize)> =
+                v.causes.iter().map(|c| (c.verdict.clone(), c.cause.clone(), c.count)).collect();
+            let want: Vec<(String, String, usize)> = counts.into_iter().map(|((_, v, c), n)| (v, c, n)).collect();
+            assert_eq!(got, want, "{}: {}", case.name, q.name);
+            checked += usize::from(v.causes.len() > 1);
+        }
+    }
+    assert!(checked >= 8, "only {checked} queries with more than one cause");
+}
+
+#[test]
+fn rows_of_one_verdict_are_ordered_by_the_text_of_their_cause() {
+    // No corpus query has two causes of one verdict; give the example's rows three.
+    let mut e = Engine::default();
+    e.set_inputs(example_inputs());
+    e.run(Some(&story_query()), &PageReq::default());
+    let Some(report) = e.report.as_mut() else { panic!("no report") };
+    let texts = ["b: the second", "c: the third", "a: the first", "b: the second, longer"];
+    for (i, s) in report.sources.iter_mut().enumerate() {
+        let mut why = (*s.why).clone();
+        why.cause = texts[i % texts.len()].to_owned();
+        s.why = std::sync::Arc::new(why);
+    }
+    let mut want: Vec<SourceOut> = report.sources.clone();
+    want.sort_by(|a, b| {
+        (rank(&a.verdict), a.cause(), (a.ip.first(), a.ip.len)).cmp(&(
+            rank(&b.verdict),
+            b.cause(),
+            (b.ip.first(), b.ip.len),
+        ))
+    });
+    let got = e.page(&PageReq { limit: 1000, ..PageReq::default() }).rows;
+    assert_eq!(got, want);
+    let blocked: Vec<&str> = got.iter().filter(|r| &*r.verdict == "blocked").map(|r| r.cause()).collect();
+    assert!(blocked.windows(2).all(|w| w[0] <= w[1]) && blocked.first() != blocked.last(), "{blocked:?}");
+}
