@@ -178,6 +178,19 @@ fn the_warm_up_gives_up_at_its_cap() {
     assert_eq!(w.rounds(), 3 * Warmup::ROUNDS);
 }
 
+/// The default row order, by comparing the texts: verdict, cause, then address.
+fn in_text_order(rows: &[SourceOut]) -> Vec<SourceOut> {
+    let mut sorted = rows.to_vec();
+    sorted.sort_by(|a, b| {
+        (rank(&a.verdict), a.cause(), (a.ip.first(), a.ip.len)).cmp(&(
+            rank(&b.verdict),
+            b.cause(),
+            (b.ip.first(), b.ip.len),
+        ))
+    });
+    sorted
+}
+
 #[test]
 fn the_default_row_order_and_the_cause_counts_match_the_plain_text_order_over_the_corpus() {
     // The engine orders rows by each cause's place among the causes and counts causes in a hash
@@ -197,15 +210,7 @@ fn the_default_row_order_and_the_cause_counts_match_the_plain_text_order_over_th
             let query = QueryMsg { to: q.to.clone(), protocol: q.protocol.clone(), port: q.port };
             let v = e.run(Some(&query), &PageReq { limit: 1000, ..PageReq::default() });
             let Some(report) = &e.report else { continue };
-            let mut want: Vec<&SourceOut> = report.sources.iter().collect();
-            want.sort_by(|a, b| {
-                (rank(&a.verdict), a.cause(), (a.ip.first(), a.ip.len)).cmp(&(
-                    rank(&b.verdict),
-                    b.cause(),
-                    (b.ip.first(), b.ip.len),
-                ))
-            });
-            let want: Vec<SourceOut> = want.into_iter().take(1000).cloned().collect();
+            let want: Vec<SourceOut> = in_text_order(&report.sources).into_iter().take(1000).collect();
             assert_eq!(v.rows.rows, want, "{}: {}", case.name, q.name);
             let mut counts: BTreeMap<(u8, String, String), usize> = BTreeMap::new();
             for s in &report.sources {
@@ -234,14 +239,7 @@ fn rows_of_one_verdict_are_ordered_by_the_text_of_their_cause() {
         why.cause = texts[i % texts.len()].to_owned();
         s.why = std::sync::Arc::new(why);
     }
-    let mut want: Vec<SourceOut> = report.sources.clone();
-    want.sort_by(|a, b| {
-        (rank(&a.verdict), a.cause(), (a.ip.first(), a.ip.len)).cmp(&(
-            rank(&b.verdict),
-            b.cause(),
-            (b.ip.first(), b.ip.len),
-        ))
-    });
+    let want = in_text_order(&report.sources);
     let got = e.page(&PageReq { limit: 1000, ..PageReq::default() }).rows;
     assert_eq!(got, want);
     let blocked: Vec<&str> = got.iter().filter(|r| &*r.verdict == "blocked").map(|r| r.cause()).collect();

@@ -142,10 +142,9 @@ fn warm_while_waiting() {
 /// Writes `bytes` bytes of fresh memory and frees them, while the worker waits for the first
 /// file: the system maps a page of a grown wasm memory on its first write (under node here, a
 /// copy of 52 MB, the largest file at 5,000 nodes, took 54-56 ms into fresh pages and 9-10 ms
-/// into written ones). The copy
-/// of the largest file's bytes, which comes next and on the run's critical path, then reuses
-/// pages the allocator already holds. The memory would grow to this size anyway: the largest
-/// file's bytes are all in it at once.
+/// into written ones). The copy of the largest file's bytes, which comes next and on the run's
+/// critical path, then reuses pages the allocator already holds. The memory would grow to this
+/// size anyway: the largest file's bytes are all in it at once.
 fn prefault(bytes: u64) {
     let Ok(n) = usize::try_from(bytes) else { return };
     let mut pages: Vec<u8> = Vec::new();
