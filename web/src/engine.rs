@@ -3,7 +3,7 @@
 use crate::protocol::*;
 use podreach_core::hash::{FastMap, FastSet};
 use podreach_core::model::Role;
-use podreach_core::report::{InstanceOut, Prepared, Report, SourceOut};
+use podreach_core::report::{InstanceOut, Prepared, Report, Source};
 use podreach_core::{Input, Loaded, Parsed, Severity};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -96,7 +96,7 @@ impl Engine {
         // every source.
         let mut counts: FastMap<(&str, &str), usize> = FastMap::default();
         for s in &report.sources {
-            *counts.entry((&s.verdict, s.cause())).or_default() += 1;
+            *counts.entry((s.verdict, s.cause())).or_default() += 1;
         }
         let causes: BTreeMap<(u8, &str, &str), usize> =
             counts.into_iter().map(|((verdict, cause), n)| ((rank(verdict), verdict, cause), n)).collect();
@@ -148,16 +148,16 @@ impl Engine {
         let Some(report) = &self.report else { return RowsPage::default() };
         let model = self.loaded.as_ref().map(|l| &l.model);
         let needle = page.filter.trim().to_ascii_lowercase();
-        let mut rows: Vec<&SourceOut> = report
+        let mut rows: Vec<Source<'_>> = report
             .sources
             .iter()
-            .filter(|s| page.verdict.is_empty() || *s.verdict == *page.verdict)
+            .filter(|s| page.verdict.is_empty() || s.verdict == page.verdict)
             .filter(|s| needle.is_empty() || matches(s, &needle, model))
             .collect();
-        let key_ip = |s: &SourceOut| (s.ip.first(), s.ip.len);
+        let key_ip = |s: &Source<'_>| (s.ip.first(), s.ip.len);
         match page.sort.as_str() {
             "ip" => rows.sort_by_key(|s| key_ip(s)),
-            "verdict" => rows.sort_by_key(|s| (rank(&s.verdict), key_ip(s))),
+            "verdict" => rows.sort_by_key(|s| (rank(s.verdict), key_ip(s))),
             "node" => {
                 rows.sort_by(|a, b| (&a.node(), &a.instance(), key_ip(a)).cmp(&(&b.node(), &b.instance(), key_ip(b))))
             }
@@ -171,7 +171,7 @@ impl Engine {
                     rows.iter().map(|s| s.cause()).collect::<FastSet<&str>>().into_iter().collect();
                 causes.sort_unstable();
                 let place: FastMap<&str, usize> = causes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
-                rows.sort_by_cached_key(|s| (rank(&s.verdict), place.get(s.cause()).copied(), key_ip(s)));
+                rows.sort_by_cached_key(|s| (rank(s.verdict), place.get(s.cause()).copied(), key_ip(s)));
             }
         }
         if page.desc {
@@ -179,7 +179,7 @@ impl Engine {
         }
         let total = rows.len();
         let offset = page.offset.min(total);
-        let rows = rows.into_iter().skip(offset).take(page.limit.clamp(1, 1000)).cloned().collect();
+        let rows = rows.into_iter().skip(offset).take(page.limit.clamp(1, 1000)).map(|s| s.owned()).collect();
         RowsPage { total, offset, rows }
     }
 
@@ -299,7 +299,7 @@ fn rank(verdict: &str) -> u8 {
     }
 }
 
-fn matches(s: &SourceOut, needle: &str, model: Option<&podreach_core::model::Model>) -> bool {
+fn matches(s: &Source<'_>, needle: &str, model: Option<&podreach_core::model::Model>) -> bool {
     let hit = |t: &str| t.to_ascii_lowercase().contains(needle);
     hit(&s.ip.to_string())
         || hit(s.eni())

@@ -274,7 +274,8 @@ const ROW_BLOCK: usize = 256;
 fn json_on_two_threads(report: &podreach_core::report::Report, out: &mut impl Write) -> std::io::Result<()> {
     use std::sync::mpsc;
     render::json_head(report, &mut *out)?;
-    let blocks = || report.sources.chunks(ROW_BLOCK).enumerate();
+    let sources = &report.sources;
+    let blocks = || (0..sources.len()).step_by(ROW_BLOCK).map(|start| start..start + ROW_BLOCK);
     std::thread::scope(|scope| -> std::io::Result<()> {
         // Rendered blocks on their way to this thread, and written ones on their way back. When
         // this thread stops early (a closed pipe), the channels close and the helper stops too.
@@ -285,20 +286,20 @@ fn json_on_two_threads(report: &podreach_core::report::Report, out: &mut impl Wr
         }
         scope.spawn(move || {
             let mut rows = render::JsonRows::default();
-            for (k, block) in blocks().skip(1).step_by(2) {
+            for block in blocks().skip(1).step_by(2) {
                 let Ok(mut buffer) = free.recv() else { return };
                 buffer.clear();
-                if rows.write(block, k * ROW_BLOCK, &mut buffer).is_err() || to_writer.send(buffer).is_err() {
+                if rows.write(sources, block, &mut buffer).is_err() || to_writer.send(buffer).is_err() {
                     return;
                 }
             }
         });
         let mut rows = render::JsonRows::default();
         let mut mine = Vec::new();
-        for (k, block) in blocks() {
+        for (k, block) in blocks().enumerate() {
             if k % 2 == 0 {
                 mine.clear();
-                rows.write(block, k * ROW_BLOCK, &mut mine)?;
+                rows.write(sources, block, &mut mine)?;
                 out.write_all(&mine)?;
             } else {
                 let buffer = from_helper.recv().map_err(std::io::Error::other)?;

@@ -1,8 +1,7 @@
 //! Text renderings of a report: a table for a 100-column terminal, Markdown for a ticket, CSV for
 //! a spreadsheet, and JSON (`podreach/report@1`). All are pure functions of the report.
 
-use crate::hash::FastMap;
-use crate::report::{InstanceOut, Report, SourceOut};
+use crate::report::{InstanceOut, Report, Source, Sources};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -25,7 +24,7 @@ pub fn json(report: &Report) -> String {
 /// one trace share (verdict, cause, reasons, missing) is escaped once and copied after that.
 pub fn json_to<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Result<()> {
     json_head(report, &mut w)?;
-    JsonRows::default().write(&report.sources, 0, &mut w)?;
+    JsonRows::default().write(&report.sources, 0..report.sources.len(), &mut w)?;
     json_tail(report, &mut w)
 }
 
@@ -44,16 +43,22 @@ pub fn json_head<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Resul
 /// Writes source rows of the JSON, each the way [`json_to`] writes it. Keeps the escaped parts
 /// that rows share (per trace and per ENI), so that each is escaped once per `JsonRows`.
 #[derive(Default)]
-pub struct JsonRows<'r> {
-    shared: Shared<'r>,
+pub struct JsonRows {
+    shared: Shared,
 }
 
-impl<'r> JsonRows<'r> {
-    /// Writes `rows`, which are the report's source rows from index `first` on.
-    pub fn write<W: std::io::Write>(&mut self, rows: &'r [SourceOut], first: usize, mut w: W) -> std::io::Result<()> {
-        for (i, s) in (first..).zip(rows) {
+impl JsonRows {
+    /// Writes the rows of `sources` at `range` (a report's sources, written in ranges that
+    /// follow each other from 0; each `JsonRows` is for one `Sources`).
+    pub fn write<W: std::io::Write>(
+        &mut self,
+        sources: &Sources,
+        range: std::ops::Range<usize>,
+        mut w: W,
+    ) -> std::io::Result<()> {
+        for (i, s) in (range.start..).zip(sources.range(range)) {
             w.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
-            source_json(&mut w, s, &mut self.shared)?;
+            source_json(&mut w, &s, &mut self.shared)?;
         }
         Ok(())
     }
@@ -79,31 +84,37 @@ pub fn json_tail<W: std::io::Write>(report: &Report, mut w: W) -> std::io::Resul
     w.write_all(b"\n}\n")
 }
 
-/// What rows of one trace share: their allocations (by address) and verdict.
-type SharedKey<'r> = (usize, &'r str);
-
-/// The escaped JSON that rows share, written once: per trace (and verdict) the tail of a row,
-/// per ENI (by the address of its `SourceEni`) the part after the address.
+/// The escaped JSON that rows share, written once: per trace the tail of a row, per ENI the part
+/// after the address (each by its index in the `Sources`).
 #[derive(Default)]
-struct Shared<'r> {
-    tails: FastMap<SharedKey<'r>, Vec<u8>>,
-    enis: FastMap<usize, Vec<u8>>,
+struct Shared {
+    tails: Vec<Option<Vec<u8>>>,
+    enis: Vec<Option<Vec<u8>>>,
 }
 
-/// The bytes under `key`, written by `write` the first time.
-fn cached<K: std::hash::Hash + Eq>(
-    map: &mut FastMap<K, Vec<u8>>,
-    key: K,
+/// Writes the part of a row under `key` into `w`: written by `write` into `cache` the first time,
+/// and copied from there after that. Without a key (a row on its own), `write` writes it.
+fn cached<W: std::io::Write>(
+    w: &mut W,
+    cache: &mut Vec<Option<Vec<u8>>>,
+    key: Option<usize>,
     write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
-) -> std::io::Result<&[u8]> {
-    Ok(match map.entry(key) {
-        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-        std::collections::hash_map::Entry::Vacant(e) => {
-            let mut b = Vec::new();
-            write(&mut b)?;
-            e.insert(b)
+) -> std::io::Result<()> {
+    if let Some(Some(b)) = key.and_then(|k| cache.get(k)) {
+        return w.write_all(b);
+    }
+    let mut b = Vec::new();
+    write(&mut b)?;
+    w.write_all(&b)?;
+    if let Some(k) = key {
+        if cache.len() <= k {
+            cache.resize(k + 1, None);
         }
-    })
+        if let Some(slot) = cache.get_mut(k) {
+            *slot = Some(b);
+        }
+    }
+    Ok(())
 }
 
 /// One top-level `"key": value`, formatted as the `LineFormatter` formats it at depth 1.
@@ -134,13 +145,12 @@ fn opt_string<W: std::io::Write>(w: &mut W, s: Option<&str>) -> std::io::Result<
 }
 
 /// One source row, compact, in the field order of `SourceOut`.
-fn source_json<'r, W: std::io::Write>(w: &mut W, s: &'r SourceOut, shared: &mut Shared<'r>) -> std::io::Result<()> {
-    use std::sync::Arc;
+fn source_json<W: std::io::Write>(w: &mut W, s: &Source<'_>, shared: &mut Shared) -> std::io::Result<()> {
     w.write_all(b"{\"ip\":\"")?;
     write_cidr(w, s.ip)?;
-    // Rows on one ENI, and rows built from one trace, share these allocations; a report read
-    // back from JSON does not, and then each row is simply escaped on its own.
-    let eni = cached(&mut shared.enis, Arc::as_ptr(&s.on) as usize, |b| {
+    // Rows on one ENI, and rows built from one trace, share these parts; a report read back
+    // from JSON has an entry per row, and then each row is simply escaped on its own.
+    cached(w, &mut shared.enis, s.eni_key(), |b| {
         b.extend_from_slice(b"\",\"eni\":");
         string(b, s.eni())?;
         b.extend_from_slice(b",\"eth\":");
@@ -152,10 +162,9 @@ fn source_json<'r, W: std::io::Write>(w: &mut W, s: &'r SourceOut, shared: &mut 
         b.extend_from_slice(b",\"role\":");
         string(b, s.role())
     })?;
-    w.write_all(eni)?;
-    let tail = cached(&mut shared.tails, (Arc::as_ptr(&s.why) as usize, &*s.verdict), |b| {
+    cached(w, &mut shared.tails, s.trace_key(), |b| {
         b.extend_from_slice(b",\"verdict\":");
-        string(b, &s.verdict)?;
+        string(b, s.verdict)?;
         b.extend_from_slice(b",\"cause\":");
         string(b, s.cause())?;
         b.extend_from_slice(b",\"reasons\":");
@@ -163,7 +172,6 @@ fn source_json<'r, W: std::io::Write>(w: &mut W, s: &'r SourceOut, shared: &mut 
         b.extend_from_slice(b",\"missing\":");
         serde_json::to_writer(&mut *b, s.missing()).map_err(std::io::Error::other)
     })?;
-    w.write_all(tail)?;
     w.write_all(b",\"pods\":[")?;
     for (i, p) in s.pods.iter().enumerate() {
         w.write_all(if i == 0 { b"{\"namespace\":" } else { b",{\"namespace\":" })?;
@@ -472,20 +480,20 @@ fn col_name(i: usize) -> String {
 }
 
 /// Sources grouped by verdict and cause, in a fixed order.
-fn grouped(report: &Report) -> Vec<((&str, String), Vec<&SourceOut>)> {
-    let mut map: BTreeMap<(u8, &str, String), Vec<&SourceOut>> = BTreeMap::new();
+fn grouped(report: &Report) -> Vec<((&str, &str), Vec<Source<'_>>)> {
+    let mut map: BTreeMap<(u8, &str, &str), Vec<Source<'_>>> = BTreeMap::new();
     for s in &report.sources {
-        let rank = match &*s.verdict {
+        let rank = match s.verdict {
             "blocked" => 0,
             "unknown" => 1,
             _ => 2,
         };
-        map.entry((rank, &*s.verdict, s.cause().to_string())).or_default().push(s);
+        map.entry((rank, s.verdict, s.cause())).or_default().push(s);
     }
     map.into_iter().map(|((_, v, c), list)| ((v, c), list)).collect()
 }
 
-fn pods_text(s: &SourceOut) -> String {
+fn pods_text(s: &Source<'_>) -> String {
     s.pods.iter().map(|p| format!("{}/{}", p.namespace, p.name)).collect::<Vec<_>>().join(", ")
 }
 
@@ -715,12 +723,12 @@ pub fn markdown(report: &Report) -> String {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} {} | {} | {} | {} |",
-                    e(&s.verdict),
+                    e(s.verdict),
                     e(&s.ip.to_string()),
                     e(s.eni()),
                     e(s.eth().unwrap_or("")),
                     e(s.instance().unwrap_or("")),
-                    e(&pods_text(s)),
+                    e(&pods_text(&s)),
                     e(&reason)
                 );
             }
@@ -783,9 +791,9 @@ pub fn csv(report: &Report) -> String {
             s.eth().unwrap_or(""),
             s.instance().unwrap_or(""),
             s.node().unwrap_or(""),
-            &s.verdict,
+            s.verdict,
             s.cause(),
-            &pods_text(s),
+            &pods_text(&s),
         ];
         let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
         out.push_str(&row.join(","));

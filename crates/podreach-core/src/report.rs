@@ -19,6 +19,10 @@ pub type Label = Cow<'static, str>;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod sources;
+use sources::Traced;
+pub use sources::{Source, Sources};
+
 pub const SCHEMA: &str = "podreach/report@1";
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -28,7 +32,7 @@ pub struct Report {
     pub summary: Summary,
     /// One sentence that says what is going on.
     pub headline: Option<String>,
-    pub sources: Vec<SourceOut>,
+    pub sources: Sources,
     /// Shared with every report of the same load (they do not depend on the query).
     pub drift: Arc<Vec<DriftOut>>,
     pub instances: Arc<Vec<InstanceOut>>,
@@ -69,7 +73,7 @@ pub struct Counts {
     pub unknown: usize,
 }
 
-/// One source row. In JSON it is flat: `ip, eni, eth, instance, node, role, verdict, cause,
+/// One source row on its own (a [`Source`] borrows one from its report). In JSON it is flat: `ip, eni, eth, instance, node, role, verdict, cause,
 /// reasons, missing, pods`; in memory the parts that every source of an ENI, or of a trace,
 /// shares are shared (a whole-account report has a hundred thousand rows on a few hundred
 /// traces).
@@ -129,6 +133,10 @@ impl SourceOut {
     pub fn missing(&self) -> &[String] {
         &self.why.missing
     }
+    /// The row as a [`Source`] view.
+    pub fn view(&self) -> Source<'_> {
+        Source::of(self)
+    }
 }
 
 /// A source row as it is written: flat.
@@ -139,8 +147,8 @@ struct SourceRow<'a> {
     eth: Option<Cow<'a, str>>,
     instance: Option<Cow<'a, str>>,
     node: Option<Cow<'a, str>>,
-    role: Label,
-    verdict: Label,
+    role: Cow<'a, str>,
+    verdict: Cow<'a, str>,
     cause: Cow<'a, str>,
     reasons: Cow<'a, [ReasonOut]>,
     missing: Cow<'a, [String]>,
@@ -149,23 +157,7 @@ struct SourceRow<'a> {
 
 impl Serialize for SourceOut {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        fn b(x: &Option<String>) -> Option<Cow<'_, str>> {
-            x.as_deref().map(Cow::Borrowed)
-        }
-        SourceRow {
-            ip: self.ip,
-            eni: Cow::Borrowed(&self.on.eni),
-            eth: b(&self.on.eth),
-            instance: b(&self.on.instance),
-            node: b(&self.on.node),
-            role: self.on.role.clone(),
-            verdict: self.verdict.clone(),
-            cause: Cow::Borrowed(&self.why.cause),
-            reasons: Cow::Borrowed(&self.why.reasons),
-            missing: Cow::Borrowed(&self.why.missing),
-            pods: Cow::Borrowed(&*self.pods),
-        }
-        .serialize(s)
+        self.view().serialize(s)
     }
 }
 
@@ -179,9 +171,9 @@ impl<'de> Deserialize<'de> for SourceOut {
                 eth: r.eth.map(Cow::into_owned),
                 instance: r.instance.map(Cow::into_owned),
                 node: r.node.map(Cow::into_owned),
-                role: r.role,
+                role: Cow::Owned(r.role.into_owned()),
             }),
-            verdict: r.verdict,
+            verdict: Cow::Owned(r.verdict.into_owned()),
             why: Arc::new(SourceWhy {
                 cause: r.cause.into_owned(),
                 reasons: r.reasons.into_owned(),
@@ -369,10 +361,10 @@ pub struct Prepared {
     pods: Vec<PodRef>,
     /// (address, index into `pods`), sorted.
     pods_by_ip: Vec<(u32, u32)>,
-    /// Per address that pods have, sorted: its pods, as every source row on it shares them.
-    pods_at: Vec<(u32, Arc<[PodRef]>)>,
+    /// The pods of `pods_by_ip`, in its order: a source row's pods are a run of them.
+    pods_in_ip_order: Arc<[PodRef]>,
     /// Per ENI, what each of its source rows shares (names, role).
-    source_enis: Vec<Arc<SourceEni>>,
+    source_enis: Arc<[SourceEni]>,
     /// Pods no exported ENI holds, and IPv6-only pods: (index into `pods`, row).
     unmapped: Vec<(u32, UnmappedPod)>,
     /// Pods by owning workload (namespace, kind, name), sorted; pods in model order.
@@ -384,8 +376,8 @@ struct PreparedRest {
     diagnostics: [Vec<DiagOut>; 2],
     pods: Vec<PodRef>,
     pods_by_ip: Vec<(u32, u32)>,
-    pods_at: Vec<(u32, Arc<[PodRef]>)>,
-    source_enis: Vec<Arc<SourceEni>>,
+    pods_in_ip_order: Arc<[PodRef]>,
+    source_enis: Arc<[SourceEni]>,
     unmapped: Vec<(u32, UnmappedPod)>,
     workloads: Vec<WorkloadPods>,
 }
@@ -425,13 +417,7 @@ impl Prepared {
                     }
                 }
                 pods_by_ip.sort_unstable();
-                let pods_at = pods_by_ip
-                    .chunk_by(|a, b| a.0 == b.0)
-                    .filter_map(|run| {
-                        let ip = run.first()?.0;
-                        Some((ip, run.iter().filter_map(|&(_, i)| pods.get(i as usize).cloned()).collect()))
-                    })
-                    .collect();
+                let pods_in_ip_order = pods_by_ip.iter().filter_map(|&(_, i)| pods.get(i as usize).cloned()).collect();
                 let diags = |query: bool| {
                     let mut d = diagnostics.to_vec();
                     coverage_diagnostics(model, query, &mut d);
@@ -442,8 +428,8 @@ impl Prepared {
                 PreparedRest {
                     diagnostics: [diags(false), diags(true)],
                     pods_by_ip,
-                    pods_at,
-                    source_enis: model.enis.iter().map(|e| Arc::new(source_eni(model, e))).collect(),
+                    pods_in_ip_order,
+                    source_enis: model.enis.iter().map(|e| source_eni(model, e)).collect(),
                     unmapped: unmapped_pods(model),
                     workloads: workloads.into_iter().collect(),
                     pods,
@@ -469,7 +455,7 @@ impl Prepared {
             ),
             drifts,
             pods_by_ip: rest.pods_by_ip,
-            pods_at: rest.pods_at,
+            pods_in_ip_order: rest.pods_in_ip_order,
             source_enis: rest.source_enis,
             unmapped: rest.unmapped,
             workloads: rest.workloads,
@@ -494,7 +480,7 @@ impl Prepared {
             target: None,
             summary: Summary::default(),
             headline: None,
-            sources: Vec::new(),
+            sources: Sources::default(),
             drift: Arc::clone(&self.drift),
             instances: Arc::clone(&self.instances),
             workloads: Vec::new(),
@@ -525,53 +511,45 @@ impl Prepared {
         // Per pod: the verdict of its (last) address, and the cause of its first blocked one.
         let mut pod_verdict: Vec<Option<Verdict>> = vec![None; self.pods.len()];
         let mut pod_blocked_by: Vec<Option<usize>> = vec![None; self.pods.len()];
-        let shared: Vec<Arc<SourceWhy>> = a.traces.iter().map(|t| Arc::new(source_why(t))).collect();
+        let traces: Arc<[Traced]> =
+            a.traces.iter().map(|t| Traced { verdict: t.verdict.as_str().into(), why: source_why(t) }).collect();
         let summary = &mut out.summary;
-        out.sources.reserve(a.sources.len());
+        let mut sources = Sources::over(
+            Arc::clone(&self.source_enis),
+            Arc::clone(&traces),
+            Arc::clone(&self.pods_in_ip_order),
+            a.sources.len(),
+        );
         // Sources come in address order: the pods of each are found by walking the pod index.
         let mut cursor = 0usize;
-        let mut at = 0usize;
-        let no_pods: Arc<[PodRef]> = Arc::new([]);
+        let verdicts = trace_verdicts(a);
         for r in &a.sources {
-            let (Some(t), Some(why), Some(on)) = (a.trace(r), shared.get(r.trace), self.source_enis.get(r.eni)) else {
-                continue;
-            };
+            let Some(&verdict) = verdicts.get(r.trace) else { continue };
             let rest = self.pods_by_ip.get(cursor..).unwrap_or(&[]);
             cursor += rest.iter().take_while(|(ip, _)| *ip < r.addr.first()).count();
             let rest = self.pods_by_ip.get(cursor..).unwrap_or(&[]);
             let pods = rest.get(..rest.iter().take_while(|(ip, _)| *ip <= r.addr.last()).count()).unwrap_or(&[]);
+            if !sources.push(r.addr, r.eni, r.trace, cursor..cursor + pods.len()) {
+                continue;
+            }
             for &(_, i) in pods {
                 let i = i as usize;
                 if let Some(v) = pod_verdict.get_mut(i) {
-                    *v = Some(t.verdict);
+                    *v = Some(verdict);
                 }
-                if t.verdict == Verdict::Blocked {
+                if verdict == Verdict::Blocked {
                     if let Some(c @ None) = pod_blocked_by.get_mut(i) {
                         *c = Some(r.trace);
                     }
                 }
             }
-            match t.verdict {
+            match verdict {
                 Verdict::Reachable => summary.reachable += 1,
                 Verdict::Blocked => summary.blocked += 1,
                 Verdict::Unknown => summary.unknown += 1,
             }
-            out.sources.push(SourceOut {
-                ip: r.addr,
-                on: Arc::clone(on),
-                verdict: t.verdict.as_str().into(),
-                why: Arc::clone(why),
-                pods: if pods.is_empty() {
-                    Arc::clone(&no_pods)
-                } else if r.addr.len == 32 {
-                    let rest = self.pods_at.get(at..).unwrap_or(&[]);
-                    at += rest.iter().take_while(|(ip, _)| *ip < r.addr.first()).count();
-                    self.pods_at.get(at).map_or_else(|| Arc::clone(&no_pods), |(_, p)| Arc::clone(p))
-                } else {
-                    pods.iter().filter_map(|&(_, i)| self.pods.get(i as usize).cloned()).collect()
-                },
-            });
         }
+        out.sources = sources;
         // Pods whose address no exported ENI holds: unknown unless an address of theirs decided.
         for (i, row) in &self.unmapped {
             if let Some(v @ None) = pod_verdict.get_mut(*i as usize) {
@@ -592,7 +570,7 @@ impl Prepared {
         }
         let cause_of = |pod: u32| -> Option<&str> {
             let t = pod_blocked_by.get(pod as usize).copied().flatten()?;
-            shared.get(t).map(|s| s.cause.as_str())
+            traces.get(t).map(|s| s.why.cause.as_str())
         };
         out.workloads = workload_rows(a, &self.workloads, &pod_verdict, cause_of);
         out.fixes = build_fixes(model, a, &self.drifts, |addr| !self.pods_in(addr).is_empty());
@@ -745,6 +723,12 @@ fn target_label(t: &Eni) -> String {
         r => r.label().to_owned(),
     };
     format!("{} ({what}, {ip})", t.id)
+}
+
+/// Per trace, its verdict: rows read theirs from here rather than from their trace, which is
+/// large and far away (a whole account has a million rows on a few thousand traces).
+fn trace_verdicts(a: &Analysis) -> Vec<Verdict> {
+    a.traces.iter().map(|t| t.verdict).collect()
 }
 
 fn source_why(t: &Trace) -> SourceWhy {
@@ -958,7 +942,8 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     // whole-account export has a hundred thousand sources on a few hundred of them.
     // Runs of neighbouring sources, then sorted and merged: (pair, count), in pair order.
     let mut blocked: Vec<((usize, usize), usize)> = Vec::new();
-    for r in a.sources.iter().filter(|r| a.verdict(r) == Verdict::Blocked) {
+    let verdicts = trace_verdicts(a);
+    for r in a.sources.iter().filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked)) {
         match blocked.last_mut() {
             Some((pair, n)) if *pair == (r.eni, r.trace) => *n += 1,
             _ => blocked.push(((r.eni, r.trace), 1)),
@@ -1071,8 +1056,13 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         (p, _) => format!("IpProtocol={}", p.cli()),
     };
     // Blocked sources, in address order (walked, not collected: there can be a million).
-    let blocked =
-        || a.sources.iter().filter_map(|r| Some((r, a.trace(r)?))).filter(|(_, t)| t.verdict == Verdict::Blocked);
+    let verdicts = trace_verdicts(a);
+    let blocked = || {
+        a.sources
+            .iter()
+            .filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked))
+            .filter_map(|r| Some((r, a.trace(r)?)))
+    };
     // The first blocked source of each (eni, trace), in address order: everything below but the
     // representative source depends only on these.
     let mut seen_pairs: FastSet<(usize, usize)> = FastSet::default();
@@ -1277,7 +1267,11 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     let mut subnet_by_id: FastMap<&str, Option<Cidr4>> = FastMap::default();
     let snat_of: Vec<bool> = a.traces.iter().map(|t| t.steps.iter().any(|s| s.code == "snat")).collect();
     let mut last_key: Option<(&str, bool, Cidr4)> = None;
-    for (r, t) in blocked() {
+    let by_nacl: Vec<bool> =
+        a.traces.iter().map(|t| t.verdict == Verdict::Blocked && matches!(t.block, Some(Block::Nacl { .. }))).collect();
+    for (r, t) in
+        a.sources.iter().filter(|r| by_nacl.get(r.trace) == Some(&true)).filter_map(|r| Some((r, a.trace(r)?)))
+    {
         let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
         let peer_block = if *peer == Cidr4::host(a.target.ip) {
             target_block

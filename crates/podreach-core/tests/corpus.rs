@@ -92,8 +92,9 @@ fn streamed_json_equals_derived_json() {
             for block in [1, 2, 3] {
                 let mut b = Vec::new();
                 podreach_core::render::json_head(&r, &mut b).unwrap();
-                for (k, rows) in r.sources.chunks(block).enumerate() {
-                    podreach_core::render::JsonRows::default().write(rows, k * block, &mut b).unwrap();
+                for start in (0..r.sources.len()).step_by(block) {
+                    let rows = start..start + block;
+                    podreach_core::render::JsonRows::default().write(&r.sources, rows, &mut b).unwrap();
                 }
                 podreach_core::render::json_tail(&r, &mut b).unwrap();
                 assert_eq!(String::from_utf8(b).unwrap(), json, "{}: rows in blocks of {block}", case.name);

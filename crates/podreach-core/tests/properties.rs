@@ -106,7 +106,7 @@ proptest! {
         for (x, y) in before.sources.iter().zip(&after.sources) {
             prop_assert_eq!(&x.ip, &y.ip);
             if x.verdict == "reachable" {
-                prop_assert_eq!(&y.verdict, "reachable", "{} became {}", x.ip, y.verdict);
+                prop_assert_eq!(y.verdict, "reachable", "{} became {}", x.ip, y.verdict);
             }
         }
     }
@@ -122,7 +122,7 @@ proptest! {
             if x.verdict != "unknown" {
                 prop_assert_eq!(&x.verdict, &y.verdict, "{}: {:?}", x.ip, x.reasons());
             }
-            prop_assert_ne!(&y.verdict, "unknown", "complete data left {} unknown", y.ip);
+            prop_assert_ne!(y.verdict, "unknown", "complete data left {} unknown", y.ip);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The worker's engine, natively, over the bundled example and the fixture corpus.
 use super::*;
+use podreach_core::report::{SourceOut, Sources};
 
 use crate::example::{inputs as example_inputs, query as story_query};
 
@@ -179,8 +180,8 @@ fn the_warm_up_gives_up_at_its_cap() {
 }
 
 /// The default row order, by comparing the texts: verdict, cause, then address.
-fn in_text_order(rows: &[SourceOut]) -> Vec<SourceOut> {
-    let mut sorted = rows.to_vec();
+fn in_text_order(rows: &Sources) -> Vec<SourceOut> {
+    let mut sorted: Vec<SourceOut> = rows.iter().map(|s| s.owned()).collect();
     sorted.sort_by(|a, b| {
         (rank(&a.verdict), a.cause(), (a.ip.first(), a.ip.len)).cmp(&(
             rank(&b.verdict),
@@ -214,7 +215,7 @@ fn the_default_row_order_and_the_cause_counts_match_the_plain_text_order_over_th
             assert_eq!(v.rows.rows, want, "{}: {}", case.name, q.name);
             let mut counts: BTreeMap<(u8, String, String), usize> = BTreeMap::new();
             for s in &report.sources {
-                *counts.entry((rank(&s.verdict), s.verdict.to_string(), s.cause().to_owned())).or_default() += 1;
+                *counts.entry((rank(s.verdict), s.verdict.to_owned(), s.cause().to_owned())).or_default() += 1;
             }
             let got: Vec<(String, String, usize)> =
                 v.causes.iter().map(|c| (c.verdict.clone(), c.cause.clone(), c.count)).collect();
@@ -234,11 +235,13 @@ fn rows_of_one_verdict_are_ordered_by_the_text_of_their_cause() {
     e.run(Some(&story_query()), &PageReq::default());
     let Some(report) = e.report.as_mut() else { panic!("no report") };
     let texts = ["b: the second", "c: the third", "a: the first", "b: the second, longer"];
-    for (i, s) in report.sources.iter_mut().enumerate() {
+    let mut rows: Vec<SourceOut> = report.sources.iter().map(|s| s.owned()).collect();
+    for (i, s) in rows.iter_mut().enumerate() {
         let mut why = (*s.why).clone();
         why.cause = texts[i % texts.len()].to_owned();
         s.why = std::sync::Arc::new(why);
     }
+    report.sources = rows.into_iter().collect();
     let want = in_text_order(&report.sources);
     let got = e.page(&PageReq { limit: 1000, ..PageReq::default() }).rows;
     assert_eq!(got, want);

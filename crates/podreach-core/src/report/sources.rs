@@ -1,0 +1,289 @@
+//! A report's source rows, compact: a whole account has more than a million of them.
+//!
+//! Each row is its address and three indexes: into the ENIs its rows share, into the traces (a
+//! few thousand for a million rows) and into the pods in address order. Building a row touches
+//! nothing but the row, and a new query on loaded data builds only rows and traces.
+
+use super::{Label, PodRef, ReasonOut, SourceEni, SourceOut, SourceWhy};
+use crate::net::Cidr4;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The source rows of a report, in address order. Read them as [`Source`] views.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    rows: Vec<Row>,
+    enis: Arc<[SourceEni]>,
+    traces: Arc<[Traced]>,
+    pods: Arc<[PodRef]>,
+}
+
+/// One row: its address and where its shared parts are.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    ip: Cidr4,
+    eni: u32,
+    trace: u32,
+    /// The row's pods are `pods[pods..pods + pod_count]`.
+    pods: u32,
+    pod_count: u32,
+}
+
+/// What the rows of one trace share: the verdict and why.
+#[derive(Clone, Debug)]
+pub(crate) struct Traced {
+    pub verdict: Label,
+    pub why: SourceWhy,
+}
+
+/// One source row, borrowed from its [`Sources`]. Compares by value, as [`SourceOut`] does.
+#[derive(Clone, Copy, Debug)]
+pub struct Source<'r> {
+    pub ip: Cidr4,
+    pub on: &'r SourceEni,
+    pub verdict: &'r str,
+    pub why: &'r SourceWhy,
+    pub pods: &'r [PodRef],
+    /// Which ENI and trace entries of its `Sources` the row points at (none for a row on its
+    /// own): rows that share one share its text.
+    eni_at: Option<u32>,
+    trace_at: Option<u32>,
+}
+
+impl PartialEq for Source<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        (self.ip, self.on, self.verdict, self.why, self.pods) == (o.ip, o.on, o.verdict, o.why, o.pods)
+    }
+}
+
+impl<'r> Source<'r> {
+    pub fn eni(&self) -> &'r str {
+        &self.on.eni
+    }
+    pub fn eth(&self) -> Option<&'r str> {
+        self.on.eth.as_deref()
+    }
+    pub fn instance(&self) -> Option<&'r str> {
+        self.on.instance.as_deref()
+    }
+    pub fn node(&self) -> Option<&'r str> {
+        self.on.node.as_deref()
+    }
+    pub fn role(&self) -> &'r str {
+        &self.on.role
+    }
+    pub fn cause(&self) -> &'r str {
+        &self.why.cause
+    }
+    pub fn reasons(&self) -> &'r [ReasonOut] {
+        &self.why.reasons
+    }
+    pub fn missing(&self) -> &'r [String] {
+        &self.why.missing
+    }
+    /// The index of the row's ENI entry in its `Sources`: rows of one `Sources` with one index
+    /// share the ENI's names and role.
+    pub fn eni_key(&self) -> Option<usize> {
+        self.eni_at.map(|i| i as usize)
+    }
+    /// The index of the row's trace entry in its `Sources`: rows of one `Sources` with one
+    /// index share verdict, cause, reasons and missing.
+    pub fn trace_key(&self) -> Option<usize> {
+        self.trace_at.map(|i| i as usize)
+    }
+    /// A view of a row on its own.
+    pub fn of(s: &'r SourceOut) -> Source<'r> {
+        Source { ip: s.ip, on: &s.on, verdict: &s.verdict, why: &s.why, pods: &s.pods, eni_at: None, trace_at: None }
+    }
+    /// The row on its own, owning its parts (the page sends rows in pages).
+    pub fn owned(&self) -> SourceOut {
+        SourceOut {
+            ip: self.ip,
+            on: Arc::new(self.on.clone()),
+            verdict: Label::Owned(self.verdict.to_owned()),
+            why: Arc::new(self.why.clone()),
+            pods: self.pods.into(),
+        }
+    }
+}
+
+impl Sources {
+    /// Rows over shared tables; [`Sources::push`] adds rows that index them.
+    pub(crate) fn over(enis: Arc<[SourceEni]>, traces: Arc<[Traced]>, pods: Arc<[PodRef]>, capacity: usize) -> Sources {
+        Sources { rows: Vec::with_capacity(capacity), enis, traces, pods }
+    }
+
+    /// Adds a row; false (and nothing added) when an index is out of its table.
+    pub(crate) fn push(&mut self, ip: Cidr4, eni: usize, trace: usize, pods: std::ops::Range<usize>) -> bool {
+        let fits =
+            eni < self.enis.len() && trace < self.traces.len() && pods.start <= pods.end && pods.end <= self.pods.len();
+        let (Ok(eni), Ok(trace), Ok(start), Ok(count)) =
+            (u32::try_from(eni), u32::try_from(trace), u32::try_from(pods.start), u32::try_from(pods.len()))
+        else {
+            return false;
+        };
+        if fits {
+            self.rows.push(Row { ip, eni, trace, pods: start, pod_count: count });
+        }
+        fits
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The row at `i`.
+    pub fn get(&self, i: usize) -> Option<Source<'_>> {
+        self.rows.get(i).and_then(|r| self.view(r))
+    }
+
+    /// Every row, in order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Source<'_>> + '_ {
+        self.range(0..self.rows.len())
+    }
+
+    /// The rows at `range` (clamped to the rows there are).
+    pub fn range(&self, range: std::ops::Range<usize>) -> impl DoubleEndedIterator<Item = Source<'_>> + '_ {
+        let end = range.end.min(self.rows.len());
+        self.rows.get(range.start.min(end)..end).unwrap_or(&[]).iter().filter_map(|r| self.view(r))
+    }
+
+    fn view(&self, r: &Row) -> Option<Source<'_>> {
+        let t = self.traces.get(r.trace as usize)?;
+        let start = r.pods as usize;
+        Some(Source {
+            ip: r.ip,
+            on: self.enis.get(r.eni as usize)?,
+            verdict: &t.verdict,
+            why: &t.why,
+            pods: self.pods.get(start..start + r.pod_count as usize)?,
+            eni_at: Some(r.eni),
+            trace_at: Some(r.trace),
+        })
+    }
+}
+
+impl<'r> IntoIterator for &'r Sources {
+    type Item = Source<'r>;
+    type IntoIter = Box<dyn DoubleEndedIterator<Item = Source<'r>> + 'r>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl PartialEq for Sources {
+    fn eq(&self, o: &Sources) -> bool {
+        self.len() == o.len() && self.iter().eq(o.iter())
+    }
+}
+
+/// Rows that each own their parts (a report read back from JSON, a test's edited rows): each
+/// gets its own table entries.
+impl FromIterator<SourceOut> for Sources {
+    fn from_iter<I: IntoIterator<Item = SourceOut>>(rows: I) -> Sources {
+        let (mut enis, mut traces, mut pods, mut out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for s in rows {
+            let (start, count) = (pods.len(), s.pods.len());
+            pods.extend(s.pods.iter().cloned());
+            // Tables this size have indexes that fit: u32 holds every row a report can have.
+            let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            out.push(Row {
+                ip: s.ip,
+                eni: at(enis.len()),
+                trace: at(traces.len()),
+                pods: at(start),
+                pod_count: at(count),
+            });
+            enis.push(Arc::unwrap_or_clone(s.on));
+            traces.push(Traced { verdict: s.verdict, why: Arc::unwrap_or_clone(s.why) });
+        }
+        Sources { rows: out, enis: enis.into(), traces: traces.into(), pods: pods.into() }
+    }
+}
+
+impl Serialize for Source<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use std::borrow::Cow::Borrowed;
+        super::SourceRow {
+            ip: self.ip,
+            eni: Borrowed(&self.on.eni),
+            eth: self.on.eth.as_deref().map(Borrowed),
+            instance: self.on.instance.as_deref().map(Borrowed),
+            node: self.on.node.as_deref().map(Borrowed),
+            role: Borrowed(&self.on.role),
+            verdict: Borrowed(self.verdict),
+            cause: Borrowed(&self.why.cause),
+            reasons: Borrowed(&self.why.reasons),
+            missing: Borrowed(&self.why.missing),
+            pods: Borrowed(self.pods),
+        }
+        .serialize(s)
+    }
+}
+
+impl Serialize for Sources {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Sources {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Vec::<SourceOut>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ip: &str, eni: &str, verdict: &'static str, pods: &[&str]) -> SourceOut {
+        SourceOut {
+            ip: Cidr4::parse(ip).unwrap(),
+            on: Arc::new(SourceEni { eni: eni.into(), eth: None, instance: None, node: None, role: "other".into() }),
+            verdict: verdict.into(),
+            why: Arc::new(SourceWhy { cause: format!("{verdict} cause"), reasons: vec![], missing: vec![] }),
+            pods: pods.iter().map(|p| PodRef { namespace: "ns".into(), name: (*p).into() }).collect(),
+        }
+    }
+
+    #[test]
+    fn owned_rows_round_trip_through_the_compact_form() {
+        let rows = vec![row("10.0.0.1", "eni-a", "blocked", &["p1", "p2"]), row("10.0.0.2", "eni-b", "reachable", &[])];
+        let s: Sources = rows.clone().into_iter().collect();
+        assert_eq!(s.len(), 2);
+        let back: Vec<SourceOut> = s.iter().map(|v| v.owned()).collect();
+        assert_eq!(back, rows);
+        assert_eq!(s.get(0).map(|v| v.pods.len()), Some(2));
+        assert_eq!(s.get(2), None);
+        assert_eq!(s.range(1..9).map(|v| v.eni()).collect::<Vec<_>>(), ["eni-b"]);
+        assert_eq!(s.range(5..9).count(), 0);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, serde_json::to_string(&rows).unwrap());
+        let read: Sources = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, s);
+    }
+
+    #[test]
+    fn a_row_that_indexes_past_a_table_is_not_added() {
+        let enis: Arc<[SourceEni]> = vec![row("10.0.0.1", "eni-a", "blocked", &[]).on.as_ref().clone()].into();
+        let traces: Arc<[Traced]> = vec![Traced {
+            verdict: "blocked".into(),
+            why: SourceWhy { cause: "c".into(), reasons: vec![], missing: vec![] },
+        }]
+        .into();
+        let pods: Arc<[PodRef]> = vec![PodRef { namespace: "ns".into(), name: "p".into() }].into();
+        let mut s = Sources::over(enis, traces, pods, 4);
+        let ip = Cidr4::parse("10.0.0.1").unwrap();
+        assert!(s.push(ip, 0, 0, 0..1));
+        assert!(!s.push(ip, 1, 0, 0..0));
+        assert!(!s.push(ip, 0, 1, 0..0));
+        assert!(!s.push(ip, 0, 0, 1..2));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.get(0).map(|v| v.pods.len()), Some(1));
+    }
+}
