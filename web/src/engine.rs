@@ -92,11 +92,18 @@ impl Engine {
             .collect();
         let diagnostics = report.diagnostics.iter().filter(|d| d.severity != "error").cloned().collect();
         let targets = targets(loaded);
-        // Counted in a hash map, then ordered: a tree would compare the long cause texts of
-        // every source.
+        // Rows of one trace share verdict and cause: counted per trace, then the few traces by
+        // their texts in a hash map, then ordered (a tree would compare the long cause texts).
+        let mut per_trace: Vec<Option<(&str, &str, usize)>> = vec![None; report.sources.trace_entries()];
         let mut counts: FastMap<(&str, &str), usize> = FastMap::default();
         for s in &report.sources {
-            *counts.entry((s.verdict, s.cause())).or_default() += 1;
+            match s.trace_key().and_then(|k| per_trace.get_mut(k)) {
+                Some(slot) => slot.get_or_insert((s.verdict, s.cause(), 0)).2 += 1,
+                None => *counts.entry((s.verdict, s.cause())).or_default() += 1,
+            }
+        }
+        for (verdict, cause, n) in per_trace.into_iter().flatten() {
+            *counts.entry((verdict, cause)).or_default() += n;
         }
         let causes: BTreeMap<(u8, &str, &str), usize> =
             counts.into_iter().map(|((verdict, cause), n)| ((rank(verdict), verdict, cause), n)).collect();
@@ -165,13 +172,28 @@ impl Engine {
             "pod" => rows.sort_by(|a, b| (a.pods.first(), key_ip(a)).cmp(&(b.pods.first(), key_ip(b)))),
             _ => {
                 // Causes are few, long and shared by many rows: each row is sorted by its cause's
-                // place among them, found once, rather than by comparing the text at every step
-                // (byte by byte in wasm, 40 ms at 5,000 nodes on the baseline code of a cold run).
-                let mut causes: Vec<&str> =
-                    rows.iter().map(|s| s.cause()).collect::<FastSet<&str>>().into_iter().collect();
+                // place among them, found once per trace, rather than by comparing the text at
+                // every step (byte by byte in wasm, 40 ms at 5,000 nodes on the baseline code of
+                // a cold run).
+                let mut cause_of: Vec<Option<&str>> = vec![None; report.sources.trace_entries()];
+                let mut causes: FastSet<&str> = FastSet::default();
+                for s in &rows {
+                    match s.trace_key().and_then(|k| cause_of.get_mut(k)) {
+                        Some(slot) => *slot = Some(s.cause()),
+                        None => _ = causes.insert(s.cause()),
+                    }
+                }
+                causes.extend(cause_of.iter().flatten());
+                let mut causes: Vec<&str> = causes.into_iter().collect();
                 causes.sort_unstable();
                 let place: FastMap<&str, usize> = causes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
-                rows.sort_by_cached_key(|s| (rank(s.verdict), place.get(s.cause()).copied(), key_ip(s)));
+                let trace_place: Vec<Option<usize>> =
+                    cause_of.iter().map(|c| c.and_then(|c| place.get(c).copied())).collect();
+                let place_of = |s: &Source<'_>| match s.trace_key() {
+                    Some(k) => trace_place.get(k).copied().flatten(),
+                    None => place.get(s.cause()).copied(),
+                };
+                rows.sort_by_cached_key(|s| (rank(s.verdict), place_of(s), key_ip(s)));
             }
         }
         if page.desc {

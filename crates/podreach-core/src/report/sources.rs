@@ -136,6 +136,11 @@ impl Sources {
         self.rows.is_empty()
     }
 
+    /// How many trace entries the rows index: every [`Source::trace_key`] is below it.
+    pub fn trace_entries(&self) -> usize {
+        self.traces.len()
+    }
+
     /// The row at `i`.
     pub fn get(&self, i: usize) -> Option<Source<'_>> {
         self.rows.get(i).and_then(|r| self.view(r))
