@@ -775,30 +775,30 @@ fn drift_out(d: &Drift) -> DriftOut {
 }
 
 fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
-    let mut out = Vec::new();
-    let drift_of: BTreeMap<&str, &Drift> = drifts.iter().map(|d| (d.eni.as_str(), d)).collect();
+    // A whole account has thousands of instances on a few groups: the ENIs' groups are compared
+    // as short lists, and each group's name is looked up once.
+    let drift_of: FastMap<&str, &Drift> = drifts.iter().map(|d| (d.eni.as_str(), d)).collect();
+    let mut names: FastMap<&str, Option<String>> = FastMap::default();
+    let mut out = Vec::with_capacity(model.index.instance_enis.len());
     for (inst, enis) in &model.index.instance_enis {
         let rows_enis: Vec<&Eni> = enis.iter().filter_map(|&i| model.enis.get(i)).collect();
         let primary = rows_enis.iter().find(|e| e.role == Role::InstancePrimary);
-        let pset: BTreeSet<&str> = primary.map(|p| p.group_ids()).unwrap_or_default();
+        // The primary's groups in its order, and sorted without repeats.
+        let pgroups: Vec<&str> = primary.map(|p| p.groups.iter().map(|g| g.id.as_str()).collect()).unwrap_or_default();
+        let mut pset = pgroups.clone();
+        pset.sort_unstable();
+        pset.dedup();
         // Columns: the primary's groups first (in its order), then the others by id.
-        let mut cols: Vec<String> =
-            primary.map(|p| p.groups.iter().map(|g| g.id.clone()).collect()).unwrap_or_default();
-        let mut rest: BTreeSet<String> = BTreeSet::new();
-        for e in &rows_enis {
-            for g in &e.groups {
-                if !cols.contains(&g.id) {
-                    rest.insert(g.id.clone());
-                }
-            }
-        }
-        cols.extend(rest);
+        let mut rest: Vec<&str> =
+            rows_enis.iter().flat_map(|e| &e.groups).map(|g| g.id.as_str()).filter(|id| !pset.contains(id)).collect();
+        rest.sort_unstable();
+        rest.dedup();
         let rows = rows_enis
             .iter()
             .map(|e| {
                 let drifted = drift_of.get(e.id.as_str()).copied();
                 let compare = primary.is_some() && e.role != Role::Branch && e.role != Role::InstancePrimary;
-                let eset = e.group_ids();
+                let has = |id: &str| e.groups.iter().any(|g| g.id == id);
                 EniRow {
                     eni: e.id.clone(),
                     eth: if e.role == Role::Branch { None } else { e.eth() },
@@ -813,12 +813,22 @@ fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
                     groups: e.groups.iter().map(|g| g.id.clone()).collect(),
                     missing: match drifted {
                         Some(d) => d.missing.clone(),
-                        None if compare => pset.difference(&eset).map(|s| (*s).to_owned()).collect(),
+                        None if compare => pset.iter().filter(|id| !has(id)).map(|id| (*id).to_owned()).collect(),
                         None => Vec::new(),
                     },
                     extra: match drifted {
                         Some(d) => d.extra.clone(),
-                        None if compare => eset.difference(&pset).map(|s| (*s).to_owned()).collect(),
+                        None if compare => {
+                            let mut v: Vec<&str> = e
+                                .groups
+                                .iter()
+                                .map(|g| g.id.as_str())
+                                .filter(|id| pset.binary_search(id).is_err())
+                                .collect();
+                            v.sort_unstable();
+                            v.dedup();
+                            v.into_iter().map(str::to_owned).collect()
+                        }
                         None => Vec::new(),
                     },
                 }
@@ -826,16 +836,21 @@ fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
             .collect();
         let i = model.instances.get(inst);
         let instance_type = i.and_then(|i| i.instance_type.clone());
+        let groups = pgroups
+            .iter()
+            .chain(&rest)
+            .map(|id| GroupCol {
+                id: (*id).to_owned(),
+                name: names.entry(id).or_insert_with(|| model.group_name(id).map(str::to_owned)).clone(),
+            })
+            .collect();
         out.push(InstanceOut {
             instance: inst.clone(),
             label: model.instance_label(inst),
             limits: instance_type.as_deref().and_then(limits),
             instance_type,
             node: model.node_of_instance(inst).map(|n| n.name.clone()),
-            groups: cols
-                .iter()
-                .map(|id| GroupCol { id: id.clone(), name: model.group_name(id).map(str::to_owned) })
-                .collect(),
+            groups,
             enis: rows,
         });
     }
