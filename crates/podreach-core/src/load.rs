@@ -1618,25 +1618,28 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
 
 /// Pods and nodes, each kept once by name (the first in input order).
 fn build_k8s(pods: Pile<aws::K8sObject>, nodes: Pile<aws::K8sObject>, sink: &mut Sink) -> (Vec<Pod>, Vec<Node>) {
-    let pods = each(pods).filter_map(|(file, o)| convert_pod(&file, o, sink)).collect();
-    let pods = first_of_each(pods, |a: &Pod, b: &Pod| a.namespace.cmp(&b.namespace).then_with(|| a.name.cmp(&b.name)));
-    let nodes = each(nodes).filter_map(|(_, o)| convert_node(o)).collect();
-    (pods, first_of_each(nodes, |a: &Node, b: &Node| a.name.cmp(&b.name)))
+    let pods: Vec<Pod> = each(pods).filter_map(|(file, o)| convert_pod(&file, o, sink)).collect();
+    let order = first_of_each(pods.iter().map(|p| (p.namespace.as_str(), p.name.as_str())));
+    let pods = in_order(pods, order);
+    let nodes: Vec<Node> = each(nodes).filter_map(|(_, o)| convert_node(o)).collect();
+    let order = first_of_each(nodes.iter().map(|n| n.name.as_str()));
+    (pods, in_order(nodes, order))
 }
 
-/// `items` sorted by `cmp`, keeping the first (in input order) of items that compare equal: what
-/// `entry(key).or_insert(item)` into a `BTreeMap` and its values give, without shifting large
-/// items through the map's nodes on every insert (a whole account has hundreds of thousands of
-/// pods). Only indices are sorted; each item moves once.
-fn first_of_each<T>(items: Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
-    let by_index = |a: usize, b: usize| match (items.get(a), items.get(b)) {
-        (Some(x), Some(y)) => cmp(x, y),
-        _ => std::cmp::Ordering::Equal,
-    };
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    // Stable: of equal items, the first in input order comes first and is the one kept.
-    order.sort_by(|&a, &b| by_index(a, b));
-    order.dedup_by(|later, earlier| by_index(*later, *earlier).is_eq());
+/// The indexes of `keys` in key order, keeping the first (in input order) of equal keys: with
+/// [`in_order`], what `entry(key).or_insert(item)` into a `BTreeMap` and its values give, without
+/// shifting large items through the map's nodes on every insert (a whole account has hundreds of
+/// thousands of pods). Only (key, index) pairs are sorted, side by side.
+fn first_of_each<K: Ord>(keys: impl Iterator<Item = K>) -> Vec<usize> {
+    // The index breaks ties: of equal keys, the first in input order comes first and is kept.
+    let mut order: Vec<(K, usize)> = keys.zip(0..).collect();
+    order.sort_unstable();
+    order.dedup_by(|later, earlier| later.0 == earlier.0);
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
+/// The items at `order`, each moved once (indexes out of range, or repeated, are skipped).
+fn in_order<T>(items: Vec<T>, order: Vec<usize>) -> Vec<T> {
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots.get_mut(i).and_then(Option::take)).collect()
 }
@@ -1765,14 +1768,16 @@ fn lookups(model: &Model) -> Index {
 
 #[cfg(test)]
 mod tests {
-    use super::first_of_each;
+    use super::{first_of_each, in_order};
 
     #[test]
     fn first_of_each_sorts_and_keeps_the_first_of_equal_items() {
         // (key, which): as a BTreeMap with `entry(key).or_insert(..)` would keep them.
         let items = vec![("b", 1), ("a", 2), ("b", 3), ("c", 4), ("a", 5), ("b", 6)];
-        let kept = first_of_each(items, |x, y| x.0.cmp(y.0));
-        assert_eq!(kept, vec![("a", 2), ("b", 1), ("c", 4)]);
-        assert_eq!(first_of_each(Vec::<(&str, u8)>::new(), |x, y| x.0.cmp(y.0)), vec![]);
+        let order = first_of_each(items.iter().map(|x| x.0));
+        assert_eq!(order, vec![1, 0, 3]);
+        assert_eq!(in_order(items, order), vec![("a", 2), ("b", 1), ("c", 4)]);
+        assert_eq!(first_of_each(Vec::<&str>::new().into_iter()), Vec::<usize>::new());
+        assert_eq!(in_order(vec!["x", "y"], vec![1, 1, 7, 0]), vec!["y", "x"]);
     }
 }
