@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 mod sources;
 use sources::Traced;
-pub use sources::{Source, Sources};
+pub use sources::{Source, Sources, SourcesIter};
 
 pub const SCHEMA: &str = "podreach/report@1";
 

@@ -147,14 +147,14 @@ impl Sources {
     }
 
     /// Every row, in order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Source<'_>> + '_ {
+    pub fn iter(&self) -> SourcesIter<'_> {
         self.range(0..self.rows.len())
     }
 
     /// The rows at `range` (clamped to the rows there are).
-    pub fn range(&self, range: std::ops::Range<usize>) -> impl DoubleEndedIterator<Item = Source<'_>> + '_ {
+    pub fn range(&self, range: std::ops::Range<usize>) -> SourcesIter<'_> {
         let end = range.end.min(self.rows.len());
-        self.rows.get(range.start.min(end)..end).unwrap_or(&[]).iter().filter_map(|r| self.view(r))
+        SourcesIter { rows: self.rows.get(range.start.min(end)..end).unwrap_or(&[]).iter(), of: self }
     }
 
     fn view(&self, r: &Row) -> Option<Source<'_>> {
@@ -172,11 +172,37 @@ impl Sources {
     }
 }
 
+/// The rows of a [`Sources`] as [`Source`] views.
+#[derive(Clone, Debug)]
+pub struct SourcesIter<'r> {
+    rows: std::slice::Iter<'r, Row>,
+    of: &'r Sources,
+}
+
+impl<'r> Iterator for SourcesIter<'r> {
+    type Item = Source<'r>;
+    fn next(&mut self) -> Option<Source<'r>> {
+        // Every row that `push` or `from_iter` added has a view; the check only keeps this total.
+        let of = self.of;
+        self.rows.by_ref().find_map(|r| of.view(r))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.rows.len()))
+    }
+}
+
+impl DoubleEndedIterator for SourcesIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let of = self.of;
+        self.rows.by_ref().rev().find_map(|r| of.view(r))
+    }
+}
+
 impl<'r> IntoIterator for &'r Sources {
     type Item = Source<'r>;
-    type IntoIter = Box<dyn DoubleEndedIterator<Item = Source<'r>> + 'r>;
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
+    type IntoIter = SourcesIter<'r>;
+    fn into_iter(self) -> SourcesIter<'r> {
+        self.iter()
     }
 }
 
@@ -267,6 +293,7 @@ mod tests {
         assert_eq!(s.get(2), None);
         assert_eq!(s.range(1..9).map(|v| v.eni()).collect::<Vec<_>>(), ["eni-b"]);
         assert_eq!(s.range(5..9).count(), 0);
+        assert_eq!(s.iter().rev().map(|v| v.eni()).collect::<Vec<_>>(), ["eni-b", "eni-a"]);
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(json, serde_json::to_string(&rows).unwrap());
         let read: Sources = serde_json::from_str(&json).unwrap();
