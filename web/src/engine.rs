@@ -162,8 +162,12 @@ impl Engine {
             .filter(|s| needle.is_empty() || matches(s, &needle, model))
             .collect();
         let key_ip = |s: &Source<'_>| (s.ip.first(), s.ip.len);
+        // A report's rows come in address order: then sorting by a key of few values and the
+        // address is a stable grouping by that key, in one pass without comparisons.
+        let by_address = rows.is_sorted_by_key(key_ip);
         match page.sort.as_str() {
             "ip" => rows.sort_by_key(|s| key_ip(s)),
+            "verdict" if by_address => group_stably(&mut rows, |s| usize::from(rank(s.verdict))),
             "verdict" => rows.sort_by_key(|s| (rank(s.verdict), key_ip(s))),
             "node" => {
                 rows.sort_by(|a, b| (&a.node(), &a.instance(), key_ip(a)).cmp(&(&b.node(), &b.instance(), key_ip(b))))
@@ -193,7 +197,15 @@ impl Engine {
                     Some(k) => trace_place.get(k).copied().flatten(),
                     None => place.get(s.cause()).copied(),
                 };
-                rows.sort_by_cached_key(|s| (rank(s.verdict), place_of(s), key_ip(s)));
+                if by_address {
+                    // Places from 1, after the rows without one (as `None` sorts before `Some`).
+                    let width = trace_place.len().max(place.len()) + 1;
+                    let group =
+                        |s: &Source<'_>| usize::from(rank(s.verdict)) * width + place_of(s).map_or(0, |p| p + 1);
+                    group_stably(&mut rows, group);
+                } else {
+                    rows.sort_by_cached_key(|s| (rank(s.verdict), place_of(s), key_ip(s)));
+                }
             }
         }
         if page.desc {
@@ -319,6 +331,33 @@ fn rank(verdict: &str) -> u8 {
         "unknown" => 1,
         _ => 2,
     }
+}
+
+/// Orders `rows` by `group`, keeping the order they had within each group (a counting sort: for
+/// groups that are few next to the rows).
+fn group_stably<T: Copy>(rows: &mut Vec<T>, group: impl Fn(&T) -> usize) {
+    let groups: Vec<usize> = rows.iter().map(group).collect();
+    // Where each group's rows start in the output.
+    let mut start = vec![0usize; groups.iter().max().map_or(0, |m| m + 1)];
+    for &g in &groups {
+        if let Some(n) = start.get_mut(g) {
+            *n += 1;
+        }
+    }
+    let mut sum = 0;
+    for n in &mut start {
+        (*n, sum) = (sum, sum + *n);
+    }
+    let mut out: Vec<Option<T>> = vec![None; rows.len()];
+    for (row, &g) in rows.iter().zip(&groups) {
+        if let Some(at) = start.get_mut(g) {
+            if let Some(slot) = out.get_mut(*at) {
+                *slot = Some(*row);
+            }
+            *at += 1;
+        }
+    }
+    *rows = out.into_iter().flatten().collect();
 }
 
 fn matches(s: &Source<'_>, needle: &str, model: Option<&podreach_core::model::Model>) -> bool {
