@@ -1734,11 +1734,18 @@ fn lookups(model: &Model) -> Index {
         for p in &e.prefixes {
             idx.prefix_owner.push((*p, i));
         }
+        // Ids are copied once per group and instance, not once per ENI that names them.
         for g in &e.groups {
-            idx.members.entry(g.id.clone()).or_default().push(i);
+            match idx.members.get_mut(g.id.as_str()) {
+                Some(list) => list.push(i),
+                None => _ = idx.members.insert(g.id.clone(), vec![i]),
+            }
         }
         if let Some(inst) = &e.instance {
-            idx.instance_enis.entry(inst.clone()).or_default().push(i);
+            match idx.instance_enis.get_mut(inst.as_str()) {
+                Some(list) => list.push(i),
+                None => _ = idx.instance_enis.insert(inst.clone(), vec![i]),
+            }
         }
     }
     idx.prefix_owner.sort();

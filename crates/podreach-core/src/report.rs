@@ -406,12 +406,14 @@ impl Prepared {
                     .map(|p| PodRef { namespace: Arc::from(p.namespace.as_str()), name: Arc::from(p.name.as_str()) })
                     .collect();
                 let mut pods_by_ip = Vec::new();
-                let mut workloads: BTreeMap<(String, String, String), Vec<u32>> = BTreeMap::new();
+                // Keyed by borrowed names: a whole account has a hundred thousand pods on a few
+                // thousand workloads, and each key is copied once.
+                let mut workloads: FastMap<(&str, &str, &str), Vec<u32>> = FastMap::default();
                 for (i, p) in (0u32..).zip(&model.pods) {
                     pods_by_ip.extend(p.ips.iter().map(|ip| (u32::from(*ip), i)));
                     if let Some(owner) = &p.owner {
                         workloads
-                            .entry((p.namespace.clone(), owner.kind.clone(), owner.name.clone()))
+                            .entry((p.namespace.as_str(), owner.kind.as_str(), owner.name.as_str()))
                             .or_default()
                             .push(i);
                     }
@@ -431,7 +433,14 @@ impl Prepared {
                     pods_in_ip_order,
                     source_enis: model.enis.iter().map(|e| source_eni(model, e)).collect(),
                     unmapped: unmapped_pods(model),
-                    workloads: workloads.into_iter().collect(),
+                    workloads: {
+                        let mut w: Vec<WorkloadPods> = workloads
+                            .into_iter()
+                            .map(|((ns, kind, name), pods)| ((ns.to_owned(), kind.to_owned(), name.to_owned()), pods))
+                            .collect();
+                        w.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                        w
+                    },
                     pods,
                 }
             },
