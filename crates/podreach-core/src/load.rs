@@ -1729,6 +1729,9 @@ fn ip_owners(model: &Model, sink: &mut Sink) -> FastMap<u32, usize> {
 fn lookups(model: &Model) -> Index {
     let mut idx = Index::default();
     idx.eni_by_id.reserve(model.enis.len());
+    // Instances' ENIs gathered in a hash map, then ordered once: a tree compares the ids text
+    // by text for every ENI.
+    let mut instance_enis: FastMap<&str, Vec<usize>> = FastMap::default();
     for (i, e) in model.enis.iter().enumerate() {
         idx.eni_by_id.insert(e.id.clone(), i);
         for p in &e.prefixes {
@@ -1742,10 +1745,7 @@ fn lookups(model: &Model) -> Index {
             }
         }
         if let Some(inst) = &e.instance {
-            match idx.instance_enis.get_mut(inst.as_str()) {
-                Some(list) => list.push(i),
-                None => _ = idx.instance_enis.insert(inst.clone(), vec![i]),
-            }
+            instance_enis.entry(inst.as_str()).or_default().push(i);
         }
     }
     idx.prefix_owner.sort();
@@ -1759,6 +1759,7 @@ fn lookups(model: &Model) -> Index {
             idx.subnet_nacl.entry(s.clone()).or_insert(i);
         }
     }
+    idx.instance_enis = instance_enis.into_iter().map(|(inst, list)| (inst.to_owned(), list)).collect();
     // ENIs of an instance in device-index order; branch ENIs last.
     for list in idx.instance_enis.values_mut() {
         list.sort_by_key(|&i| {
