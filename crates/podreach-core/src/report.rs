@@ -73,10 +73,10 @@ pub struct Counts {
     pub unknown: usize,
 }
 
-/// One source row on its own (a [`Source`] borrows one from its report). In JSON it is flat: `ip, eni, eth, instance, node, role, verdict, cause,
-/// reasons, missing, pods`; in memory the parts that every source of an ENI, or of a trace,
-/// shares are shared (a whole-account report has a hundred thousand rows on a few hundred
-/// traces).
+/// One source row on its own, holding its parts (the page's pages of rows, a report read back
+/// from JSON). A report keeps its rows compact, as [`Sources`], and lends them out as [`Source`]
+/// views. In JSON a row is flat: `ip, eni, eth, instance, node, role, verdict, cause, reasons,
+/// missing, pods`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceOut {
     /// A host address (`10.0.1.57`) or a delegated prefix (`10.0.2.32/28`).
@@ -419,6 +419,8 @@ impl Prepared {
                     }
                 }
                 pods_by_ip.sort_unstable();
+                // Every index comes from enumerating the model's pods, which `pods` maps one to one,
+                // so this lines up with `pods_by_ip`.
                 let pods_in_ip_order = pods_by_ip.iter().filter_map(|&(_, i)| pods.get(i as usize).cloned()).collect();
                 let diags = |query: bool| {
                     let mut d = diagnostics.to_vec();
