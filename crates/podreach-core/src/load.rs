@@ -1402,13 +1402,13 @@ struct Network {
 fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterface>, sink: &mut Sink) -> Network {
     let mut by_instance: BTreeMap<String, Instance> = BTreeMap::new();
     // Instances, and the ENIs that describe-instances lists for them.
-    let mut instance_enis: Vec<(String, Eni)> = Vec::new();
+    let mut instance_enis: Vec<Eni> = Vec::new();
     for (file, inst) in each(instances) {
         let Some(id) = opt_string(inst.instance_id) else { continue };
         let t = tags(inst.tags);
         for raw in inst.network_interfaces.items {
             if let Some(e) = convert_eni(&file, raw, sink, Some(&id)) {
-                instance_enis.push((file.to_string(), e));
+                instance_enis.push(e);
             }
         }
         let state = inst.state.and_then(|s| s.0).and_then(|s| opt_string(s.name));
@@ -1458,7 +1458,7 @@ fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterfa
     }
     let known: FastSet<&str> = enis.iter().map(|e| e.id.as_str()).collect();
     let mut extra: BTreeMap<String, Eni> = BTreeMap::new();
-    for (_, e) in instance_enis {
+    for e in instance_enis {
         if !known.contains(e.id.as_str()) {
             extra.entry(e.id.clone()).or_insert(e);
         }
