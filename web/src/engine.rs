@@ -95,13 +95,12 @@ impl Engine {
         // Rows of one trace share verdict and cause: counted per trace, then the few traces by
         // their texts in a hash map, then ordered (a tree would compare the long cause texts).
         let mut per_trace: Vec<Option<(&str, &str, usize)>> = vec![None; report.sources.trace_entries()];
-        let mut counts: FastMap<(&str, &str), usize> = FastMap::default();
         for s in &report.sources {
-            match s.trace_key().and_then(|k| per_trace.get_mut(k)) {
-                Some(slot) => slot.get_or_insert((s.verdict, s.cause(), 0)).2 += 1,
-                None => *counts.entry((s.verdict, s.cause())).or_default() += 1,
+            if let Some(slot) = per_trace.get_mut(s.trace_key()) {
+                slot.get_or_insert((s.verdict, s.cause(), 0)).2 += 1;
             }
         }
+        let mut counts: FastMap<(&str, &str), usize> = FastMap::default();
         for (verdict, cause, n) in per_trace.into_iter().flatten() {
             *counts.entry((verdict, cause)).or_default() += n;
         }
@@ -180,28 +179,22 @@ impl Engine {
                 // every step (byte by byte in wasm, 40 ms at 5,000 nodes on the baseline code of
                 // a cold run).
                 let mut cause_of: Vec<Option<&str>> = vec![None; report.sources.trace_entries()];
-                let mut causes: FastSet<&str> = FastSet::default();
                 for s in &rows {
-                    match s.trace_key().and_then(|k| cause_of.get_mut(k)) {
-                        Some(slot) => *slot = Some(s.cause()),
-                        None => _ = causes.insert(s.cause()),
+                    if let Some(slot) = cause_of.get_mut(s.trace_key()) {
+                        *slot = Some(s.cause());
                     }
                 }
-                causes.extend(cause_of.iter().flatten());
-                let mut causes: Vec<&str> = causes.into_iter().collect();
+                let mut causes: Vec<&str> =
+                    cause_of.iter().flatten().copied().collect::<FastSet<&str>>().into_iter().collect();
                 causes.sort_unstable();
                 let place: FastMap<&str, usize> = causes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
                 let trace_place: Vec<Option<usize>> =
                     cause_of.iter().map(|c| c.and_then(|c| place.get(c).copied())).collect();
-                let place_of = |s: &Source<'_>| match s.trace_key() {
-                    Some(k) => trace_place.get(k).copied().flatten(),
-                    None => place.get(s.cause()).copied(),
-                };
+                let place_of = |s: &Source<'_>| trace_place.get(s.trace_key()).copied().flatten();
                 if by_address {
-                    // Places from 1, after the rows without one (as `None` sorts before `Some`).
-                    let width = trace_place.len().max(place.len()) + 1;
-                    let group =
-                        |s: &Source<'_>| usize::from(rank(s.verdict)) * width + place_of(s).map_or(0, |p| p + 1);
+                    // Every row's trace has a place; `width` keeps the verdicts apart.
+                    let width = place.len();
+                    let group = |s: &Source<'_>| usize::from(rank(s.verdict)) * width + place_of(s).unwrap_or(0);
                     group_stably(&mut rows, group);
                 } else {
                     rows.sort_by_cached_key(|s| (rank(s.verdict), place_of(s), key_ip(s)));

@@ -93,26 +93,24 @@ struct Shared {
 }
 
 /// Writes the part of a row under `key` into `w`: written by `write` into `cache` the first time,
-/// and copied from there after that. Without a key (a row on its own), `write` writes it.
+/// and copied from there after that.
 fn cached<W: std::io::Write>(
     w: &mut W,
     cache: &mut Vec<Option<Vec<u8>>>,
-    key: Option<usize>,
+    key: usize,
     write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    if let Some(Some(b)) = key.and_then(|k| cache.get(k)) {
+    if let Some(Some(b)) = cache.get(key) {
         return w.write_all(b);
     }
     let mut b = Vec::new();
     write(&mut b)?;
     w.write_all(&b)?;
-    if let Some(k) = key {
-        if cache.len() <= k {
-            cache.resize(k + 1, None);
-        }
-        if let Some(slot) = cache.get_mut(k) {
-            *slot = Some(b);
-        }
+    if cache.len() <= key {
+        cache.resize(key + 1, None);
+    }
+    if let Some(slot) = cache.get_mut(key) {
+        *slot = Some(b);
     }
     Ok(())
 }

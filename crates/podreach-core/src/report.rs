@@ -133,10 +133,6 @@ impl SourceOut {
     pub fn missing(&self) -> &[String] {
         &self.why.missing
     }
-    /// The row as a [`Source`] view.
-    pub fn view(&self) -> Source<'_> {
-        Source::of(self)
-    }
 }
 
 /// A source row as it is written: flat.
@@ -155,9 +151,29 @@ struct SourceRow<'a> {
     pods: Cow<'a, [PodRef]>,
 }
 
+impl<'a> SourceRow<'a> {
+    /// A row's parts, borrowed, as they are written (a [`SourceOut`] and a [`Source`] alike).
+    fn borrowed(ip: Cidr4, on: &'a SourceEni, verdict: &'a str, why: &'a SourceWhy, pods: &'a [PodRef]) -> Self {
+        use Cow::Borrowed;
+        SourceRow {
+            ip,
+            eni: Borrowed(&on.eni),
+            eth: on.eth.as_deref().map(Borrowed),
+            instance: on.instance.as_deref().map(Borrowed),
+            node: on.node.as_deref().map(Borrowed),
+            role: Borrowed(&on.role),
+            verdict: Borrowed(verdict),
+            cause: Borrowed(&why.cause),
+            reasons: Borrowed(&why.reasons),
+            missing: Borrowed(&why.missing),
+            pods: Borrowed(pods),
+        }
+    }
+}
+
 impl Serialize for SourceOut {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.view().serialize(s)
+        SourceRow::borrowed(self.ip, &self.on, &self.verdict, &self.why, &self.pods).serialize(s)
     }
 }
 

@@ -44,10 +44,10 @@ pub struct Source<'r> {
     pub verdict: &'r str,
     pub why: &'r SourceWhy,
     pub pods: &'r [PodRef],
-    /// Which ENI and trace entries of its `Sources` the row points at (none for a row on its
-    /// own): rows that share one share its text.
-    eni_at: Option<u32>,
-    trace_at: Option<u32>,
+    /// Which ENI and trace entries of its `Sources` the row points at: rows that share one share
+    /// its text.
+    eni_at: u32,
+    trace_at: u32,
 }
 
 impl PartialEq for Source<'_> {
@@ -83,17 +83,14 @@ impl<'r> Source<'r> {
     }
     /// The index of the row's ENI entry in its `Sources`: rows of one `Sources` with one index
     /// share the ENI's names and role.
-    pub fn eni_key(&self) -> Option<usize> {
-        self.eni_at.map(|i| i as usize)
+    pub fn eni_key(&self) -> usize {
+        self.eni_at as usize
     }
-    /// The index of the row's trace entry in its `Sources`: rows of one `Sources` with one
-    /// index share verdict, cause, reasons and missing.
-    pub fn trace_key(&self) -> Option<usize> {
-        self.trace_at.map(|i| i as usize)
-    }
-    /// A view of a row on its own.
-    pub fn of(s: &'r SourceOut) -> Source<'r> {
-        Source { ip: s.ip, on: &s.on, verdict: &s.verdict, why: &s.why, pods: &s.pods, eni_at: None, trace_at: None }
+    /// The index of the row's trace entry in its `Sources` (below
+    /// [`Sources::trace_entries`]): rows of one `Sources` with one index share verdict, cause,
+    /// reasons and missing.
+    pub fn trace_key(&self) -> usize {
+        self.trace_at as usize
     }
     /// The row on its own, owning its parts (the page sends rows in pages).
     pub fn owned(&self) -> SourceOut {
@@ -166,8 +163,8 @@ impl Sources {
             verdict: &t.verdict,
             why: &t.why,
             pods: self.pods.get(start..start + r.pod_count as usize)?,
-            eni_at: Some(r.eni),
-            trace_at: Some(r.trace),
+            eni_at: r.eni,
+            trace_at: r.trace,
         })
     }
 }
@@ -238,21 +235,7 @@ impl FromIterator<SourceOut> for Sources {
 
 impl Serialize for Source<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use std::borrow::Cow::Borrowed;
-        super::SourceRow {
-            ip: self.ip,
-            eni: Borrowed(&self.on.eni),
-            eth: self.on.eth.as_deref().map(Borrowed),
-            instance: self.on.instance.as_deref().map(Borrowed),
-            node: self.on.node.as_deref().map(Borrowed),
-            role: Borrowed(&self.on.role),
-            verdict: Borrowed(self.verdict),
-            cause: Borrowed(&self.why.cause),
-            reasons: Borrowed(&self.why.reasons),
-            missing: Borrowed(&self.why.missing),
-            pods: Borrowed(self.pods),
-        }
-        .serialize(s)
+        super::SourceRow::borrowed(self.ip, self.on, self.verdict, self.why, self.pods).serialize(s)
     }
 }
 
