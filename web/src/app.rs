@@ -151,7 +151,11 @@ pub fn App() -> Html {
     {
         let ctx = ctx.clone();
         use_effect_with((), move |_| {
-            browser::after_paint(move || ctx.ensure_worker());
+            browser::after_paint(move || {
+                ctx.ensure_worker();
+                // Then, in a task of its own after the next paint, the code that reads a view.
+                browser::after_paint(crate::services::worker::warm_view_reader);
+            });
             || ()
         });
     }

@@ -38,3 +38,10 @@ pub fn inputs() -> Vec<crate::protocol::InputMsg> {
 pub fn query() -> crate::protocol::QueryMsg {
     crate::protocol::QueryMsg { to: TARGET.to_owned(), protocol: "tcp".to_owned(), port: Some(PORT) }
 }
+
+/// The view of the example with its query, as the worker sends it (`Response::View`). The page
+/// reads it once at start-up, so that the code that reads a view is compiled before the first
+/// real view comes (V8 compiles a page's WebAssembly lazily, on each function's first call: about
+/// 30 ms of the task that reads the first view, BENCHMARKS.md item 39). Kept current by a test:
+/// `PODREACH_UPDATE=1 cargo test -p podreach-web --lib example_view` writes it again.
+pub const VIEW_JSON: &str = include_str!("example_view.json");

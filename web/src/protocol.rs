@@ -113,6 +113,13 @@ pub enum Response {
 }
 
 impl Response {
+    /// A view or a page of rows, as the worker sends them: one JSON string.
+    pub fn from_json(json: &str) -> Result<Response, String> {
+        serde_json::from_str::<Response>(json).map_err(|e| e.to_string())
+    }
+}
+
+impl Response {
     pub fn seq(&self) -> u32 {
         match self {
             Response::Ready | Response::Warm { .. } => 0,

@@ -121,6 +121,27 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
 }
 
 #[test]
+fn the_example_view_the_page_reads_at_start_up_is_current() {
+    let mut e = Engine::default();
+    e.set_inputs(example_inputs());
+    let v = e.run(Some(&story_query()), &PageReq::default());
+    let json = serde_json::to_string(&Response::View { seq: 0, view: Box::new(v) }).unwrap();
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::env::var_os("PODREACH_UPDATE").is_some() {
+        std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/src/example_view.json"), &json).unwrap();
+        return;
+    }
+    assert!(
+        json == crate::example::VIEW_JSON,
+        "web/src/example_view.json is stale: run `PODREACH_UPDATE=1 cargo test -p podreach-web --lib example_view`"
+    );
+    // What the page reads at start-up is a view, and the same one.
+    let read = Response::from_json(crate::example::VIEW_JSON).unwrap();
+    assert!(matches!(&read, Response::View { view, .. } if view.rows.total > 0 && !view.causes.is_empty()));
+    assert_eq!(serde_json::to_string(&read).unwrap(), json);
+}
+
+#[test]
 fn a_warm_up_round_runs_the_example_into_a_view() {
     let json_len = warm_round();
     let mut e = Engine::default();
