@@ -120,12 +120,17 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
     assert_eq!(e.export("json"), whole.export("json"));
 }
 
-#[test]
-fn the_example_view_the_page_reads_at_start_up_is_current() {
+/// The example's view with its query, as the worker sends it.
+fn example_view_json() -> String {
     let mut e = Engine::default();
     e.set_inputs(example_inputs());
     let v = e.run(Some(&story_query()), &PageReq::default());
-    let json = serde_json::to_string(&Response::View { seq: 0, view: Box::new(v) }).unwrap();
+    serde_json::to_string(&Response::View { seq: 0, view: Box::new(v) }).unwrap()
+}
+
+#[test]
+fn the_example_view_the_page_reads_at_start_up_is_current() {
+    let json = example_view_json();
     #[cfg(not(target_arch = "wasm32"))]
     if std::env::var_os("PODREACH_UPDATE").is_some() {
         std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/src/example_view.json"), &json).unwrap();
@@ -143,12 +148,7 @@ fn the_example_view_the_page_reads_at_start_up_is_current() {
 
 #[test]
 fn a_warm_up_round_runs_the_example_into_a_view() {
-    let json_len = warm_round();
-    let mut e = Engine::default();
-    e.set_inputs(example_inputs());
-    let v = e.run(Some(&story_query()), &PageReq::default());
-    let expected = serde_json::to_string(&Response::View { seq: 0, view: Box::new(v) }).unwrap();
-    assert_eq!(json_len, expected.len());
+    assert_eq!(warm_round(), example_view_json().len());
 }
 
 /// Feeds `batches` (ms each) to a fresh warm-up; the index of the batch that ended it, if any.
