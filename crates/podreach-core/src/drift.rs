@@ -54,6 +54,7 @@ pub struct Drift {
 }
 
 /// Every attached non-primary ENI whose group set differs from its instance's primary ENI.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 pub fn drift(model: &Model) -> Vec<Drift> {
     let mut out = Vec::new();
     for (instance, enis) in &model.index.instance_enis {

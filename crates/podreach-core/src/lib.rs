@@ -8,6 +8,15 @@
 //! report::build(&loaded, Some(&query)) -> Report
 //! render::{table, markdown, json, csv}(&report) -> String
 //! ```
+//!
+//! `#[cfg_attr(target_arch = "wasm32", inline(never))]` marks the phases of a run (and per-item
+//! work inside them) that must stay functions of their own in the browser's worker. V8 compiles a
+//! wasm function with its optimising compiler only once it has run hot, and runs a call on the
+//! code it began with; LLVM and `wasm-opt` would otherwise inline every phase with one caller
+//! into a few functions of 25-50 KB, each called once per run, that take V8 100-500 ms apiece to
+//! optimise (BENCHMARKS.md item 40). The page's worker is built with `wasm-opt`'s
+//! `--one-caller-inline-max-function-size=100` (index.html) so that the marks survive. Native
+//! builds are not affected.
 #![warn(clippy::disallowed_methods)]
 #![forbid(unsafe_code)]
 

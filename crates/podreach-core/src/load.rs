@@ -194,6 +194,7 @@ fn concat<T>(a: &mut Vec<T>, b: Vec<T>) {
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn read_text<J: Join>(
     input: &Input<'_>,
     acc: &mut Acc,
@@ -402,6 +403,7 @@ fn next_object_line(text: &str, from: usize) -> Option<usize> {
 }
 
 /// Recognises what people paste instead of JSON, and says how to get JSON.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn sniff_format(text: &str) -> Option<&'static str> {
     let head: String = text.chars().take(2000).collect();
     let lower = head.to_ascii_lowercase();
@@ -457,6 +459,7 @@ fn sniff_format(text: &str) -> Option<&'static str> {
     None
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn json_error_message(e: &serde_json::Error) -> String {
     let raw = e.to_string();
     let what = raw.split(" at line ").next().unwrap_or(&raw).to_owned();
@@ -615,6 +618,7 @@ impl<'de> Deserialize<'de> for TopLevel {
     }
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn accept(
     t: TopLevel,
     loc: &Location,
@@ -814,6 +818,7 @@ fn take<T>(list: List<T>, file: &str, pile: &mut Pile<T>) -> (usize, usize) {
     (count, list.dropped)
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn describe_unknown(keys: &[String], kind: &str) -> String {
     if !kind.is_empty() {
         return format!(
@@ -881,6 +886,7 @@ fn note_field<T>(sink: &mut Sink, file: &str, item: &str, field: &str, f: &Field
     }
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance_hint: Option<&str>) -> Option<Eni> {
     let Some(id) = opt_string(raw.network_interface_id) else {
         sink.push(
@@ -1087,6 +1093,7 @@ fn peer_of_pair(pair: aws::UserIdGroupPair) -> Option<(Peer, Option<String>)> {
     ))
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn convert_permissions(file: &str, gid: &str, perms: List<aws::IpPermission>, sink: &mut Sink) -> Vec<Rule> {
     let mut out = Vec::new();
     for p in perms.items {
@@ -1128,6 +1135,7 @@ fn convert_permissions(file: &str, gid: &str, perms: List<aws::IpPermission>, si
     out
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn convert_sg_rule(file: &str, r: aws::SecurityGroupRule, sink: &mut Sink) -> Option<(String, bool, Rule)> {
     let gid = opt_string(r.group_id)?;
     let (proto, ports) = convert_rule_common(&r.ip_protocol, &r.from_port, &r.to_port, sink, file, &gid)?;
@@ -1174,6 +1182,7 @@ fn normalise_rules(rules: &mut Vec<Rule>) {
     });
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn nacl_entries(
     file: &str,
     id: &str,
@@ -1238,6 +1247,7 @@ fn k8s_parts(o: aws::K8sObject) -> (aws::ObjectMeta, aws::K8sSpec, aws::K8sStatu
     )
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn convert_pod(file: &str, o: aws::K8sObject, sink: &mut Sink) -> Option<Pod> {
     let (meta, spec, status) = k8s_parts(o);
     let name = opt_string(meta.name)?;
@@ -1303,6 +1313,7 @@ fn convert_pod(file: &str, o: aws::K8sObject, sink: &mut Sink) -> Option<Pod> {
     })
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn convert_node(o: aws::K8sObject) -> Option<Node> {
     let (meta, spec, status) = k8s_parts(o);
     let name = opt_string(meta.name)?;
@@ -1399,6 +1410,7 @@ struct Network {
     from_instances: bool,
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterface>, sink: &mut Sink) -> Network {
     let mut by_instance: BTreeMap<String, Instance> = BTreeMap::new();
     // Instances, and the ENIs that describe-instances lists for them.
@@ -1497,6 +1509,7 @@ fn each<T>(pile: Pile<T>) -> impl Iterator<Item = (std::rc::Rc<str>, T)> {
 
 /// Groups, NACLs, subnets and prefix lists: a model without ENIs, instances, pods or nodes
 /// (`build` has taken those out of `acc`).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
     let mut model = Model::default();
     // Security groups: describe-security-groups and describe-security-group-rules, merged.
@@ -1617,6 +1630,7 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
 }
 
 /// Pods and nodes, each kept once by name (the first in input order).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn build_k8s(pods: Pile<aws::K8sObject>, nodes: Pile<aws::K8sObject>, sink: &mut Sink) -> (Vec<Pod>, Vec<Node>) {
     let pods: Vec<Pod> = each(pods).filter_map(|(file, o)| convert_pod(&file, o, sink)).collect();
     let order = first_of_each(pods.iter().map(|p| (p.namespace.as_str(), p.name.as_str())));
@@ -1646,6 +1660,7 @@ fn in_order<T>(items: Vec<T>, order: Vec<usize>) -> Vec<T> {
 
 /// Merges copies of one ENI: addresses are united; when the group sets differ, the copy with the
 /// greatest sorted group list wins, so the result does not depend on input order.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn merge_copies(mut copies: Vec<Eni>, sink: &mut Sink) -> Option<Eni> {
     copies
         .sort_by(|a, b| b.group_ids().cmp(&a.group_ids()).then_with(|| b.private_ips.len().cmp(&a.private_ips.len())));
@@ -1687,6 +1702,7 @@ fn merge_copies(mut copies: Vec<Eni>, sink: &mut Sink) -> Option<Eni> {
     Some(base)
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn build_index(model: &mut Model, sink: &mut Sink, join: &impl Join) {
     // The address map (and its conflicts) on one side; the other look-ups and the candidate
     // sources on the other: about even at 5,000 nodes.
@@ -1702,6 +1718,7 @@ fn build_index(model: &mut Model, sink: &mut Sink, join: &impl Join) {
 }
 
 /// Private IPv4 address → ENI; an address two ENIs hold stays with the first, with a warning.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn ip_owners(model: &Model, sink: &mut Sink) -> FastMap<u32, usize> {
     let mut owners = FastMap::default();
     owners.reserve(model.enis.iter().map(|e| e.private_ips.len()).sum());
@@ -1726,6 +1743,7 @@ fn ip_owners(model: &Model, sink: &mut Sink) -> FastMap<u32, usize> {
 }
 
 /// The look-ups by id, prefix, group, instance, node and subnet.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn lookups(model: &Model) -> Index {
     let mut idx = Index::default();
     idx.eni_by_id.reserve(model.enis.len());

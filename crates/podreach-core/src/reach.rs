@@ -246,6 +246,7 @@ fn query_target(model: &Model, query: &Query) -> Result<Target, QueryError> {
 }
 
 /// A fresh evaluation context for one query: the target's rule index, and empty memos.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn context<'a>(model: &'a Model, target: &'a Target, flow: Flow) -> Ctx<'a> {
     let ingress_index = model
         .enis
@@ -412,6 +413,7 @@ impl Analysis {
 type SigMap = FastMap<Vec<u8>, usize>;
 
 /// What the evaluation of a source ENI depends on, besides the source address.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn class_key<'m>(model: &'m Model, i: usize, e: &'m Eni, target: Option<&Eni>, public: bool) -> ClassKey<'m> {
     let same_instance = e.instance.is_some() && e.instance.as_deref() == target.and_then(|t| t.instance.as_deref());
     let other_vpc = matches!((e.vpc.as_deref(), target.and_then(|t| t.vpc.as_deref())), (Some(a), Some(b)) if a != b);
@@ -451,6 +453,7 @@ pub fn eni_classes(enis: &[Eni]) -> Vec<u32> {
 
 /// Every CIDR against which a source address is compared: the target's ingress rules (and the
 /// prefix lists they name) and the target subnet's NACL entries.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn address_boundaries(model: &Model, target: &Target) -> Vec<Cidr4> {
     let mut out = Vec::new();
     let Some(t) = model.enis.get(target.eni) else { return out };
@@ -584,6 +587,7 @@ enum NaclOutcome {
 }
 
 impl<'a> Ctx<'a> {
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn evaluate(&self, addr: Cidr4, eni_idx: usize) -> Trace {
         let m = self.model;
         let mut steps = Vec::new();

@@ -523,6 +523,7 @@ impl Prepared {
         report
     }
 
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn reachability(&self, model: &Model, a: &Analysis, out: &mut Report) {
         out.target = model.enis.get(a.target.eni).map(|t| TargetOut {
             eni: t.id.clone(),
@@ -615,6 +616,7 @@ impl Prepared {
 }
 
 /// Pods that no exported ENI holds an address of, and IPv6-only pods, with why.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn unmapped_pods(model: &Model) -> Vec<(u32, UnmappedPod)> {
     let eni_partial = model.coverage.partial.contains(&ExportKind::NetworkInterfaces);
     let mut out = Vec::new();
@@ -655,6 +657,7 @@ fn unmapped_pods(model: &Model) -> Vec<(u32, UnmappedPod)> {
 }
 
 /// What the model lacks that matters, as diagnostics.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn coverage_diagnostics(model: &Model, query: bool, out: &mut Vec<Diagnostic>) {
     use crate::diag::Severity;
     let cov = &model.coverage;
@@ -775,6 +778,7 @@ fn source_why(t: &Trace) -> SourceWhy {
     }
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn source_eni(model: &Model, e: &Eni) -> SourceEni {
     SourceEni {
         eni: e.id.clone(),
@@ -785,6 +789,7 @@ fn source_eni(model: &Model, e: &Eni) -> SourceEni {
     }
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn drift_out(d: &Drift) -> DriftOut {
     DriftOut {
         instance: d.instance.clone(),
@@ -801,6 +806,7 @@ fn drift_out(d: &Drift) -> DriftOut {
     }
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
     // A whole account has thousands of instances on a few groups: the ENIs' groups are compared
     // as short lists, and each group's name is looked up once.
@@ -906,6 +912,7 @@ fn limits(t: &str) -> Option<Limits> {
     Some(Limits { enis, ipv4_per_eni: ips, max_pods: enis * (ips - 1) + 2 })
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn workload_rows<'c>(
     a: &Analysis,
     groups: &[WorkloadPods],
@@ -965,6 +972,7 @@ fn workload_rows<'c>(
     out
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     let total = s.reachable + s.blocked + s.unknown;
     let target = model.enis.get(a.target.eni).map(target_label).unwrap_or_default();
@@ -1088,6 +1096,7 @@ struct NaclGroup<'a> {
     seen: BTreeSet<Cidr4>,
 }
 
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(Cidr4) -> bool) -> Vec<FixOut> {
     let mut fixes = Vec::new();
     let flow = a.flow;
