@@ -94,14 +94,8 @@ impl Engine {
         let targets = targets(loaded);
         // Rows of one trace share verdict and cause: counted per trace, then the few traces by
         // their texts in a hash map, then ordered (a tree would compare the long cause texts).
-        let mut per_trace: Vec<Option<(&str, &str, usize)>> = vec![None; report.sources.trace_entries()];
-        for s in &report.sources {
-            if let Some(slot) = per_trace.get_mut(s.trace_key()) {
-                slot.get_or_insert((s.verdict, s.cause(), 0)).2 += 1;
-            }
-        }
         let mut counts: FastMap<(&str, &str), usize> = FastMap::default();
-        for (verdict, cause, n) in per_trace.into_iter().flatten() {
+        for (verdict, cause, n) in report.sources.by_trace() {
             *counts.entry((verdict, cause)).or_default() += n;
         }
         let causes: BTreeMap<(u8, &str, &str), usize> =

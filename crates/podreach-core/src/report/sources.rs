@@ -138,6 +138,23 @@ impl Sources {
         self.traces.len()
     }
 
+    /// Per trace entry that rows index, in entry order: its verdict, its cause, and how many rows
+    /// index it. One pass over the compact rows, without a view per row.
+    pub fn by_trace(&self) -> Vec<(&str, &str, usize)> {
+        let mut counts = vec![0usize; self.traces.len()];
+        for r in &self.rows {
+            if let Some(n) = counts.get_mut(r.trace as usize) {
+                *n += 1;
+            }
+        }
+        self.traces
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|(t, n)| (&*t.verdict, t.why.cause.as_str(), n))
+            .collect()
+    }
+
     /// The row at `i`.
     pub fn get(&self, i: usize) -> Option<Source<'_>> {
         self.rows.get(i).and_then(|r| self.view(r))
@@ -300,5 +317,30 @@ mod tests {
         assert!(!s.push(ip, 0, 0, 1..2));
         assert_eq!(s.len(), 1);
         assert_eq!(s.get(0).map(|v| v.pods.len()), Some(1));
+    }
+
+    #[test]
+    fn rows_are_counted_by_trace_entry_and_unused_entries_left_out() {
+        let enis: Arc<[SourceEni]> = vec![row("10.0.0.1", "eni-a", "blocked", &[]).on.as_ref().clone()].into();
+        let traced = |verdict: &'static str, cause: &str| Traced {
+            verdict: verdict.into(),
+            why: SourceWhy { cause: cause.into(), reasons: vec![], missing: vec![] },
+        };
+        let traces: Arc<[Traced]> =
+            vec![traced("blocked", "no rule"), traced("unknown", "unused"), traced("reachable", "rule r1")].into();
+        let mut s = Sources::over(enis, traces, Arc::from(Vec::new()), 4);
+        let ip = Cidr4::parse("10.0.0.1").unwrap();
+        for trace in [2, 0, 2, 2] {
+            assert!(s.push(ip, 0, trace, 0..0));
+        }
+        assert_eq!(s.by_trace(), [("blocked", "no rule", 1), ("reachable", "rule r1", 3)]);
+        // The same counts as a walk over the rows' views.
+        let mut walked = std::collections::BTreeMap::new();
+        for v in &s {
+            *walked.entry((v.trace_key(), v.verdict, v.cause())).or_insert(0) += 1;
+        }
+        let walked: Vec<_> = walked.into_iter().map(|((_, v, c), n)| (v, c, n)).collect();
+        assert_eq!(s.by_trace(), walked);
+        assert!(Sources::default().by_trace().is_empty());
     }
 }
