@@ -93,6 +93,11 @@ struct Page {
     warm: f64,
     /// The median of `runs` runs with files chosen the moment the worker is ready (no warm-up).
     cold: f64,
+    /// The medians of each run's page / CLI: the warm page against the CLI and the one-job CLI,
+    /// and the cold page against the CLI, each against the CLI runs of its own run.
+    warm_ratio: f64,
+    warm_ratio_1: f64,
+    cold_ratio: f64,
     /// The median time from the worker being ready to the end of its warm-up, ms.
     warm_up_ms: f64,
     /// The longest main-thread task and animation frame (task plus style and layout) of the
@@ -101,6 +106,59 @@ struct Page {
     frame_ms: f64,
     cold_task_ms: f64,
     cold_frame_ms: f64,
+}
+
+/// The page runs of one size: per run, one with files chosen after the worker's warm-up and one
+/// cold, each with its ratio to the CLI runs just before it.
+#[derive(Default)]
+struct PageRuns {
+    warm: Vec<f64>,
+    warm_ratio: Vec<f64>,
+    warm_ratio_1: Vec<f64>,
+    warm_up: Vec<f64>,
+    task: f64,
+    frame: f64,
+    cold: Vec<f64>,
+    cold_ratio: Vec<f64>,
+    cold_task: f64,
+    cold_frame: f64,
+}
+
+impl PageRuns {
+    /// A warm run and a cold run, against the CLI's `cli` and one-job `cli_1` seconds.
+    fn run(&mut self, dir: &Path, target: &str, cli: f64, cli_1: f64) -> Result<(), String> {
+        let num = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+        let v = page_run(dir, target, false)?;
+        let warm = num(&v, "seconds");
+        self.warm.push(warm);
+        self.warm_ratio.push(warm / cli);
+        self.warm_ratio_1.push(warm / cli_1);
+        self.warm_up.push(num(&v, "warmAt") - num(&v, "readyAt"));
+        self.task = self.task.max(num(&v, "longestTaskMs"));
+        self.frame = self.frame.max(num(&v, "longestFrameMs"));
+        let v = page_run(dir, target, true)?;
+        let cold = num(&v, "seconds");
+        self.cold.push(cold);
+        self.cold_ratio.push(cold / cli);
+        self.cold_task = self.cold_task.max(num(&v, "longestTaskMs"));
+        self.cold_frame = self.cold_frame.max(num(&v, "longestFrameMs"));
+        Ok(())
+    }
+
+    fn summary(self) -> Page {
+        Page {
+            warm: median(self.warm),
+            cold: median(self.cold),
+            warm_ratio: median(self.warm_ratio),
+            warm_ratio_1: median(self.warm_ratio_1),
+            cold_ratio: median(self.cold_ratio),
+            warm_up_ms: median(self.warm_up),
+            task_ms: self.task,
+            frame_ms: self.frame,
+            cold_task_ms: self.cold_task,
+            cold_frame_ms: self.cold_frame,
+        }
+    }
 }
 
 /// One run of `tests/e2e/bench/page-bench.mjs`: its JSON line.
@@ -164,6 +222,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
         let mut pr_rss = 0;
         let mut jq = Vec::new();
         let mut py = Vec::new();
+        let browser = nodes <= 10_000 && root().join("dist/index.html").exists();
+        if !browser {
+            eprintln!("bench: the browser column is skipped (over 10,000 nodes, or no dist/: run `cargo xtask web`)");
+        }
+        let mut pages = PageRuns::default();
         for _ in 0..runs {
             let mut cmd = vec![xtask.display().to_string(), "floor".into()];
             cmd.extend(files.iter().cloned());
@@ -183,6 +246,12 @@ pub fn main(args: &[String]) -> Result<(), String> {
             pr_rss = pr_rss.max(m.max_rss_kb);
             cmd.extend(["--jobs".into(), "1".into()]);
             pr1.push(timed(&cmd, None)?.secs);
+            // The page right after the CLI runs it is compared with: the machine's speed drifts
+            // over a bench, and a page run takes seconds.
+            if browser {
+                let (cli, cli_1) = (m.secs, pr1.last().copied().unwrap_or(f64::NAN));
+                pages.run(&dir, &target, cli, cli_1)?;
+            }
             if have_jq {
                 let cmd = vec![
                     "jq".into(),
@@ -217,36 +286,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             }
         }
         let (load, query, query_ratio) = (median(loads), median(queries), median(ratios));
-        let browser = if nodes <= 10_000 && root().join("dist/index.html").exists() {
-            let num = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-            let (mut warm, mut warm_up, mut task, mut frame) = (Vec::new(), Vec::new(), 0f64, 0f64);
-            let (mut cold, mut cold_task, mut cold_frame) = (Vec::new(), 0f64, 0f64);
-            // Warm and cold runs alternate, so that both see the machine's drift alike; a cold
-            // run on this shared machine spreads over ±15%, so it is a median too.
-            for _ in 0..runs {
-                let v = page_run(&dir, &target, false)?;
-                warm.push(num(&v, "seconds"));
-                warm_up.push(num(&v, "warmAt") - num(&v, "readyAt"));
-                task = task.max(num(&v, "longestTaskMs"));
-                frame = frame.max(num(&v, "longestFrameMs"));
-                let v = page_run(&dir, &target, true)?;
-                cold.push(num(&v, "seconds"));
-                cold_task = cold_task.max(num(&v, "longestTaskMs"));
-                cold_frame = cold_frame.max(num(&v, "longestFrameMs"));
-            }
-            Some(Page {
-                warm: median(warm),
-                cold: median(cold),
-                warm_up_ms: median(warm_up),
-                task_ms: task,
-                frame_ms: frame,
-                cold_task_ms: cold_task,
-                cold_frame_ms: cold_frame,
-            })
-        } else {
-            eprintln!("bench: the browser column is skipped (over 10,000 nodes, or no dist/: run `cargo xtask web`)");
-            None
-        };
+        let browser = browser.then(|| pages.summary());
         rows.push(Row {
             nodes,
             bytes: g.bytes,
@@ -277,12 +317,12 @@ fn print_table(rows: &[Row], runs: usize) {
             Some(p) => format!(
                 "{:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0}",
                 p.warm,
-                p.warm / r.podreach,
-                p.warm / r.podreach_1,
+                p.warm_ratio,
+                p.warm_ratio_1,
                 p.task_ms,
                 p.frame_ms,
                 p.cold,
-                p.cold / r.podreach,
+                p.cold_ratio,
                 p.cold_task_ms,
                 p.cold_frame_ms,
                 p.warm_up_ms
@@ -321,7 +361,7 @@ fn print_table(rows: &[Row], runs: usize) {
             );
         }
     }
-    println!("(medians of {runs} runs; wall time; peak RSS from GNU time; the page: medians of {runs} runs with files chosen after the worker's warm-up, and of {runs} cold runs with files chosen the moment the worker is ready, alternating; their longest task and frame are the worst of their runs)");
+    println!("(medians of {runs} runs; wall time; peak RSS from GNU time; the page: in each run, right after the CLI, one run with files chosen after the worker's warm-up and one cold run with files chosen the moment the worker is ready; medians of their times and of their ratios to that run's CLI; their longest task and frame are the worst of their runs)");
 }
 
 /// `xtask floor FILE...`: the floor any JSON tool pays: read and validate every byte.
