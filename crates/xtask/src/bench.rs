@@ -252,6 +252,11 @@ pub fn main(args: &[String]) -> Result<(), String> {
                 let (cli, cli_1) = (m.secs, pr1.last().copied().unwrap_or(f64::NAN));
                 pages.run(&dir, &target, cli, cli_1)?;
             }
+        }
+        // jq and Python apart, after the runs above: each holds several hundred MB, and a cold page
+        // run right after them was slower in three of four pairs by hand (1.07-1.22 s against
+        // 0.94-1.29 s after a pause; BENCHMARKS.md item 40).
+        for _ in 0..runs {
             if have_jq {
                 let cmd = vec![
                     "jq".into(),
