@@ -128,6 +128,7 @@ impl PageRuns {
     /// A warm run and a cold run, against the CLI's `cli` and one-job `cli_1` seconds.
     fn run(&mut self, dir: &Path, target: &str, cli: f64, cli_1: f64) -> Result<(), String> {
         let num = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+        settle();
         let v = page_run(dir, target, false)?;
         let warm = num(&v, "seconds");
         self.warm.push(warm);
@@ -136,6 +137,7 @@ impl PageRuns {
         self.warm_up.push(num(&v, "warmAt") - num(&v, "readyAt"));
         self.task = self.task.max(num(&v, "longestTaskMs"));
         self.frame = self.frame.max(num(&v, "longestFrameMs"));
+        settle();
         let v = page_run(dir, target, true)?;
         let cold = num(&v, "seconds");
         self.cold.push(cold);
@@ -159,6 +161,14 @@ impl PageRuns {
             cold_frame_ms: self.cold_frame,
         }
     }
+}
+
+/// A pause before a timed run, so that it does not pay for the one before it: a browser goes on
+/// exiting after it has closed, and a cold page run right after another page run was slower in
+/// four of four pairs by hand (1.13-1.43 s against 0.97-1.38 s after three seconds; BENCHMARKS.md
+/// item 40).
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_secs(2));
 }
 
 /// One run of `tests/e2e/bench/page-bench.mjs`: its JSON line.
@@ -228,6 +238,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
         }
         let mut pages = PageRuns::default();
         for _ in 0..runs {
+            settle();
             let mut cmd = vec![xtask.display().to_string(), "floor".into()];
             cmd.extend(files.iter().cloned());
             floor.push(timed(&cmd, None)?.secs);
@@ -366,7 +377,7 @@ fn print_table(rows: &[Row], runs: usize) {
             );
         }
     }
-    println!("(medians of {runs} runs; wall time; peak RSS from GNU time; the page: in each run, right after the CLI, one run with files chosen after the worker's warm-up and one cold run with files chosen the moment the worker is ready; medians of their times and of their ratios to that run's CLI; their longest task and frame are the worst of their runs)");
+    println!("(medians of {runs} runs; wall time; peak RSS from GNU time; a 2 s pause before each run and before each page run; the page: in each run, right after the CLI, one run with files chosen after the worker's warm-up and one cold run with files chosen the moment the worker is ready; medians of their times and of their ratios to that run's CLI; their longest task and frame are the worst of their runs)");
 }
 
 /// `xtask floor FILE...`: the floor any JSON tool pays: read and validate every byte.
