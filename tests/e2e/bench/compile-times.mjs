@@ -6,26 +6,16 @@
 // and wasm-opt on PATH to list them; without either, functions are shown by index.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dist } from '../lib/harness.mjs';
+import { pageBench } from './page-run.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const topAt = args.indexOf('--top');
 const top = topAt >= 0 ? Number(args[topAt + 1]) : 15;
 const pass = args.filter((a, i) => a !== '--top' && (topAt < 0 || i !== topAt + 1));
 const flags = [process.env.PODREACH_CHROMIUM_ARGS, '--js-flags=--trace-wasm-compilation-times'].filter(Boolean).join(' ');
 // Playwright passes the browser's output on under DEBUG=pw:browser, one line per write.
-const run = spawnSync(process.execPath, [path.join(here, 'page-bench.mjs'), ...pass], {
-  env: { ...process.env, DEBUG: 'pw:browser', PODREACH_CHROMIUM_ARGS: flags },
-  encoding: 'utf8',
-  maxBuffer: 1 << 28,
-});
-if (run.status !== 0) {
-  process.stderr.write(run.stderr);
-  process.exit(run.status ?? 1);
-}
-const result = JSON.parse(run.stdout.trim().split('\n').pop());
+const { result, stderr } = pageBench(pass, { DEBUG: 'pw:browser', PODREACH_CHROMIUM_ARGS: flags });
 
 // Function names by index, from the worker's name section.
 const names = new Map();
@@ -37,7 +27,7 @@ for (const line of (map.stdout || '').split('\n')) {
 
 // "Compiled function 0x…#INDEX using TurboFan, took N μs and … bodysize B …": one per job.
 const jobs = [];
-for (const line of run.stderr.split('\n')) {
+for (const line of stderr.split('\n')) {
   const m = line.match(/Compiled function (0x[0-9a-f]+)#(\d+) using TurboFan, took (\d+) μs.*bodysize (\d+)/);
   if (m) jobs.push({ module: m[1], index: Number(m[2]), us: Number(m[3]), bytes: Number(m[4]) });
 }

@@ -5,8 +5,7 @@
 // A cold page run spreads over ±15% on this machine: ten rounds or more tell 5-10% apart.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-const here = path.dirname(fileURLToPath(import.meta.url));
+import { pageBench } from './page-run.mjs';
 const args = process.argv.slice(2);
 const cold = args.includes('--cold');
 const [n, dir, target, port, ...dists] = args.filter((a) => !a.startsWith('--'));
@@ -19,16 +18,7 @@ const phase = (timing, re) => Number(timing.match(re)?.[1] ?? NaN);
 for (let round = 0; round < Number(n); round++) {
   for (const d of dists) {
     spawnSync('sleep', ['2']);
-    const r = spawnSync(process.execPath, [path.join(here, 'page-bench.mjs'), dir, target, port, ...(cold ? ['--cold'] : [])], {
-      env: { ...process.env, PODREACH_DIST: d },
-      encoding: 'utf8',
-      maxBuffer: 1 << 26,
-    });
-    if (r.status !== 0) {
-      process.stderr.write(r.stderr);
-      process.exit(r.status ?? 1);
-    }
-    const j = JSON.parse(r.stdout.trim().split('\n').pop());
+    const { result: j } = pageBench([dir, target, port, ...(cold ? ['--cold'] : [])], { PODREACH_DIST: d });
     const run = {
       s: j.seconds,
       parse: phase(j.timing, /parsed in (\d+) ms/),
