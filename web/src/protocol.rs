@@ -117,9 +117,7 @@ impl Response {
     pub fn from_json(json: &str) -> Result<Response, String> {
         serde_json::from_str::<Response>(json).map_err(|e| e.to_string())
     }
-}
 
-impl Response {
     pub fn seq(&self) -> u32 {
         match self {
             Response::Ready | Response::Warm { .. } => 0,

@@ -112,55 +112,65 @@ struct Page {
 /// cold, each with its ratio to the CLI runs just before it.
 #[derive(Default)]
 struct PageRuns {
-    warm: Vec<f64>,
-    warm_ratio: Vec<f64>,
+    warm: PageKind,
+    cold: PageKind,
+    /// The warm runs against the one-job CLI.
     warm_ratio_1: Vec<f64>,
     warm_up: Vec<f64>,
+}
+
+/// The runs of one kind (warm or cold): times, ratios to their CLI, and the worst task and frame.
+#[derive(Default)]
+struct PageKind {
+    secs: Vec<f64>,
+    ratio: Vec<f64>,
     task: f64,
     frame: f64,
-    cold: Vec<f64>,
-    cold_ratio: Vec<f64>,
-    cold_task: f64,
-    cold_frame: f64,
+}
+
+impl PageKind {
+    /// Runs the page once after a pause and records it against the CLI's `cli` seconds.
+    fn run(&mut self, dir: &Path, target: &str, cold: bool, cli: f64) -> Result<serde_json::Value, String> {
+        settle();
+        let v = page_run(dir, target, cold)?;
+        let secs = num(&v, "seconds");
+        self.secs.push(secs);
+        self.ratio.push(secs / cli);
+        self.task = self.task.max(num(&v, "longestTaskMs"));
+        self.frame = self.frame.max(num(&v, "longestFrameMs"));
+        Ok(v)
+    }
 }
 
 impl PageRuns {
     /// A warm run and a cold run, against the CLI's `cli` and one-job `cli_1` seconds.
     fn run(&mut self, dir: &Path, target: &str, cli: f64, cli_1: f64) -> Result<(), String> {
-        let num = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-        settle();
-        let v = page_run(dir, target, false)?;
-        let warm = num(&v, "seconds");
-        self.warm.push(warm);
-        self.warm_ratio.push(warm / cli);
-        self.warm_ratio_1.push(warm / cli_1);
+        let v = self.warm.run(dir, target, false, cli)?;
+        self.warm_ratio_1.push(num(&v, "seconds") / cli_1);
         self.warm_up.push(num(&v, "warmAt") - num(&v, "readyAt"));
-        self.task = self.task.max(num(&v, "longestTaskMs"));
-        self.frame = self.frame.max(num(&v, "longestFrameMs"));
-        settle();
-        let v = page_run(dir, target, true)?;
-        let cold = num(&v, "seconds");
-        self.cold.push(cold);
-        self.cold_ratio.push(cold / cli);
-        self.cold_task = self.cold_task.max(num(&v, "longestTaskMs"));
-        self.cold_frame = self.cold_frame.max(num(&v, "longestFrameMs"));
+        self.cold.run(dir, target, true, cli)?;
         Ok(())
     }
 
     fn summary(self) -> Page {
         Page {
-            warm: median(self.warm),
-            cold: median(self.cold),
-            warm_ratio: median(self.warm_ratio),
+            warm: median(self.warm.secs),
+            cold: median(self.cold.secs),
+            warm_ratio: median(self.warm.ratio),
             warm_ratio_1: median(self.warm_ratio_1),
-            cold_ratio: median(self.cold_ratio),
+            cold_ratio: median(self.cold.ratio),
             warm_up_ms: median(self.warm_up),
-            task_ms: self.task,
-            frame_ms: self.frame,
-            cold_task_ms: self.cold_task,
-            cold_frame_ms: self.cold_frame,
+            task_ms: self.warm.task,
+            frame_ms: self.warm.frame,
+            cold_task_ms: self.cold.task,
+            cold_frame_ms: self.cold.frame,
         }
     }
+}
+
+/// A number in page-bench's JSON line (NaN when missing).
+fn num(v: &serde_json::Value, k: &str) -> f64 {
+    v[k].as_f64().unwrap_or(f64::NAN)
 }
 
 /// A pause before a timed run, so that it does not pay for the one before it: a browser goes on
@@ -256,12 +266,12 @@ pub fn main(args: &[String]) -> Result<(), String> {
             pr.push(m.secs);
             pr_rss = pr_rss.max(m.max_rss_kb);
             cmd.extend(["--jobs".into(), "1".into()]);
-            pr1.push(timed(&cmd, None)?.secs);
+            let one_job = timed(&cmd, None)?.secs;
+            pr1.push(one_job);
             // The page right after the CLI runs it is compared with: the machine's speed drifts
             // over a bench, and a page run takes seconds.
             if browser {
-                let (cli, cli_1) = (m.secs, pr1.last().copied().unwrap_or(f64::NAN));
-                pages.run(&dir, &target, cli, cli_1)?;
+                pages.run(&dir, &target, m.secs, one_job)?;
             }
         }
         // jq and Python apart, after the runs above: each holds several hundred MB, and a cold page

@@ -84,7 +84,8 @@ mod tests {
     #[test]
     fn rejects_what_is_not_a_whole_module() {
         let m = module(&[3, 200]);
-        assert!(largest_function(&m[..m.len() - 1]).is_err());
-        assert!(largest_function(b"not wasm").is_err());
+        assert_eq!(largest_function(&m[..m.len() - 1]), Err("a section runs past the end".into()));
+        assert_eq!(largest_function(&m[..9]), Err("the module ends early".into()));
+        assert_eq!(largest_function(b"not wasm"), Err("not a wasm module".into()));
     }
 }
