@@ -176,7 +176,13 @@ pub fn App() -> Html {
             let timer = if nothing || (!ctx.state().has_inputs() && ctx.state().view.is_none()) {
                 None
             } else {
-                let delay = if inputs_changed && previous.is_some() && ctx.state().typing { 300 } else { 30 };
+                let delay = match (inputs_changed, ctx.state().typing) {
+                    (true, true) if previous.is_some() => 300,
+                    // Files chosen, dropped or removed, or the example: at once (the timer still
+                    // lets this task finish, so changes made together are sent together).
+                    (true, false) => 0,
+                    _ => 30,
+                };
                 Some(gloo::timers::callback::Timeout::new(delay, move || {
                     *last.borrow_mut() = Some((version, query.clone(), page.clone()));
                     if page_only {
