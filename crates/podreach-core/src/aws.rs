@@ -10,7 +10,7 @@ type S = Field<String>;
 type I = Field<i64>;
 type B = Field<bool>;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default)]
 pub struct Tag {
     #[serde(rename = "Key")]
@@ -19,49 +19,48 @@ pub struct Tag {
     pub value: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct GroupIdentifier {
     pub group_id: S,
     pub group_name: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct PrivateIp {
     pub private_ip_address: Ip,
     pub primary: B,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Ipv4PrefixSpec {
     pub ipv4_prefix: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Ipv6Addr {
     pub ipv6_address: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Ipv6PrefixSpec {
     pub ipv6_prefix: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Attachment {
     pub instance_id: S,
     pub instance_owner_id: S,
     pub device_index: I,
     pub network_card_index: I,
-    pub status: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Association {
     pub public_ip: Ip,
@@ -69,7 +68,7 @@ pub struct Association {
 
 /// `NetworkInterface` (describe-network-interfaces) and `InstanceNetworkInterface`
 /// (describe-instances); the second lacks `TagSet`, `RequesterId` and `RequesterManaged`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct NetworkInterface {
     pub network_interface_id: S,
@@ -90,7 +89,6 @@ pub struct NetworkInterface {
     pub requester_managed: B,
     pub tag_set: List<Tag>,
     pub association: Option<crate::lenient::Obj<Association>>,
-    pub owner_id: S,
 }
 
 #[derive(Deserialize, Default)]
@@ -274,7 +272,7 @@ pub struct Reservation {
 
 // ----- kubectl -----
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct OwnerReference {
     pub kind: S,
@@ -282,7 +280,7 @@ pub struct OwnerReference {
     pub controller: B,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ObjectMeta {
     pub name: S,
@@ -292,7 +290,7 @@ pub struct ObjectMeta {
     pub owner_references: List<OwnerReference>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct K8sSpec {
     // Pod
@@ -303,13 +301,13 @@ pub struct K8sSpec {
     pub provider_id: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default)]
 pub struct PodIp {
     pub ip: Ip,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default)]
 pub struct NodeAddress {
     #[serde(rename = "type")]
@@ -317,7 +315,7 @@ pub struct NodeAddress {
     pub address: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct K8sStatus {
     // Pod
@@ -331,7 +329,7 @@ pub struct K8sStatus {
 }
 
 /// A `Pod` or a `Node` (or anything else with a `kind`) from kubectl.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct K8sObject {
     pub kind: S,

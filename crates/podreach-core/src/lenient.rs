@@ -335,6 +335,7 @@ fn next_obj<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(seq: &mut A) -> Result<
 }
 
 /// An element that must be an object; anything else becomes `None`.
+#[derive(Debug, PartialEq)]
 pub struct Obj<T>(pub Option<T>);
 
 struct ObjVisitor<T>(PhantomData<T>);

@@ -15,6 +15,7 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod fast;
 mod halves;
 
 /// One text to load: a file's bytes, or what was pasted.
@@ -85,7 +86,7 @@ impl fmt::Debug for Parsed {
 /// Reads one input. Inputs can be parsed in any order, or at the same time on different threads;
 /// [`assemble`] makes the result the same as [`load`]'s.
 pub fn parse(input: &Input<'_>) -> Parsed {
-    read(input, None::<(&Sequential, usize)>).0
+    read(input, Reading::<Sequential>::Elements).0
 }
 
 /// Inputs at least this long are worth parsing in two halves.
@@ -94,21 +95,38 @@ const HALVES_FROM: usize = 1 << 20;
 /// [`parse`], with a large input's one big array (the ENIs, a pod list) parsed in two halves
 /// through `join` (on two threads in the CLI). The result is the same as [`parse`]'s.
 pub fn parse_with(input: &Input<'_>, join: &impl Join) -> Parsed {
-    read(input, Some((join, HALVES_FROM))).0
+    read(input, Reading::Halves(join, HALVES_FROM)).0
 }
 
 /// For tests: [`parse_with`] for an input of any length, or `None` when the input is not one
 /// document whose big array can be parsed in halves.
 #[doc(hidden)]
 pub fn parse_in_halves(input: &Input<'_>, join: &impl Join) -> Option<Parsed> {
-    let (parsed, halved) = read(input, Some((join, 0)));
+    let (parsed, halved) = read(input, Reading::Halves(join, 0));
     halved.then_some(parsed)
 }
 
+/// For tests: [`parse`] with serde's readers only, the reference that the element readers
+/// (`load::fast`) and the halves are checked against.
+#[doc(hidden)]
+pub fn parse_with_serde(input: &Input<'_>) -> Parsed {
+    read(input, Reading::<Sequential>::Serde).0
+}
+
+/// How a text's one big array may be read.
+enum Reading<'j, J> {
+    /// By serde, with the rest of the document.
+    Serde,
+    /// Element by element, each with its own reader where it has one (`load::fast`).
+    Elements,
+    /// Element by element, in two halves through the join when the text is at least this long.
+    Halves(&'j J, usize),
+}
+
 /// The input read, and whether it was read in halves.
-fn read<J: Join>(input: &Input<'_>, halves: Option<(&J, usize)>) -> (Parsed, bool) {
+fn read<J: Join>(input: &Input<'_>, reading: Reading<'_, J>) -> (Parsed, bool) {
     let mut parsed = Parsed { acc: Acc::default(), sink: Sink::default(), documents: Vec::new() };
-    let halved = read_text(input, &mut parsed.acc, &mut parsed.sink, &mut parsed.documents, halves);
+    let halved = read_text(input, &mut parsed.acc, &mut parsed.sink, &mut parsed.documents, reading);
     (parsed, halved)
 }
 
@@ -200,7 +218,7 @@ fn read_text<J: Join>(
     acc: &mut Acc,
     sink: &mut Sink,
     docs: &mut Vec<Document>,
-    halves: Option<(&J, usize)>,
+    reading: Reading<'_, J>,
 ) -> bool {
     let name = input.name;
     let bytes = input.bytes.strip_prefix(BOM).unwrap_or(input.bytes);
@@ -235,11 +253,16 @@ fn read_text<J: Join>(
     }
     let mut offset = 0usize;
     let mut lines = Lines::new(text);
-    if let Some((join, _)) = halves.filter(|&(_, from)| text.len() >= from) {
+    let split = match reading {
+        Reading::Serde => None,
+        Reading::Elements => Some(None),
+        Reading::Halves(join, from) => Some((text.len() >= from).then_some(join)),
+    };
+    if let Some(join) = split {
         if let Some((top, span)) = halves::parse(text, join) {
             let (line, column) = lines.at(span.0);
             accept(top, &Location { file: name.to_owned(), line, column }, span, acc, sink, docs);
-            return true;
+            return join.is_some();
         }
     }
     while offset < text.len() {

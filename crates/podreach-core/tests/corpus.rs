@@ -184,22 +184,42 @@ fn parsed_parts_on_threads_match_one_load() {
     parts_match(&Threads);
 }
 
-/// Every input that `parse_in_halves` can split gives what parsing it whole gives: the same
-/// diagnostics, documents and report bytes, whichever order `join` runs the halves in.
+/// `part` gives what serde's readers alone give for `input`: the same diagnostics, documents
+/// and report bytes.
+fn same_as_serde(input: &podreach_core::Input<'_>, part: podreach_core::Parsed, what: &str) {
+    let reference = podreach_core::assemble([podreach_core::load::parse_with_serde(input)]);
+    let other = podreach_core::assemble([part]);
+    assert_eq!(reference.diagnostics, other.diagnostics, "{what}");
+    assert_eq!(reference.documents, other.documents, "{what}");
+    let a = podreach_core::report::build(&reference, None).map(|r| podreach_core::render::json(&r));
+    let b = podreach_core::report::build(&other, None).map(|r| podreach_core::render::json(&r));
+    assert_eq!(a.map_err(|e| e.0), b.map_err(|e| e.0), "{what}");
+}
+
+/// Every input of the corpus, read as `parse` reads it (the big array element by element, ENIs
+/// by their own reader), gives what serde's readers alone give.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn inputs_read_by_element_match_serde() {
+    let mut inputs = 0;
+    for case in podreach_fixtures::CASES {
+        for input in case.inputs() {
+            inputs += 1;
+            same_as_serde(&input, podreach_core::parse(&input), &format!("{} {}", case.name, input.name));
+        }
+    }
+    assert!(inputs > 100, "{inputs} inputs");
+}
+
+/// Every input that `parse_in_halves` can split gives what serde's readers alone give, whichever
+/// order `join` runs the halves in.
 fn halves_match(join: &impl podreach_core::Join) {
     let mut halved = 0;
     for case in podreach_fixtures::CASES {
         for input in case.inputs() {
             let Some(part) = podreach_core::load::parse_in_halves(&input, join) else { continue };
             halved += 1;
-            let whole = podreach_core::assemble([podreach_core::parse(&input)]);
-            let halves = podreach_core::assemble([part]);
-            let what = format!("{} {}", case.name, input.name);
-            assert_eq!(whole.diagnostics, halves.diagnostics, "{what}");
-            assert_eq!(whole.documents, halves.documents, "{what}");
-            let a = podreach_core::report::build(&whole, None).map(|r| podreach_core::render::json(&r));
-            let b = podreach_core::report::build(&halves, None).map(|r| podreach_core::render::json(&r));
-            assert_eq!(a.map_err(|e| e.0), b.map_err(|e| e.0), "{what}");
+            same_as_serde(&input, part, &format!("{} {}", case.name, input.name));
         }
     }
     // Every input of the corpus that is one document with two or more ENIs or kubectl items,

@@ -36,7 +36,7 @@ const HEADER_MAX: usize = 4096;
 /// Parses `text`, one JSON object whose array under one of [`KEYS`] is split between the two
 /// sides of `join`. Returns the document and its span (first byte, one past the last), or `None`
 /// when the text does not have that shape.
-pub(super) fn parse(text: &str, join: &impl Join) -> Option<(TopLevel, (usize, usize))> {
+pub(super) fn parse(text: &str, join: Option<&impl Join>) -> Option<(TopLevel, (usize, usize))> {
     let bytes = text.as_bytes();
     let start = first_non_ws(text, 0);
     if bytes.get(start) != Some(&b'{') {
@@ -50,29 +50,33 @@ pub(super) fn parse(text: &str, join: &impl Join) -> Option<(TopLevel, (usize, u
         let open = skip_ws(bytes, after + 1);
         (bytes.get(open) == Some(&b'[')).then_some((*k, open))
     })?;
-    let cut = cut(text, open)?;
+    let split = match join {
+        Some(join) => Some((join, cut(text, open)?)),
+        None => None,
+    };
     let (top, end) = if key == "\"NetworkInterfaces\"" {
-        document::<aws::NetworkInterface>(text, (start, open, cut), key, join, |t| &mut t.enis)?
+        document::<aws::NetworkInterface>(text, (start, open), split, key, |t| &mut t.enis)?
     } else {
-        document::<aws::K8sObject>(text, (start, open, cut), key, join, |t| &mut t.items)?
+        document::<aws::K8sObject>(text, (start, open), split, key, |t| &mut t.items)?
     };
     Some((top, (start, end)))
 }
 
-/// The document whose array (under `key`, opening at `open`, cut at `cut`) is `field`: the array
-/// parsed in halves, the rest of the document around it, which must have read that key as an
-/// empty array. Returns the document and the offset one past its end.
-fn document<T>(
+/// The document whose array (under `key`, opening at `open`) is `field`: the array parsed in
+/// halves through `join` when it is cut (at `cut`), else in one run, and the rest of the document
+/// around it, which must have read that key as an empty array. Returns the document and the
+/// offset one past its end.
+fn document<T: Element>(
     text: &str,
-    (start, open, cut): (usize, usize, (usize, usize)),
+    (start, open): (usize, usize),
+    split: Option<(&impl Join, (usize, usize))>,
     key: &str,
-    join: &impl Join,
     field: fn(&mut TopLevel) -> &mut Option<List<T>>,
-) -> Option<(TopLevel, usize)>
-where
-    T: for<'de> Deserialize<'de> + Send,
-{
-    let (list, close) = halves::<T>(text, open, cut, join)?;
+) -> Option<(TopLevel, usize)> {
+    let (list, close) = match split {
+        Some((join, cut)) => halves::<T>(text, open, cut, join)?,
+        None => elements::<T>(text, open + 1, None)?,
+    };
     let (mut top, end) = envelope(text, start, open, close, key)?;
     let slot = field(&mut top);
     slot.as_ref().is_some_and(|l| l.items.is_empty() && l.dropped == 0).then_some(())?;
@@ -114,10 +118,12 @@ fn cut(text: &str, open: usize) -> Option<(usize, usize)> {
 
 /// Parses the array that opens at `open` in two halves, the second from `cut.1`, and returns the
 /// whole list and the offset of its `]`.
-fn halves<T>(text: &str, open: usize, (comma, second): (usize, usize), join: &impl Join) -> Option<(List<T>, usize)>
-where
-    T: for<'de> Deserialize<'de> + Send,
-{
+fn halves<T: Element>(
+    text: &str,
+    open: usize,
+    (comma, second): (usize, usize),
+    join: &impl Join,
+) -> Option<(List<T>, usize)> {
     let (first, rest) = join.join(|| elements::<T>(text, open + 1, Some(comma)), || elements::<T>(text, second, None));
     let (mut list, _) = first?;
     let (tail, close) = rest?;
@@ -129,18 +135,25 @@ where
 /// Array elements from `from`, as [`List`] reads them, up to the comma at `until` (which must
 /// follow an element) or, without `until`, up to the closing `]`; returns the list and where it
 /// stopped.
-fn elements<T: for<'de> Deserialize<'de>>(text: &str, from: usize, until: Option<usize>) -> Option<(List<T>, usize)> {
+fn elements<T: Element>(text: &str, from: usize, until: Option<usize>) -> Option<(List<T>, usize)> {
     let bytes = text.as_bytes();
     let mut list = List::default();
     let mut at = from;
     loop {
-        let mut stream = serde_json::Deserializer::from_str(text.get(at..)?).into_iter::<Obj<T>>();
-        match stream.next()? {
-            Ok(Obj(Some(item))) => list.items.push(item),
-            Ok(Obj(None)) => list.dropped += 1,
-            Err(_) => return None,
-        }
-        at = skip_ws(bytes, at + stream.byte_offset());
+        at = match T::read(text, at) {
+            Some((item, end)) => {
+                list.items.push(item);
+                skip_ws(bytes, end)
+            }
+            None => {
+                let (item, end) = by_serde::<T>(text, at)?;
+                match item {
+                    Some(item) => list.items.push(item),
+                    None => list.dropped += 1,
+                }
+                skip_ws(bytes, end)
+            }
+        };
         match (bytes.get(at)?, until) {
             (b',', Some(u)) if at == u => return Some((list, at)),
             (b',', Some(u)) if at > u => return None,
@@ -166,6 +179,36 @@ fn envelope(text: &str, start: usize, open: usize, close: usize, key: &str) -> O
     let top: TopLevel = serde_json::from_str(&doc).ok()?;
     let end = text.trim_end_matches([' ', '\t', '\n', '\r']).len();
     Some((top, end))
+}
+
+/// The element at `at` read by serde (`None` inside when it is not an object, which [`List`]
+/// drops and counts), and the offset one past it; `None` on a syntax error.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn by_serde<T: Element>(text: &str, at: usize) -> Option<(Option<T>, usize)> {
+    let mut stream = serde_json::Deserializer::from_str(text.get(at..)?).into_iter::<Obj<T>>();
+    let item = stream.next()?.ok()?;
+    Some((item.0, at + stream.byte_offset()))
+}
+
+/// An element type of a splittable array, with its own reader where it has one.
+trait Element: for<'de> Deserialize<'de> + Send {
+    /// The element that starts at `at` (white space allowed before it) and the offset one past
+    /// its end, or `None` when serde must read it.
+    fn read(_text: &str, _at: usize) -> Option<(Self, usize)> {
+        None
+    }
+}
+
+impl Element for aws::NetworkInterface {
+    fn read(text: &str, at: usize) -> Option<(Self, usize)> {
+        super::fast::network_interface(text, at)
+    }
+}
+
+impl Element for aws::K8sObject {
+    fn read(text: &str, at: usize) -> Option<(Self, usize)> {
+        super::fast::k8s_object(text, at)
+    }
 }
 
 fn skip_ws(bytes: &[u8], mut at: usize) -> usize {

@@ -1,0 +1,878 @@
+//! A hand-written reader for the element that makes most of a whole-account export: one
+//! `NetworkInterface` as `describe-network-interfaces` prints it (half the bytes at 5,000 nodes).
+//!
+//! serde's derived reader for it is generic over every lenient wrapper and compiles to one large
+//! function per shape; this one reads the fields podreach keeps straight from the text, matches
+//! keys once, and skips everything else in place (BENCHMARKS.md, item 42).
+//!
+//! It is never trusted beyond what it is sure of. It accepts only the plain case: strings without
+//! escapes, each known field with the JSON type the AWS CLI prints for it (or `null`), each key
+//! once, and well-formed JSON everywhere, skipped values included. Anything else (an escape, a
+//! number where a string belongs, a key given twice, a syntax error) returns `None`, and the
+//! caller reads the element with serde as before, so every coercion, drop and message still
+//! comes from one place. Where it returns a value, the value and the offset where it stopped are
+//! serde's: tests mutate elements byte by byte and compare (and so does the fuzz target
+//! `fast_eni`).
+
+use crate::aws::{
+    Association, Attachment, GroupIdentifier, Ipv4PrefixSpec, Ipv6Addr, Ipv6PrefixSpec, K8sObject, K8sSpec, K8sStatus,
+    NetworkInterface, NodeAddress, ObjectMeta, OwnerReference, PodIp, PrivateIp, Tag,
+};
+use crate::lenient::{meta_keys, Field, Ip, List, Obj, StrMap};
+use std::borrow::Cow;
+
+/// Reads the `NetworkInterface` object that starts at `at` (its `{`, white space allowed before
+/// it). Returns it and the offset one past its `}`, or `None` when serde must decide.
+///
+/// A call per element, in a browser too: V8 optimises a function while it runs, and a call keeps
+/// the code it began with (`lenient::next_obj`).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+pub(crate) fn network_interface(text: &str, at: usize) -> Option<(NetworkInterface, usize)> {
+    let mut c = Cursor { text, at };
+    let mut e = NetworkInterface::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "NetworkInterfaceId") => seen.put(0, &mut e.network_interface_id, c.string()),
+        k if same(k, "VpcId") => seen.put(1, &mut e.vpc_id, c.string()),
+        k if same(k, "SubnetId") => seen.put(2, &mut e.subnet_id, c.string()),
+        k if same(k, "AvailabilityZone") => seen.put(3, &mut e.availability_zone, c.string()),
+        k if same(k, "Description") => seen.put(4, &mut e.description, c.string()),
+        k if same(k, "InterfaceType") => seen.put(5, &mut e.interface_type, c.string()),
+        k if same(k, "Status") => seen.put(6, &mut e.status, c.string()),
+        k if same(k, "Groups") => seen.put(7, &mut e.groups, c.list(group)),
+        k if same(k, "PrivateIpAddress") => seen.put(8, &mut e.private_ip_address, c.ip()),
+        k if same(k, "PrivateIpAddresses") => seen.put(9, &mut e.private_ip_addresses, c.list(private_ip)),
+        k if same(k, "Ipv4Prefixes") => seen.put(10, &mut e.ipv4_prefixes, c.list(ipv4_prefix)),
+        k if same(k, "Ipv6Addresses") => seen.put(11, &mut e.ipv6_addresses, c.list(ipv6_address)),
+        k if same(k, "Ipv6Prefixes") => seen.put(12, &mut e.ipv6_prefixes, c.list(ipv6_prefix)),
+        k if same(k, "Attachment") => seen.put(13, &mut e.attachment, c.optional(attachment)),
+        k if same(k, "RequesterId") => seen.put(14, &mut e.requester_id, c.string()),
+        k if same(k, "RequesterManaged") => seen.put(15, &mut e.requester_managed, c.boolean()),
+        k if same(k, "TagSet") => seen.put(16, &mut e.tag_set, c.list(tag)),
+        k if same(k, "Association") => seen.put(17, &mut e.association, c.optional(association)),
+        _ => c.skip(),
+    })?;
+    Some((e, c.at))
+}
+
+fn group(c: &mut Cursor<'_>) -> Option<GroupIdentifier> {
+    let mut g = GroupIdentifier::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "GroupId") => seen.put(0, &mut g.group_id, c.string()),
+        k if same(k, "GroupName") => seen.put(1, &mut g.group_name, c.string()),
+        _ => c.skip(),
+    })?;
+    Some(g)
+}
+
+fn private_ip(c: &mut Cursor<'_>) -> Option<PrivateIp> {
+    let mut p = PrivateIp::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "PrivateIpAddress") => seen.put(0, &mut p.private_ip_address, c.ip()),
+        k if same(k, "Primary") => seen.put(1, &mut p.primary, c.boolean()),
+        _ => c.skip(),
+    })?;
+    Some(p)
+}
+
+fn ipv4_prefix(c: &mut Cursor<'_>) -> Option<Ipv4PrefixSpec> {
+    let mut p = Ipv4PrefixSpec::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "Ipv4Prefix") => seen.put(0, &mut p.ipv4_prefix, c.string()),
+        _ => c.skip(),
+    })?;
+    Some(p)
+}
+
+fn ipv6_address(c: &mut Cursor<'_>) -> Option<Ipv6Addr> {
+    let mut a = Ipv6Addr::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "Ipv6Address") => seen.put(0, &mut a.ipv6_address, c.string()),
+        _ => c.skip(),
+    })?;
+    Some(a)
+}
+
+fn ipv6_prefix(c: &mut Cursor<'_>) -> Option<Ipv6PrefixSpec> {
+    let mut p = Ipv6PrefixSpec::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "Ipv6Prefix") => seen.put(0, &mut p.ipv6_prefix, c.string()),
+        _ => c.skip(),
+    })?;
+    Some(p)
+}
+
+fn attachment(c: &mut Cursor<'_>) -> Option<Attachment> {
+    let mut a = Attachment::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "InstanceId") => seen.put(0, &mut a.instance_id, c.string()),
+        k if same(k, "InstanceOwnerId") => seen.put(1, &mut a.instance_owner_id, c.string()),
+        k if same(k, "DeviceIndex") => seen.put(2, &mut a.device_index, c.int()),
+        k if same(k, "NetworkCardIndex") => seen.put(3, &mut a.network_card_index, c.int()),
+        _ => c.skip(),
+    })?;
+    Some(a)
+}
+
+fn tag(c: &mut Cursor<'_>) -> Option<Tag> {
+    let mut t = Tag::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "Key") => seen.put(0, &mut t.key, c.string()),
+        k if same(k, "Value") => seen.put(1, &mut t.value, c.string()),
+        _ => c.skip(),
+    })?;
+    Some(t)
+}
+
+fn association(c: &mut Cursor<'_>) -> Option<Association> {
+    let mut a = Association::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "PublicIp") => seen.put(0, &mut a.public_ip, c.ip()),
+        _ => c.skip(),
+    })?;
+    Some(a)
+}
+
+/// Reads the kubectl item (a pod or a node) that starts at `at`, as [`network_interface`] reads
+/// an ENI.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+pub(crate) fn k8s_object(text: &str, at: usize) -> Option<(K8sObject, usize)> {
+    let mut c = Cursor { text, at };
+    let mut o = K8sObject::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "kind") => seen.put(0, &mut o.kind, c.string()),
+        k if same(k, "metadata") => seen.put(1, &mut o.metadata, c.optional(metadata)),
+        k if same(k, "spec") => seen.put(2, &mut o.spec, c.optional(spec)),
+        k if same(k, "status") => seen.put(3, &mut o.status, c.optional(status)),
+        _ => c.skip(),
+    })?;
+    Some((o, c.at))
+}
+
+fn metadata(c: &mut Cursor<'_>) -> Option<ObjectMeta> {
+    let mut m = ObjectMeta::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "name") => seen.put(0, &mut m.name, c.string()),
+        k if same(k, "namespace") => seen.put(1, &mut m.namespace, c.string()),
+        k if same(k, "labels") => seen.put(2, &mut m.labels, c.str_map()),
+        k if same(k, "annotations") => seen.put(3, &mut m.annotations, c.str_map()),
+        k if same(k, "ownerReferences") => seen.put(4, &mut m.owner_references, c.list(owner_reference)),
+        _ => c.skip(),
+    })?;
+    Some(m)
+}
+
+fn owner_reference(c: &mut Cursor<'_>) -> Option<OwnerReference> {
+    let mut r = OwnerReference::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "kind") => seen.put(0, &mut r.kind, c.string()),
+        k if same(k, "name") => seen.put(1, &mut r.name, c.string()),
+        k if same(k, "controller") => seen.put(2, &mut r.controller, c.boolean()),
+        _ => c.skip(),
+    })?;
+    Some(r)
+}
+
+fn spec(c: &mut Cursor<'_>) -> Option<K8sSpec> {
+    let mut s = K8sSpec::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "nodeName") => seen.put(0, &mut s.node_name, c.string()),
+        k if same(k, "hostNetwork") => seen.put(1, &mut s.host_network, c.boolean()),
+        k if same(k, "providerID") => seen.put(2, &mut s.provider_id, c.string()),
+        _ => c.skip(),
+    })?;
+    Some(s)
+}
+
+fn status(c: &mut Cursor<'_>) -> Option<K8sStatus> {
+    let mut s = K8sStatus::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "podIP") => seen.put(0, &mut s.pod_ip, c.ip()),
+        k if same(k, "podIPs") => seen.put(1, &mut s.pod_ips, c.list(pod_ip)),
+        k if same(k, "phase") => seen.put(2, &mut s.phase, c.string()),
+        k if same(k, "addresses") => seen.put(3, &mut s.addresses, c.list(node_address)),
+        _ => c.skip(),
+    })?;
+    Some(s)
+}
+
+fn pod_ip(c: &mut Cursor<'_>) -> Option<PodIp> {
+    let mut p = PodIp::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "ip") => seen.put(0, &mut p.ip, c.ip()),
+        _ => c.skip(),
+    })?;
+    Some(p)
+}
+
+fn node_address(c: &mut Cursor<'_>) -> Option<NodeAddress> {
+    let mut a = NodeAddress::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| match key {
+        k if same(k, "type") => seen.put(0, &mut a.kind, c.string()),
+        k if same(k, "address") => seen.put(1, &mut a.address, c.string()),
+        _ => c.skip(),
+    })?;
+    Some(a)
+}
+
+/// The known keys an object has given so far: serde's derived reader rejects a key given twice.
+#[derive(Default)]
+struct Seen(u32);
+
+impl Seen {
+    /// Stores the value read for the field numbered `bit`, the first time only.
+    fn put<T>(&mut self, bit: u32, slot: &mut T, value: Option<T>) -> Option<()> {
+        let mask = 1u32.checked_shl(bit)?;
+        if self.0 & mask != 0 {
+            return None;
+        }
+        self.0 |= mask;
+        *slot = value?;
+        Some(())
+    }
+}
+
+/// Whether a key is `known`. A `match` on strings compares with `memcmp`, which in WebAssembly
+/// is a call that compares byte by byte; keys are compared here eight bytes at a time.
+#[inline(always)]
+fn same(key: &str, known: &str) -> bool {
+    let (a, b) = (key.as_bytes(), known.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let mut at = 0;
+    while at + 8 < n {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
+const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+
+/// The offset of the first `"`, `\\` or control character at or after `from`.
+#[inline(always)]
+fn run_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut end = from;
+    loop {
+        match word(bytes, end) {
+            Some(w) => match special(w) {
+                0 => end += 8,
+                found => return Some(end + found.trailing_zeros() as usize / 8),
+            },
+            None => return Some(end + bytes.get(end..)?.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?),
+        }
+    }
+}
+
+/// The escape at `at` (its `\\`) decoded, and its length: a surrogate pair is one character.
+fn escape(bytes: &[u8], at: usize) -> Option<(char, usize)> {
+    let c = match bytes.get(at + 1)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let high = hex4(bytes, at + 2)?;
+            if !(0xD800..0xDC00).contains(&high) {
+                // A lone low surrogate is no `char`.
+                return char::from_u32(high).map(|c| (c, 6));
+            }
+            (bytes.get(at + 6..at + 8)? == b"\\u").then_some(())?;
+            let low = hex4(bytes, at + 8)?;
+            (0xDC00..0xE000).contains(&low).then_some(())?;
+            return char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)).map(|c| (c, 12));
+        }
+        _ => return None,
+    };
+    Some((c, 2))
+}
+
+/// Four hex digits at `at`.
+fn hex4(bytes: &[u8], at: usize) -> Option<u32> {
+    let digits = std::str::from_utf8(bytes.get(at..at + 4)?).ok()?;
+    digits.bytes().all(|b| b.is_ascii_hexdigit()).then(|| u32::from_str_radix(digits, 16).ok())?
+}
+
+/// The eight bytes from `at`, when there are eight.
+#[inline(always)]
+fn word(bytes: &[u8], at: usize) -> Option<u64> {
+    bytes.get(at..at + 8).and_then(|w| w.try_into().ok()).map(u64::from_le_bytes)
+}
+
+/// The bytes of `w` (read little-endian) that end a plain string, `"`, `\\` or a control
+/// character, as their high bits. A test may also set the bit of a byte above a match, never
+/// of one below it: so the lowest bit set is the first such byte, and 0 means none.
+#[inline(always)]
+fn special(w: u64) -> u64 {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) | below_space
+}
+
+struct Cursor<'t> {
+    text: &'t str,
+    at: usize,
+}
+
+impl<'t> Cursor<'t> {
+    /// The next byte after white space (JSON's four), with the cursor on it. Indentation is
+    /// skipped eight spaces at a time: the AWS CLI indents by four per level.
+    #[inline(always)]
+    fn peek(&mut self) -> Option<u8> {
+        let bytes = self.text.as_bytes();
+        loop {
+            let b = *bytes.get(self.at)?;
+            if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                return Some(b);
+            }
+            self.at += 1;
+            while word(bytes, self.at) == Some(SPACES) {
+                self.at += 8;
+            }
+        }
+    }
+
+    /// Steps over `b`, the next byte after white space.
+    #[inline(always)]
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.at += 1)
+    }
+
+    /// Steps over `word` (`true`, `false`, `null`), which must start at the cursor.
+    fn word(&mut self, word: &str) -> Option<()> {
+        let end = self.at + word.len();
+        (self.text.get(self.at..end)? == word).then(|| self.at = end)
+    }
+
+    /// A string without escapes (a key): its text. `None` for anything else: serde decodes
+    /// escaped keys, and rejects control characters, which JSON forbids unescaped.
+    #[inline]
+    fn plain_str(&mut self) -> Option<&'t str> {
+        self.eat(b'"')?;
+        let start = self.at;
+        let end = run_end(self.text.as_bytes(), start)?;
+        (self.text.as_bytes().get(end) == Some(&b'"')).then_some(())?;
+        self.at = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// A string value, its escapes decoded as serde decodes them. `None` for a control
+    /// character, an unknown escape or a lone surrogate (serde rejects those).
+    fn text_str(&mut self) -> Option<Cow<'t, str>> {
+        self.eat(b'"')?;
+        let bytes = self.text.as_bytes();
+        let (mut from, mut end) = (self.at, run_end(bytes, self.at)?);
+        if bytes.get(end) == Some(&b'"') {
+            self.at = end + 1;
+            return self.text.get(from..end).map(Cow::Borrowed);
+        }
+        let mut out = String::new();
+        loop {
+            out.push_str(self.text.get(from..end)?);
+            match bytes.get(end)? {
+                b'"' => {
+                    self.at = end + 1;
+                    return Some(Cow::Owned(out));
+                }
+                b'\\' => {
+                    let (c, len) = escape(bytes, end)?;
+                    out.push(c);
+                    from = end + len;
+                    end = run_end(bytes, from)?;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Steps over a string, checking its escapes as serde does when it ignores one: any four
+    /// hex digits after `\\u`.
+    fn skip_str(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        let bytes = self.text.as_bytes();
+        let mut end = run_end(bytes, self.at)?;
+        loop {
+            match bytes.get(end)? {
+                b'"' => {
+                    self.at = end + 1;
+                    return Some(());
+                }
+                b'\\' => {
+                    let len = match bytes.get(end + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+                        b'u' => hex4(bytes, end + 2).map(|_| 6)?,
+                        _ => return None,
+                    };
+                    end = run_end(bytes, end + len)?;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A text field: a string, or `null` for absent.
+    fn string(&mut self) -> Option<Field<String>> {
+        match self.peek()? {
+            b'"' => Some(Field::Value(self.text_str()?.into_owned())),
+            b'n' => self.word("null").map(|()| Field::Absent),
+            _ => None,
+        }
+    }
+
+    /// An address field, as [`Ip`] reads it.
+    fn ip(&mut self) -> Option<Ip> {
+        match self.peek()? {
+            b'"' => {
+                let s = self.text_str()?;
+                Some(crate::net::parse_v4(&s).map_or_else(|| Ip::Text(s.into_owned()), Ip::V4))
+            }
+            b'n' => self.word("null").map(|()| Ip::Absent),
+            _ => None,
+        }
+    }
+
+    fn boolean(&mut self) -> Option<Field<bool>> {
+        match self.peek()? {
+            b't' => self.word("true").map(|()| Field::Value(true)),
+            b'f' => self.word("false").map(|()| Field::Value(false)),
+            b'n' => self.word("null").map(|()| Field::Absent),
+            _ => None,
+        }
+    }
+
+    /// A non-negative integer of at most 18 digits (a device or card index), or `null`. Other
+    /// numbers (negative, fractional, with an exponent, huge) are serde's to coerce.
+    fn int(&mut self) -> Option<Field<i64>> {
+        if self.peek()? == b'n' {
+            return self.word("null").map(|()| Field::Absent);
+        }
+        let bytes = self.text.as_bytes();
+        let digits = bytes.get(self.at..)?.iter().take_while(|b| b.is_ascii_digit()).count();
+        let after = bytes.get(self.at + digits).copied();
+        if digits == 0
+            || digits > 18
+            || (digits > 1 && bytes.get(self.at) == Some(&b'0'))
+            || matches!(after, Some(b'.' | b'e' | b'E'))
+        {
+            return None;
+        }
+        let n = self.text.get(self.at..self.at + digits)?.parse().ok()?;
+        self.at += digits;
+        Some(Field::Value(n))
+    }
+
+    /// Labels or annotations, as [`StrMap`] reads them: the keys podreach reads, each with a
+    /// string value (`null` is left out); the others are skipped. A value of another type is
+    /// serde's to coerce.
+    fn str_map(&mut self) -> Option<StrMap> {
+        match self.peek()? {
+            b'{' => {}
+            b'n' => return self.word("null").map(|()| StrMap::default()),
+            _ => return None,
+        }
+        let mut kept = Vec::new();
+        self.object(|c, key| match meta_keys::ALL.iter().find(|k| same(key, k)) {
+            Some(k) => match c.string()? {
+                Field::Value(v) => {
+                    kept.push((*k, v));
+                    Some(())
+                }
+                _ => Some(()),
+            },
+            None => c.skip(),
+        })?;
+        Some(StrMap(kept))
+    }
+
+    /// An optional object, as `Option<Obj<T>>` reads it: `null` is `None`.
+    fn optional<T>(&mut self, read: fn(&mut Self) -> Option<T>) -> Option<Option<Obj<T>>> {
+        match self.peek()? {
+            b'{' => read(self).map(|v| Some(Obj(Some(v)))),
+            b'n' => self.word("null").map(|()| None),
+            _ => None,
+        }
+    }
+
+    /// A list of objects, as [`List`] reads it: `null` is empty. An element that is not an
+    /// object (which serde drops and counts) is serde's.
+    fn list<T>(&mut self, read: fn(&mut Self) -> Option<T>) -> Option<List<T>> {
+        match self.peek()? {
+            b'[' => self.at += 1,
+            b'n' => return self.word("null").map(|()| List::default()),
+            _ => return None,
+        }
+        let mut items = Vec::new();
+        if self.peek()? == b']' {
+            self.at += 1;
+            return Some(List { items, dropped: 0 });
+        }
+        loop {
+            if self.peek()? != b'{' {
+                return None;
+            }
+            items.push(read(self)?);
+            match self.peek()? {
+                b',' => self.at += 1,
+                b']' => {
+                    self.at += 1;
+                    return Some(List { items, dropped: 0 });
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// An object: `field` is called with each key and the cursor before its value, and must
+    /// read the value.
+    fn object(&mut self, mut field: impl FnMut(&mut Self, &'t str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.at += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.plain_str()?;
+            self.eat(b':')?;
+            field(self, key)?;
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Skips one value, checking it is well-formed JSON as serde's `IgnoredAny` does, to any
+    /// depth (serde's skipping has no depth limit either).
+    fn skip(&mut self) -> Option<()> {
+        // The closing byte of each container the cursor is in.
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            // A value.
+            match self.peek()? {
+                b'"' => self.skip_str()?,
+                b'{' => {
+                    self.at += 1;
+                    if self.peek()? == b'}' {
+                        self.at += 1;
+                    } else {
+                        open.push(b'}');
+                        self.plain_str()?;
+                        self.eat(b':')?;
+                        continue;
+                    }
+                }
+                b'[' => {
+                    self.at += 1;
+                    if self.peek()? == b']' {
+                        self.at += 1;
+                    } else {
+                        open.push(b']');
+                        continue;
+                    }
+                }
+                b't' => self.word("true")?,
+                b'f' => self.word("false")?,
+                b'n' => self.word("null")?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                _ => return None,
+            }
+            // After a value: close what ends here, then a comma leads to the next value.
+            loop {
+                let Some(&close) = open.last() else { return Some(()) };
+                match self.peek()? {
+                    b',' => {
+                        self.at += 1;
+                        if close == b'}' {
+                            self.plain_str()?;
+                            self.eat(b':')?;
+                        }
+                        break;
+                    }
+                    b if b == close => {
+                        self.at += 1;
+                        open.pop();
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// Steps over a number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Option<()> {
+        let bytes = self.text.as_bytes();
+        let digits = |from: usize| bytes.get(from..).map_or(0, |r| r.iter().take_while(|b| b.is_ascii_digit()).count());
+        let mut at = self.at;
+        if bytes.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        match bytes.get(at)? {
+            b'0' => at += 1,
+            b'1'..=b'9' => at += digits(at),
+            _ => return None,
+        }
+        if bytes.get(at) == Some(&b'.') {
+            let n = digits(at + 1);
+            (n > 0).then_some(())?;
+            at += 1 + n;
+        }
+        if matches!(bytes.get(at), Some(b'e' | b'E')) {
+            at += 1;
+            if matches!(bytes.get(at), Some(b'+' | b'-')) {
+                at += 1;
+            }
+            let n = digits(at);
+            (n > 0).then_some(())?;
+            at += n;
+        }
+        self.at = at;
+        Some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
+    use super::{k8s_object, network_interface};
+    use crate::lenient::{meta_keys, Field, Ip, Obj};
+    use serde::Deserialize;
+    use std::fmt::Debug;
+
+    type Reader<T> = fn(&str, usize) -> Option<(T, usize)>;
+
+    /// Whether `read` took `text`; where it did, serde must read the same element from it and
+    /// stop at the same offset.
+    fn agrees_with<T>(read: Reader<T>, text: &str) -> bool
+    where
+        T: for<'de> Deserialize<'de> + PartialEq + Debug,
+    {
+        let Some((fast, end)) = read(text, 0) else { return false };
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Obj<T>>();
+        let serde =
+            stream.next().and_then(Result::ok).unwrap_or_else(|| panic!("taken, but serde rejects it:\n{text}"));
+        assert_eq!(Some(&fast), serde.0.as_ref(), "a different element from:\n{text}");
+        assert_eq!(end, stream.byte_offset(), "a different end in:\n{text}");
+        true
+    }
+
+    fn agrees(text: &str) -> bool {
+        agrees_with(network_interface, text)
+    }
+
+    /// Every text one byte away from `text` (a byte deleted, or one of JSON's significant bytes
+    /// inserted or put in its place): `read` either leaves it to serde or reads what serde
+    /// reads. Returns how many texts were tried and how many `read` took.
+    fn one_byte_away<T>(read: Reader<T>, text: &str) -> (usize, usize)
+    where
+        T: for<'de> Deserialize<'de> + PartialEq + Debug,
+    {
+        let bytes = text.as_bytes();
+        let (mut tried, mut taken) = (0, 0);
+        let mut try_text = |v: Vec<u8>| {
+            if let Ok(text) = String::from_utf8(v) {
+                tried += 1;
+                taken += usize::from(agrees_with(read, &text));
+            }
+        };
+        for at in 0..=bytes.len() {
+            if at < bytes.len() {
+                try_text([&bytes[..at], &bytes[at + 1..]].concat());
+            }
+            for b in *b" \n\"\\,:{}[]0-.eEntf\x01" {
+                try_text([&bytes[..at], &[b], &bytes[at..]].concat());
+                if at < bytes.len() {
+                    try_text([&bytes[..at], &[b], &bytes[at + 1..]].concat());
+                }
+            }
+        }
+        (tried, taken)
+    }
+
+    /// An ENI as the AWS CLI prints it, with every field the reader keeps and values of every
+    /// JSON kind in fields it skips.
+    const ENI: &str = r#"{
+    "Attachment": {
+        "AttachTime": "2026-11-20T09:12:44+00:00",
+        "DeleteOnTermination": true,
+        "DeviceIndex": 1,
+        "InstanceId": "i-0a",
+        "InstanceOwnerId": "111122223333",
+        "NetworkCardIndex": 0,
+        "Status": "attached"
+    },
+    "AvailabilityZone": "us-east-1a",
+    "Description": "aws-K8S-i-0a",
+    "Groups": [
+        {"GroupId": "sg-1", "GroupName": "eks-cluster-sg"},
+        {"GroupName": "db", "GroupId": "sg-2"}
+    ],
+    "InterfaceType": "interface",
+    "Ipv4Prefixes": [{"Ipv4Prefix": "10.0.3.16/28"}],
+    "Ipv6Addresses": [{"Ipv6Address": "fd00::7", "IsPrimaryIpv6": false}],
+    "Ipv6Prefixes": [],
+    "MacAddress": "02:0a:00:00:10:01",
+    "NetworkInterfaceId": "eni-0a",
+    "OwnerId": "111122223333",
+    "PrivateDnsName": "ip-10-0-0-16.ec2.internal",
+    "PrivateIpAddress": "10.0.0.16",
+    "PrivateIpAddresses": [
+        {"Primary": true, "PrivateDnsName": "ip-10-0-0-16.ec2.internal", "PrivateIpAddress": "10.0.0.16",
+         "Association": {"PublicIp": "3.4.5.6", "IpOwnerId": "amazon"}},
+        {"Primary": false, "PrivateIpAddress": "10.0.0.17"},
+        {"Primary": false, "PrivateIpAddress": "not an address"}
+    ],
+    "RequesterId": "AROAEXAMPLE:aws-go-sdk",
+    "RequesterManaged": false,
+    "SourceDestCheck": true,
+    "Status": "in-use",
+    "TagSet": [{"Key": "node.k8s.amazonaws.com/instance_id", "Value": "i-0a"}],
+    "Association": {"PublicIp": "3.4.5.6", "CarrierIp": null},
+    "Extra": [1, -2.5e3, 0.25, 1E+2, [], {}, [null, [true, {"a": {"b": []}}]], ""],
+    "VpcId": "vpc-1"
+}"#;
+
+    #[test]
+    fn reads_an_eni_as_serde_does() {
+        assert!(agrees(ENI));
+        let (e, _) = network_interface(ENI, 0).unwrap();
+        assert_eq!(e.network_interface_id, Field::Value("eni-0a".to_owned()));
+        assert_eq!(e.private_ip_addresses.items.len(), 3);
+        assert_eq!(e.private_ip_addresses.items[2].private_ip_address, Ip::Text("not an address".to_owned()));
+        assert_eq!(e.attachment.and_then(|a| a.0).map(|a| a.device_index), Some(Field::Value(1)));
+        // Compact, with white space of every kind, and as the second element of a list.
+        let compact: String = ENI.lines().map(str::trim).collect();
+        assert!(agrees(&compact));
+        assert!(agrees(&ENI.replace("\n", "\r\n\t")));
+        // Escapes, decoded as serde decodes them; in a skipped value, any four hex digits.
+        let escaped = ENI.replacen("\"eni-0a\"", r#""eni-\u0030a\ud83d\ude00\/\"\\\b\f\n\r\t""#, 1).replacen(
+            "\"02:0a:00:00:10:01\"",
+            r#""\udc00\uD800\"""#,
+            1,
+        );
+        assert!(agrees(&escaped));
+        let id = network_interface(&escaped, 0).unwrap().0.network_interface_id;
+        assert_eq!(id, Field::Value("eni-0a\u{1f600}/\"\\\u{8}\u{c}\n\r\t".to_owned()));
+        let list = format!("[7, {ENI}]");
+        assert_eq!(network_interface(&list, 4).map(|(_, end)| end), Some(list.len() - 1));
+    }
+
+    #[test]
+    fn leaves_to_serde_what_it_is_not_sure_of() {
+        for (from, to) in [
+            // An escaped key, an unknown escape, a lone surrogate and a control character.
+            ("\"VpcId\"", "\"Vpc\\u0049d\""),
+            ("\"eni-0a\"", "\"eni-\\x0a\""),
+            ("\"eni-0a\"", "\"eni-\\udc00\""),
+            ("\"eni-0a\"", "\"eni-\\ud800x\""),
+            ("\"eni-0a\"", "\"eni-\u{1}\""),
+            ("\"ip-10-0-0-16.ec2.internal\",\n    \"PrivateIpAddress\"", "\"ip\\q\",\n    \"PrivateIpAddress\""),
+            // Another type than the field's: serde coerces, drops or counts it.
+            ("\"vpc-1\"", "7"),
+            ("\"DeviceIndex\": 1", "\"DeviceIndex\": \"1\""),
+            ("\"DeviceIndex\": 1", "\"DeviceIndex\": 1.0"),
+            ("\"DeviceIndex\": 1", "\"DeviceIndex\": -1"),
+            ("\"DeviceIndex\": 1", "\"DeviceIndex\": 1234567890123456789"),
+            ("\"RequesterManaged\": false", "\"RequesterManaged\": \"false\""),
+            ("\"Ipv6Prefixes\": []", "\"Ipv6Prefixes\": [null]"),
+            ("\"Ipv6Prefixes\": []", "\"Ipv6Prefixes\": {}"),
+            // A key given twice: serde rejects the element.
+            ("\"VpcId\": \"vpc-1\"", "\"VpcId\": \"vpc-1\", \"VpcId\": null"),
+            // A syntax error.
+            ("\"Extra\": [1,", "\"Extra\": [01,"),
+            ("\"vpc-1\"\n}", "\"vpc-1\",\n}"),
+        ] {
+            assert!(ENI.contains(from), "{from}");
+            let text = ENI.replacen(from, to, 1);
+            assert!(network_interface(&text, 0).is_none(), "taken:\n{text}");
+        }
+        // Null is absent, and a skipped key may come twice.
+        let text = ENI.replacen("\"vpc-1\"", "null", 1).replacen("\"Extra\"", "\"OwnerId\"", 1);
+        assert!(agrees(&text));
+        assert_eq!(network_interface(&text, 0).unwrap().0.vpc_id, Field::Absent);
+    }
+
+    /// White space between tokens and new digits in numbers, among others, keep an element
+    /// readable: each comparison runs on thousands of texts, not on none.
+    #[test]
+    fn agrees_with_serde_one_byte_away() {
+        let (tried, taken) = one_byte_away(network_interface, ENI);
+        assert!(tried > 50_000 && taken > 10_000, "tried {tried}, taken {taken}");
+        let (tried, taken) = one_byte_away(k8s_object, POD);
+        assert!(tried > 20_000 && taken > 5_000, "tried {tried}, taken {taken}");
+        let (tried, taken) = one_byte_away(k8s_object, NODE);
+        assert!(tried > 10_000 && taken > 3_000, "tried {tried}, taken {taken}");
+    }
+
+    /// A pod as kubectl prints it, with labels and annotations podreach reads and others.
+    const POD: &str = r#"{
+    "apiVersion": "v1",
+    "kind": "Pod",
+    "metadata": {
+        "annotations": {"vpc.amazonaws.com/pod-eni": "[{\"eniId\":\"eni-0b\"}]", "other": "x", "k8s.amazonaws.com/eniConfig": null},
+        "labels": {"app": "api", "pod-template-hash": "5d79", "pod-template-hash": "again"},
+        "name": "api-5d79-x",
+        "namespace": "shop",
+        "ownerReferences": [{"apiVersion": "apps/v1", "controller": true, "kind": "ReplicaSet", "name": "api-5d79", "uid": "u"}]
+    },
+    "spec": {"containers": [{"image": "app:1", "name": "app", "ports": [{"containerPort": 8080}]}], "hostNetwork": false, "nodeName": "ip-1"},
+    "status": {"hostIP": "10.0.0.16", "phase": "Running", "podIP": "10.0.0.19", "podIPs": [{"ip": "10.0.0.19"}, {"ip": "fd00::1"}]}
+}"#;
+
+    /// A node as kubectl prints it.
+    const NODE: &str = r#"{
+    "kind": "Node",
+    "metadata": {"labels": {"eks.amazonaws.com/compute-type": "ec2"}, "name": "ip-1"},
+    "spec": {"providerID": "aws:///us-east-1a/i-0a"},
+    "status": {"addresses": [{"address": "10.0.0.16", "type": "InternalIP"}, {"type": "Hostname", "address": "ip-1"}]}
+}"#;
+
+    #[test]
+    fn reads_kubectl_items_as_serde_does() {
+        assert!(agrees_with(k8s_object, POD));
+        assert!(agrees_with(k8s_object, NODE));
+        let (pod, _) = k8s_object(POD, 0).unwrap();
+        let meta = pod.metadata.and_then(|m| m.0).unwrap();
+        // Both values of a label given twice, as serde keeps them; a `null` one is left out.
+        let hash: Vec<_> = meta.labels.0.iter().filter(|(k, _)| *k == meta_keys::POD_TEMPLATE_HASH).collect();
+        assert_eq!(hash.len(), 2);
+        assert_eq!(meta.annotations.get(meta_keys::ENI_CONFIG), None);
+        assert_eq!(meta.annotations.get(meta_keys::POD_ENI), Some("[{\"eniId\":\"eni-0b\"}]"));
+        let status = pod.status.and_then(|s| s.0).unwrap();
+        assert_eq!(status.pod_ip, Ip::V4([10, 0, 0, 19].into()));
+        // A number where a label belongs is serde's to keep as text.
+        assert!(k8s_object(&POD.replacen("\"api\"", "7", 1), 0).is_some(), "not a kept label");
+        assert!(k8s_object(&POD.replacen("\"again\"", "7", 1), 0).is_none(), "a kept label");
+    }
+}
