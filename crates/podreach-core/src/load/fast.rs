@@ -1,18 +1,19 @@
-//! A hand-written reader for the element that makes most of a whole-account export: one
-//! `NetworkInterface` as `describe-network-interfaces` prints it (half the bytes at 5,000 nodes).
+//! Hand-written readers for the elements that make most of a whole-account export: an ENI as
+//! `describe-network-interfaces` prints it (half the bytes at 5,000 nodes) and a kubectl item (a
+//! pod or a node; pods are most of the rest).
 //!
-//! serde's derived reader for it is generic over every lenient wrapper and compiles to one large
-//! function per shape; this one reads the fields podreach keeps straight from the text, matches
-//! keys once, and skips everything else in place (BENCHMARKS.md, item 42).
+//! serde's derived reader for an ENI is generic over every lenient wrapper and compiles to one
+//! large function; these read the fields podreach keeps straight from the text, compare keys and
+//! scan strings eight bytes at a time, and skip everything else in place (BENCHMARKS.md, item 42).
 //!
-//! It is never trusted beyond what it is sure of. It accepts only the plain case: strings without
-//! escapes, each known field with the JSON type the AWS CLI prints for it (or `null`), each key
-//! once, and well-formed JSON everywhere, skipped values included. Anything else (an escape, a
-//! number where a string belongs, a key given twice, a syntax error) returns `None`, and the
-//! caller reads the element with serde as before, so every coercion, drop and message still
-//! comes from one place. Where it returns a value, the value and the offset where it stopped are
-//! serde's: tests mutate elements byte by byte and compare (and so does the fuzz target
-//! `fast_eni`).
+//! They are never trusted beyond what they are sure of: each known field must have the JSON type
+//! the AWS CLI or kubectl prints for it (or `null`), each key must come once and be unescaped,
+//! and the JSON must be well-formed everywhere, skipped values included. Anything else (a number
+//! where a string belongs, a key given twice, a syntax error, a lone surrogate) returns `None`, and
+//! the caller reads the element with serde, so every coercion, drop and message still comes from
+//! one place. Where a reader returns a value, the value and the offset where it stopped are
+//! serde's: the tests compare the two on every text one byte away from an ENI, a pod and a node,
+//! the corpus tests on every input, and the fuzz target on any bytes.
 
 use crate::aws::{
     Association, Attachment, GroupIdentifier, Ipv4PrefixSpec, Ipv6Addr, Ipv6PrefixSpec, K8sObject, K8sSpec, K8sStatus,
@@ -29,9 +30,7 @@ use std::borrow::Cow;
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 pub(crate) fn network_interface(text: &str, at: usize) -> Option<(NetworkInterface, usize)> {
     let mut c = Cursor { text, at };
-    let mut e = NetworkInterface::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    let read = c.fields(|c, e: &mut NetworkInterface, seen, key| match key {
         k if same(k, "NetworkInterfaceId") => seen.put(0, &mut e.network_interface_id, c.string()),
         k if same(k, "VpcId") => seen.put(1, &mut e.vpc_id, c.string()),
         k if same(k, "SubnetId") => seen.put(2, &mut e.subnet_id, c.string()),
@@ -52,93 +51,69 @@ pub(crate) fn network_interface(text: &str, at: usize) -> Option<(NetworkInterfa
         k if same(k, "Association") => seen.put(17, &mut e.association, c.optional(association)),
         _ => c.skip(),
     })?;
-    Some((e, c.at))
+    Some((read, c.at))
 }
 
 fn group(c: &mut Cursor<'_>) -> Option<GroupIdentifier> {
-    let mut g = GroupIdentifier::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, g: &mut GroupIdentifier, seen, key| match key {
         k if same(k, "GroupId") => seen.put(0, &mut g.group_id, c.string()),
         k if same(k, "GroupName") => seen.put(1, &mut g.group_name, c.string()),
         _ => c.skip(),
-    })?;
-    Some(g)
+    })
 }
 
 fn private_ip(c: &mut Cursor<'_>) -> Option<PrivateIp> {
-    let mut p = PrivateIp::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, p: &mut PrivateIp, seen, key| match key {
         k if same(k, "PrivateIpAddress") => seen.put(0, &mut p.private_ip_address, c.ip()),
         k if same(k, "Primary") => seen.put(1, &mut p.primary, c.boolean()),
         _ => c.skip(),
-    })?;
-    Some(p)
+    })
 }
 
 fn ipv4_prefix(c: &mut Cursor<'_>) -> Option<Ipv4PrefixSpec> {
-    let mut p = Ipv4PrefixSpec::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, p: &mut Ipv4PrefixSpec, seen, key| match key {
         k if same(k, "Ipv4Prefix") => seen.put(0, &mut p.ipv4_prefix, c.string()),
         _ => c.skip(),
-    })?;
-    Some(p)
+    })
 }
 
 fn ipv6_address(c: &mut Cursor<'_>) -> Option<Ipv6Addr> {
-    let mut a = Ipv6Addr::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, a: &mut Ipv6Addr, seen, key| match key {
         k if same(k, "Ipv6Address") => seen.put(0, &mut a.ipv6_address, c.string()),
         _ => c.skip(),
-    })?;
-    Some(a)
+    })
 }
 
 fn ipv6_prefix(c: &mut Cursor<'_>) -> Option<Ipv6PrefixSpec> {
-    let mut p = Ipv6PrefixSpec::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, p: &mut Ipv6PrefixSpec, seen, key| match key {
         k if same(k, "Ipv6Prefix") => seen.put(0, &mut p.ipv6_prefix, c.string()),
         _ => c.skip(),
-    })?;
-    Some(p)
+    })
 }
 
 fn attachment(c: &mut Cursor<'_>) -> Option<Attachment> {
-    let mut a = Attachment::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, a: &mut Attachment, seen, key| match key {
         k if same(k, "InstanceId") => seen.put(0, &mut a.instance_id, c.string()),
         k if same(k, "InstanceOwnerId") => seen.put(1, &mut a.instance_owner_id, c.string()),
         k if same(k, "DeviceIndex") => seen.put(2, &mut a.device_index, c.int()),
         k if same(k, "NetworkCardIndex") => seen.put(3, &mut a.network_card_index, c.int()),
         _ => c.skip(),
-    })?;
-    Some(a)
+    })
 }
 
 fn tag(c: &mut Cursor<'_>) -> Option<Tag> {
-    let mut t = Tag::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, t: &mut Tag, seen, key| match key {
         k if same(k, "Key") => seen.put(0, &mut t.key, c.string()),
         k if same(k, "Value") => seen.put(1, &mut t.value, c.string()),
         _ => c.skip(),
-    })?;
-    Some(t)
+    })
 }
 
 fn association(c: &mut Cursor<'_>) -> Option<Association> {
-    let mut a = Association::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, a: &mut Association, seen, key| match key {
         k if same(k, "PublicIp") => seen.put(0, &mut a.public_ip, c.ip()),
         _ => c.skip(),
-    })?;
-    Some(a)
+    })
 }
 
 /// Reads the kubectl item (a pod or a node) that starts at `at`, as [`network_interface`] reads
@@ -146,88 +121,68 @@ fn association(c: &mut Cursor<'_>) -> Option<Association> {
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 pub(crate) fn k8s_object(text: &str, at: usize) -> Option<(K8sObject, usize)> {
     let mut c = Cursor { text, at };
-    let mut o = K8sObject::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    let read = c.fields(|c, o: &mut K8sObject, seen, key| match key {
         k if same(k, "kind") => seen.put(0, &mut o.kind, c.string()),
         k if same(k, "metadata") => seen.put(1, &mut o.metadata, c.optional(metadata)),
         k if same(k, "spec") => seen.put(2, &mut o.spec, c.optional(spec)),
         k if same(k, "status") => seen.put(3, &mut o.status, c.optional(status)),
         _ => c.skip(),
     })?;
-    Some((o, c.at))
+    Some((read, c.at))
 }
 
 fn metadata(c: &mut Cursor<'_>) -> Option<ObjectMeta> {
-    let mut m = ObjectMeta::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, m: &mut ObjectMeta, seen, key| match key {
         k if same(k, "name") => seen.put(0, &mut m.name, c.string()),
         k if same(k, "namespace") => seen.put(1, &mut m.namespace, c.string()),
         k if same(k, "labels") => seen.put(2, &mut m.labels, c.str_map()),
         k if same(k, "annotations") => seen.put(3, &mut m.annotations, c.str_map()),
         k if same(k, "ownerReferences") => seen.put(4, &mut m.owner_references, c.list(owner_reference)),
         _ => c.skip(),
-    })?;
-    Some(m)
+    })
 }
 
 fn owner_reference(c: &mut Cursor<'_>) -> Option<OwnerReference> {
-    let mut r = OwnerReference::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, r: &mut OwnerReference, seen, key| match key {
         k if same(k, "kind") => seen.put(0, &mut r.kind, c.string()),
         k if same(k, "name") => seen.put(1, &mut r.name, c.string()),
         k if same(k, "controller") => seen.put(2, &mut r.controller, c.boolean()),
         _ => c.skip(),
-    })?;
-    Some(r)
+    })
 }
 
 fn spec(c: &mut Cursor<'_>) -> Option<K8sSpec> {
-    let mut s = K8sSpec::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, s: &mut K8sSpec, seen, key| match key {
         k if same(k, "nodeName") => seen.put(0, &mut s.node_name, c.string()),
         k if same(k, "hostNetwork") => seen.put(1, &mut s.host_network, c.boolean()),
         k if same(k, "providerID") => seen.put(2, &mut s.provider_id, c.string()),
         _ => c.skip(),
-    })?;
-    Some(s)
+    })
 }
 
 fn status(c: &mut Cursor<'_>) -> Option<K8sStatus> {
-    let mut s = K8sStatus::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, s: &mut K8sStatus, seen, key| match key {
         k if same(k, "podIP") => seen.put(0, &mut s.pod_ip, c.ip()),
         k if same(k, "podIPs") => seen.put(1, &mut s.pod_ips, c.list(pod_ip)),
         k if same(k, "phase") => seen.put(2, &mut s.phase, c.string()),
         k if same(k, "addresses") => seen.put(3, &mut s.addresses, c.list(node_address)),
         _ => c.skip(),
-    })?;
-    Some(s)
+    })
 }
 
 fn pod_ip(c: &mut Cursor<'_>) -> Option<PodIp> {
-    let mut p = PodIp::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, p: &mut PodIp, seen, key| match key {
         k if same(k, "ip") => seen.put(0, &mut p.ip, c.ip()),
         _ => c.skip(),
-    })?;
-    Some(p)
+    })
 }
 
 fn node_address(c: &mut Cursor<'_>) -> Option<NodeAddress> {
-    let mut a = NodeAddress::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| match key {
+    c.fields(|c, a: &mut NodeAddress, seen, key| match key {
         k if same(k, "type") => seen.put(0, &mut a.kind, c.string()),
         k if same(k, "address") => seen.put(1, &mut a.address, c.string()),
         _ => c.skip(),
-    })?;
-    Some(a)
+    })
 }
 
 /// The known keys an object has given so far: serde's derived reader rejects a key given twice.
@@ -548,6 +503,17 @@ impl<'t> Cursor<'t> {
                 _ => return None,
             }
         }
+    }
+
+    /// An object read into a `T`: `field` is called with each key, the cursor before its value,
+    /// and the keys seen so far, and must read the value.
+    fn fields<T: Default>(
+        &mut self,
+        mut field: impl FnMut(&mut Self, &mut T, &mut Seen, &'t str) -> Option<()>,
+    ) -> Option<T> {
+        let (mut out, mut seen) = (T::default(), Seen::default());
+        self.object(|c, key| field(c, &mut out, &mut seen, key))?;
+        Some(out)
     }
 
     /// An object: `field` is called with each key and the cursor before its value, and must
