@@ -3,7 +3,7 @@
 use crate::protocol::*;
 use podreach_core::hash::{FastMap, FastSet};
 use podreach_core::model::Role;
-use podreach_core::report::{InstanceOut, Prepared, Report, Source};
+use podreach_core::report::{Prepared, Report, Source};
 use podreach_core::{Input, Loaded, Parsed, Severity};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,7 +29,8 @@ impl Engine {
     fn set_parsed(&mut self, names: Vec<(u32, String)>, parts: Vec<Parsed>) {
         self.names = names;
         let loaded = podreach_core::assemble(parts);
-        self.prepared = Some(Prepared::new(&loaded.model, &loaded.diagnostics, &loaded.documents));
+        // The view shows a dozen matrices: the rest are built only for an export.
+        self.prepared = Some(Prepared::without_matrices(&loaded.model, &loaded.diagnostics, &loaded.documents));
         self.loaded = Some(loaded);
         self.report = None;
     }
@@ -114,14 +115,12 @@ impl Engine {
         let sources = std::mem::take(&mut report.sources);
         let mut light = report.clone();
         report.sources = sources;
-        let instances_total = light.instances.len();
-        if instances_total > MAX_INSTANCES {
+        let instances_total = loaded.model.index.instance_enis.len();
+        if instances_total <= MAX_INSTANCES {
+            light.instances = prepared.matrices(&loaded.model);
+        } else {
             // Instances with drift first: those are the matrices worth a look.
-            let drifted: std::collections::BTreeSet<&str> = light.drift.iter().map(|d| d.instance.as_str()).collect();
-            let (first, rest): (Vec<&InstanceOut>, Vec<&InstanceOut>) =
-                light.instances.iter().partition(|i| drifted.contains(i.instance.as_str()));
-            light.instances =
-                Arc::new(first.into_iter().chain(rest).take(MAX_INSTANCES).cloned().collect::<Vec<InstanceOut>>());
+            light.instances = Arc::new(prepared.first_matrices(&loaded.model, MAX_INSTANCES));
             // The page shows drift next to its instance's matrix: only the shown ones travel.
             let shown: std::collections::BTreeSet<&str> = light.instances.iter().map(|i| i.instance.as_str()).collect();
             light.drift =
@@ -205,8 +204,12 @@ impl Engine {
     }
 
     /// The whole report in a format for download.
-    pub fn export(&self, format: &str) -> Option<String> {
-        let r = self.report.as_ref()?;
+    pub fn export(&mut self, format: &str) -> Option<String> {
+        let (r, loaded, prepared) = (self.report.as_mut()?, self.loaded.as_ref()?, self.prepared.as_ref()?);
+        // Every matrix, built once for the first export (a run's report leaves them out).
+        if r.instances.is_empty() {
+            r.instances = prepared.matrices(&loaded.model);
+        }
         Some(match format {
             "markdown" | "markdown-copy" => podreach_core::render::markdown(r),
             "csv" => podreach_core::render::csv(r),

@@ -371,7 +371,8 @@ pub struct Prepared {
     diagnostics: [Vec<DiagOut>; 2],
     drifts: Vec<Drift>,
     drift: Arc<Vec<DriftOut>>,
-    instances: Arc<Vec<InstanceOut>>,
+    /// Every instance's matrix, or `None` when built on request ([`Prepared::without_matrices`]).
+    instances: Option<Arc<Vec<InstanceOut>>>,
     inputs: Arc<Vec<InputOut>>,
     /// One per model pod, in the model's order (sorted by namespace and name, deduplicated).
     pods: Vec<PodRef>,
@@ -408,11 +409,29 @@ impl Prepared {
 
     /// [`Prepared::new`], with the matrix and drift on one side of `join` and the rest on the other.
     pub fn new_on(model: &Model, diagnostics: &[Diagnostic], documents: &[Document], join: &impl Join) -> Prepared {
+        Prepared::build(model, diagnostics, documents, join, true)
+    }
+
+    /// [`Prepared::new`] without the instances' matrices, for an edge that shows a few of them:
+    /// its reports leave them out, and [`Prepared::first_matrices`] and [`Prepared::matrices`]
+    /// build them on request. A whole account has thousands of instances, and their matrices
+    /// were a fifth of the work of preparing (BENCHMARKS.md, item 43).
+    pub fn without_matrices(model: &Model, diagnostics: &[Diagnostic], documents: &[Document]) -> Prepared {
+        Prepared::build(model, diagnostics, documents, &Sequential, false)
+    }
+
+    fn build(
+        model: &Model,
+        diagnostics: &[Diagnostic],
+        documents: &[Document],
+        join: &impl Join,
+        matrices: bool,
+    ) -> Prepared {
         let ((drifts, drift, instances), rest) = join.join(
             || {
                 let drifts = drift(model);
                 let out = drifts.iter().map(drift_out).collect();
-                let rows = instance_rows(model, &drifts);
+                let rows = matrices.then(|| Arc::new(instance_rows(model, &drifts, model.index.instance_enis.iter())));
                 (drifts, out, rows)
             },
             || {
@@ -466,7 +485,7 @@ impl Prepared {
         Prepared {
             diagnostics: rest.diagnostics,
             drift: Arc::new(drift),
-            instances: Arc::new(instances),
+            instances,
             inputs: Arc::new(
                 documents
                     .iter()
@@ -509,7 +528,7 @@ impl Prepared {
             headline: None,
             sources: Sources::default(),
             drift: Arc::clone(&self.drift),
-            instances: Arc::clone(&self.instances),
+            instances: self.instances.clone().unwrap_or_default(),
             workloads: Vec::new(),
             unmapped_pods: Vec::new(),
             fixes: Vec::new(),
@@ -521,6 +540,24 @@ impl Prepared {
             self.reachability(model, a, &mut report);
         }
         report
+    }
+
+    /// Every instance's matrix, as a report of [`Prepared::new`] holds them.
+    pub fn matrices(&self, model: &Model) -> Arc<Vec<InstanceOut>> {
+        match &self.instances {
+            Some(all) => Arc::clone(all),
+            None => Arc::new(instance_rows(model, &self.drifts, model.index.instance_enis.iter())),
+        }
+    }
+
+    /// The matrices of at most `n` instances: those with drift first, then the others, each in
+    /// the order of [`Prepared::matrices`].
+    pub fn first_matrices(&self, model: &Model, n: usize) -> Vec<InstanceOut> {
+        let drifted: FastSet<&str> = self.drifts.iter().map(|d| d.instance.as_str()).collect();
+        let all = &model.index.instance_enis;
+        let first = all.iter().filter(|(i, _)| drifted.contains(i.as_str()));
+        let rest = all.iter().filter(|(i, _)| !drifted.contains(i.as_str()));
+        instance_rows(model, &self.drifts, first.chain(rest).take(n))
     }
 
     #[cfg_attr(target_arch = "wasm32", inline(never))]
@@ -806,14 +843,19 @@ fn drift_out(d: &Drift) -> DriftOut {
     }
 }
 
+/// The matrices of `instances` (each with its ENIs' indexes), in that order.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn instance_rows(model: &Model, drifts: &[Drift]) -> Vec<InstanceOut> {
+fn instance_rows<'m>(
+    model: &'m Model,
+    drifts: &[Drift],
+    instances: impl Iterator<Item = (&'m String, &'m Vec<usize>)>,
+) -> Vec<InstanceOut> {
     // A whole account has thousands of instances on a few groups: the ENIs' groups are compared
     // as short lists, and each group's name is looked up once.
     let drift_of: FastMap<&str, &Drift> = drifts.iter().map(|d| (d.eni.as_str(), d)).collect();
     let mut names: FastMap<&str, Option<String>> = FastMap::default();
-    let mut out = Vec::with_capacity(model.index.instance_enis.len());
-    for (inst, enis) in &model.index.instance_enis {
+    let mut out = Vec::with_capacity(instances.size_hint().0);
+    for (inst, enis) in instances {
         let rows_enis: Vec<&Eni> = enis.iter().filter_map(|&i| model.enis.get(i)).collect();
         let primary = rows_enis.iter().find(|e| e.role == Role::InstancePrimary);
         // The primary's groups in its order, and sorted without repeats.

@@ -239,3 +239,35 @@ fn inputs_parsed_in_halves_match_whole_inputs() {
 fn inputs_parsed_in_halves_on_threads_match_whole_inputs() {
     halves_match(&Threads);
 }
+
+/// Matrices built on request are the ones built up front: all of them, and the first `n` with
+/// drifted instances first, for every `n` up to one past the count, on every corpus case and on
+/// the inputs of every case loaded together (no single case has instances with and without
+/// drift).
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn matrices_on_request_match_matrices_up_front() {
+    use podreach_core::report::Prepared;
+    let mut partial = 0;
+    let together: Vec<podreach_core::Input<'_>> = podreach_fixtures::CASES.iter().flat_map(|c| c.inputs()).collect();
+    let sets = podreach_fixtures::CASES.iter().map(|c| (c.name, c.inputs())).chain([("together", together)]);
+    for (name, inputs) in sets {
+        let loaded = podreach_core::load(&inputs);
+        let (model, diags, docs) = (&loaded.model, &loaded.diagnostics, &loaded.documents);
+        let eager = Prepared::new(model, diags, docs);
+        let lazy = Prepared::without_matrices(model, diags, docs);
+        let all = eager.matrices(model);
+        assert_eq!(lazy.matrices(model), all, "{name}");
+        assert_eq!(eager.report_with(model, None).instances, all, "{name}");
+        assert!(lazy.report_with(model, None).instances.is_empty(), "{name}");
+        let report = eager.report_with(model, None);
+        let drifted: Vec<&str> = report.drift.iter().map(|d| d.instance.as_str()).collect();
+        let (first, rest): (Vec<_>, Vec<_>) = all.iter().partition(|i| drifted.contains(&i.instance.as_str()));
+        for n in 0..=all.len() + 1 {
+            let want: Vec<_> = first.iter().chain(&rest).take(n).map(|i| (*i).clone()).collect();
+            assert_eq!(lazy.first_matrices(model, n), want, "{name} n={n}");
+            partial += usize::from(n < all.len() && !first.is_empty() && !rest.is_empty());
+        }
+    }
+    assert!(partial > 5, "{partial} selections cut between drifted and other instances");
+}

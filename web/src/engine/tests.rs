@@ -70,6 +70,9 @@ fn exports_match_the_core_renderings() {
     e.run(Some(&story_query()), &PageReq::default());
     let json = e.export("json").unwrap();
     assert!(json.contains("\"schema\": \"podreach/report@1\""));
+    // The whole report, matrices included, though the run built none of them up front.
+    assert_eq!(json, api(&example_inputs(), Some(&story_query())).unwrap());
+    assert!(json.contains("\"instances\": [\n"));
     assert!(e.export("markdown").unwrap().starts_with("# podreach report"));
     assert_eq!(e.export("csv").unwrap().lines().count(), 19);
 }

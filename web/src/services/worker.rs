@@ -234,7 +234,7 @@ fn handle(req: Request) {
             Ok(json) => post(&Response::Report { seq, json }),
             Err(message) => post(&Response::Failed { seq, message }),
         },
-        Request::Export { seq, format } => match ENGINE.with(|e| e.borrow().export(&format)) {
+        Request::Export { seq, format } => match ENGINE.with(|e| e.borrow_mut().export(&format)) {
             Some(text) => post(&Response::Export { seq, format, text }),
             None => post(&Response::Failed { seq, message: "nothing to export yet: load an export first".to_owned() }),
         },
