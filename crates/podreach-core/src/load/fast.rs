@@ -190,7 +190,8 @@ fn node_address(c: &mut Cursor<'_>) -> Option<NodeAddress> {
 struct Seen(u32);
 
 impl Seen {
-    /// Stores the value read for the field numbered `bit`, the first time only.
+    /// Stores the value read for the field numbered `bit`. `None` when the value was not read,
+    /// or when the key came before: serde rejects the element then, so this reader leaves it.
     fn put<T>(&mut self, bit: u32, slot: &mut T, value: Option<T>) -> Option<()> {
         let mask = 1u32.checked_shl(bit)?;
         if self.0 & mask != 0 {
