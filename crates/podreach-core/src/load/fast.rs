@@ -322,19 +322,34 @@ impl<'t> Cursor<'t> {
         (self.peek()? == b).then(|| self.at += 1)
     }
 
-    /// Steps over `word` (`true`, `false`, `null`), which must start at the cursor.
-    fn word(&mut self, word: &str) -> Option<()> {
-        let end = self.at + word.len();
-        (self.text.get(self.at..end)? == word).then(|| self.at = end)
+    /// Steps over `literal` (`true`, `false`, `null`), which must start at the cursor.
+    fn literal(&mut self, literal: &str) -> Option<()> {
+        let end = self.at + literal.len();
+        (self.text.get(self.at..end)? == literal).then(|| self.at = end)
+    }
+
+    /// `null`, read as `absent`; any other value is `read`'s, given the byte it starts with.
+    #[inline(always)]
+    fn or_null<T>(&mut self, absent: T, read: impl FnOnce(&mut Self, u8) -> Option<T>) -> Option<T> {
+        match self.peek()? {
+            b'n' => self.literal("null").map(|()| absent),
+            b => read(self, b),
+        }
+    }
+
+    /// Steps into a string: where its text starts, and where its first run of plain bytes ends
+    /// (at a `"`, a `\\` or a control character).
+    #[inline(always)]
+    fn open_str(&mut self) -> Option<(usize, usize)> {
+        self.eat(b'"')?;
+        Some((self.at, run_end(self.text.as_bytes(), self.at)?))
     }
 
     /// A string without escapes (a key): its text. `None` for anything else: serde decodes
     /// escaped keys, and rejects control characters, which JSON forbids unescaped.
     #[inline]
     fn plain_str(&mut self) -> Option<&'t str> {
-        self.eat(b'"')?;
-        let start = self.at;
-        let end = run_end(self.text.as_bytes(), start)?;
+        let (start, end) = self.open_str()?;
         (self.text.as_bytes().get(end) == Some(&b'"')).then_some(())?;
         self.at = end + 1;
         self.text.get(start..end)
@@ -343,9 +358,8 @@ impl<'t> Cursor<'t> {
     /// A string value, its escapes decoded as serde decodes them. `None` for a control
     /// character, an unknown escape or a lone surrogate (serde rejects those).
     fn text_str(&mut self) -> Option<Cow<'t, str>> {
-        self.eat(b'"')?;
+        let (mut from, mut end) = self.open_str()?;
         let bytes = self.text.as_bytes();
-        let (mut from, mut end) = (self.at, run_end(bytes, self.at)?);
         if bytes.get(end) == Some(&b'"') {
             self.at = end + 1;
             return self.text.get(from..end).map(Cow::Borrowed);
@@ -372,9 +386,8 @@ impl<'t> Cursor<'t> {
     /// Steps over a string, checking its escapes as serde does when it ignores one: any four
     /// hex digits after `\\u`.
     fn skip_str(&mut self) -> Option<()> {
-        self.eat(b'"')?;
+        let (_, mut end) = self.open_str()?;
         let bytes = self.text.as_bytes();
-        let mut end = run_end(bytes, self.at)?;
         loop {
             match bytes.get(end)? {
                 b'"' => {
@@ -396,114 +409,103 @@ impl<'t> Cursor<'t> {
 
     /// A text field: a string, or `null` for absent.
     fn string(&mut self) -> Option<Field<String>> {
-        match self.peek()? {
-            b'"' => Some(Field::Value(self.text_str()?.into_owned())),
-            b'n' => self.word("null").map(|()| Field::Absent),
+        self.or_null(Field::Absent, |c, b| match b {
+            b'"' => Some(Field::Value(c.text_str()?.into_owned())),
             _ => None,
-        }
+        })
     }
 
     /// An address field, as [`Ip`] reads it.
     fn ip(&mut self) -> Option<Ip> {
-        match self.peek()? {
+        self.or_null(Ip::Absent, |c, b| match b {
             b'"' => {
-                let s = self.text_str()?;
+                let s = c.text_str()?;
                 Some(crate::net::parse_v4(&s).map_or_else(|| Ip::Text(s.into_owned()), Ip::V4))
             }
-            b'n' => self.word("null").map(|()| Ip::Absent),
             _ => None,
-        }
+        })
     }
 
     fn boolean(&mut self) -> Option<Field<bool>> {
-        match self.peek()? {
-            b't' => self.word("true").map(|()| Field::Value(true)),
-            b'f' => self.word("false").map(|()| Field::Value(false)),
-            b'n' => self.word("null").map(|()| Field::Absent),
+        self.or_null(Field::Absent, |c, b| match b {
+            b't' => c.literal("true").map(|()| Field::Value(true)),
+            b'f' => c.literal("false").map(|()| Field::Value(false)),
             _ => None,
-        }
+        })
     }
 
     /// A non-negative integer of at most 18 digits (a device or card index), or `null`. Other
     /// numbers (negative, fractional, with an exponent, huge) are serde's to coerce.
     fn int(&mut self) -> Option<Field<i64>> {
-        if self.peek()? == b'n' {
-            return self.word("null").map(|()| Field::Absent);
-        }
-        let bytes = self.text.as_bytes();
-        let digits = bytes.get(self.at..)?.iter().take_while(|b| b.is_ascii_digit()).count();
-        let after = bytes.get(self.at + digits).copied();
-        if digits == 0
-            || digits > 18
-            || (digits > 1 && bytes.get(self.at) == Some(&b'0'))
-            || matches!(after, Some(b'.' | b'e' | b'E'))
-        {
-            return None;
-        }
-        let n = self.text.get(self.at..self.at + digits)?.parse().ok()?;
-        self.at += digits;
-        Some(Field::Value(n))
+        self.or_null(Field::Absent, |c, _| {
+            let bytes = c.text.as_bytes();
+            let digits = bytes.get(c.at..)?.iter().take_while(|b| b.is_ascii_digit()).count();
+            let after = bytes.get(c.at + digits).copied();
+            if digits == 0
+                || digits > 18
+                || (digits > 1 && bytes.get(c.at) == Some(&b'0'))
+                || matches!(after, Some(b'.' | b'e' | b'E'))
+            {
+                return None;
+            }
+            let n = c.text.get(c.at..c.at + digits)?.parse().ok()?;
+            c.at += digits;
+            Some(Field::Value(n))
+        })
     }
 
     /// Labels or annotations, as [`StrMap`] reads them: the keys podreach reads, each with a
     /// string value (`null` is left out); the others are skipped. A value of another type is
     /// serde's to coerce.
     fn str_map(&mut self) -> Option<StrMap> {
-        match self.peek()? {
-            b'{' => {}
-            b'n' => return self.word("null").map(|()| StrMap::default()),
-            _ => return None,
-        }
-        let mut kept = Vec::new();
-        self.object(|c, key| match meta_keys::ALL.iter().find(|k| same(key, k)) {
-            Some(k) => match c.string()? {
-                Field::Value(v) => {
-                    kept.push((*k, v));
+        self.or_null(StrMap::default(), |c, _| {
+            let mut kept = Vec::new();
+            c.object(|c, key| match meta_keys::ALL.iter().find(|k| same(key, k)) {
+                Some(k) => {
+                    if let Field::Value(v) = c.string()? {
+                        kept.push((*k, v));
+                    }
                     Some(())
                 }
-                _ => Some(()),
-            },
-            None => c.skip(),
-        })?;
-        Some(StrMap(kept))
+                None => c.skip(),
+            })?;
+            Some(StrMap(kept))
+        })
     }
 
     /// An optional object, as `Option<Obj<T>>` reads it: `null` is `None`.
     fn optional<T>(&mut self, read: fn(&mut Self) -> Option<T>) -> Option<Option<Obj<T>>> {
-        match self.peek()? {
-            b'{' => read(self).map(|v| Some(Obj(Some(v)))),
-            b'n' => self.word("null").map(|()| None),
+        self.or_null(None, |c, b| match b {
+            b'{' => read(c).map(|v| Some(Obj(Some(v)))),
             _ => None,
-        }
+        })
     }
 
     /// A list of objects, as [`List`] reads it: `null` is empty. An element that is not an
     /// object (which serde drops and counts) is serde's.
     fn list<T>(&mut self, read: fn(&mut Self) -> Option<T>) -> Option<List<T>> {
-        match self.peek()? {
-            b'[' => self.at += 1,
-            b'n' => return self.word("null").map(|()| List::default()),
-            _ => return None,
-        }
-        let mut items = Vec::new();
-        if self.peek()? == b']' {
-            self.at += 1;
-            return Some(List { items, dropped: 0 });
-        }
-        loop {
-            if self.peek()? != b'{' {
-                return None;
+        self.or_null(List::default(), |c, _| {
+            c.eat(b'[')?;
+            let mut items = Vec::new();
+            if c.peek()? == b']' {
+                c.at += 1;
+                return Some(List { items, dropped: 0 });
             }
-            items.push(read(self)?);
-            match self.peek()? {
-                b',' => self.at += 1,
-                b']' => {
-                    self.at += 1;
-                    return Some(List { items, dropped: 0 });
+            loop {
+                if c.peek()? != b'{' {
+                    return None;
                 }
-                _ => return None,
+                items.push(read(c)?);
+                match c.peek()? {
+                    b',' => c.at += 1,
+                    b']' => {
+                        c.at += 1;
+                        return Some(List { items, dropped: 0 });
+                    }
+                    _ => return None,
+                }
             }
-        }
+        })
     }
 
     /// An object read into a `T`: `field` is called with each key, the cursor before its value,
@@ -569,9 +571,9 @@ impl<'t> Cursor<'t> {
                         continue;
                     }
                 }
-                b't' => self.word("true")?,
-                b'f' => self.word("false")?,
-                b'n' => self.word("null")?,
+                b't' => self.literal("true")?,
+                b'f' => self.literal("false")?,
+                b'n' => self.literal("null")?,
                 b'-' | b'0'..=b'9' => self.number()?,
                 _ => return None,
             }
@@ -791,15 +793,16 @@ mod tests {
     }
 
     /// White space between tokens and new digits in numbers, among others, keep an element
-    /// readable: each comparison runs on thousands of texts, not on none.
+    /// readable: each comparison runs on tens of thousands of texts, of which the readers take
+    /// about half (the counts are exact: a change to what a reader takes shows here).
     #[test]
     fn agrees_with_serde_one_byte_away() {
         let (tried, taken) = one_byte_away(network_interface, ENI);
-        assert!(tried > 50_000 && taken > 10_000, "tried {tried}, taken {taken}");
+        assert_eq!((tried, taken), (61_561, 31_225));
         let (tried, taken) = one_byte_away(k8s_object, POD);
-        assert!(tried > 20_000 && taken > 5_000, "tried {tried}, taken {taken}");
+        assert_eq!((tried, taken), (29_659, 14_894));
         let (tried, taken) = one_byte_away(k8s_object, NODE);
-        assert!(tried > 10_000 && taken > 3_000, "tried {tried}, taken {taken}");
+        assert_eq!((tried, taken), (11_056, 5_941));
     }
 
     /// A pod as kubectl prints it, with labels and annotations podreach reads and others.

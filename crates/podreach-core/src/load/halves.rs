@@ -1,4 +1,5 @@
-//! One large document parsed in two halves at once.
+//! One large document parsed in two halves at once, or, without a join, its big array read
+//! element by element in one run (each ENI and kubectl item by `load::fast` where it can).
 //!
 //! A whole-account `describe-network-interfaces` is one object holding one long array, and it is
 //! more than half of a typical export: parsed whole, it keeps one thread busy while the other has
@@ -34,8 +35,9 @@ const KEYS: [&str; 2] = ["\"NetworkInterfaces\"", "\"items\""];
 const HEADER_MAX: usize = 4096;
 
 /// Parses `text`, one JSON object whose array under one of [`KEYS`] is split between the two
-/// sides of `join`. Returns the document and its span (first byte, one past the last), or `None`
-/// when the text does not have that shape.
+/// sides of `join`, or read in one run without a join (`load::parse`: the elements then go
+/// through their own readers all the same). Returns the document and its span (first byte, one
+/// past the last), or `None` when the text does not have that shape.
 pub(super) fn parse(text: &str, join: Option<&impl Join>) -> Option<(TopLevel, (usize, usize))> {
     let bytes = text.as_bytes();
     let start = first_non_ws(text, 0);
@@ -140,20 +142,15 @@ fn elements<T: Element>(text: &str, from: usize, until: Option<usize>) -> Option
     let mut list = List::default();
     let mut at = from;
     loop {
-        at = match T::read(text, at) {
-            Some((item, end)) => {
-                list.items.push(item);
-                skip_ws(bytes, end)
-            }
-            None => {
-                let (item, end) = by_serde::<T>(text, at)?;
-                match item {
-                    Some(item) => list.items.push(item),
-                    None => list.dropped += 1,
-                }
-                skip_ws(bytes, end)
-            }
+        let (item, end) = match T::read(text, at) {
+            Some((item, end)) => (Some(item), end),
+            None => by_serde::<T>(text, at)?,
         };
+        match item {
+            Some(item) => list.items.push(item),
+            None => list.dropped += 1,
+        }
+        at = skip_ws(bytes, end);
         match (bytes.get(at)?, until) {
             (b',', Some(u)) if at == u => return Some((list, at)),
             (b',', Some(u)) if at > u => return None,
