@@ -58,3 +58,45 @@ fn the_engine_and_reducer_run_in_the_browser() {
     let v = e.run(Some(&q), &PageReq::default());
     assert_eq!((v.report.summary.reachable, v.report.summary.blocked), (6, 12));
 }
+
+/// The `memcmp` the web crate gives WebAssembly (`podreach_web::mem`), called as the compiler
+/// calls it: over slices of every length up to three words, differing at every offset, its sign
+/// is a byte-by-byte comparison's, and it reads nothing of empty or dangling slices.
+#[wasm_bindgen_test]
+#[allow(unsafe_code, reason = "calls the C function under test")]
+fn the_wasm_memcmp_orders_as_a_byte_by_byte_comparison() {
+    use std::cmp::Ordering;
+    let by_bytes =
+        |a: &[u8], b: &[u8]| a.iter().zip(b).find(|(x, y)| x != y).map_or(Ordering::Equal, |(x, y)| x.cmp(y));
+    // SAFETY: both slices have `a.len()` bytes.
+    let memcmp = |a: &[u8], b: &[u8]| unsafe { podreach_web::mem::memcmp(a.as_ptr(), b.as_ptr(), a.len()) }.cmp(&0);
+    let base = b"eni-0123456789abcdef-xyz";
+    let mut checked = 0;
+    for n in 0..=base.len() {
+        let a = &base[..n];
+        assert_eq!(memcmp(a, a), Ordering::Equal);
+        for at in 0..n {
+            for v in [0u8, a[at] - 1, a[at] + 1, 0x80, 0xff] {
+                let mut b = a.to_vec();
+                b[at] = v;
+                // A second change later must not matter.
+                if at + 1 < n {
+                    b[n - 1] ^= 0x55;
+                }
+                assert_eq!(memcmp(a, &b), by_bytes(a, &b), "{a:?} {b:?}");
+                assert_eq!(memcmp(&b, a), by_bytes(&b, a), "{b:?} {a:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 1_500);
+    // SAFETY: no byte is read when the length is zero.
+    assert_eq!(unsafe { podreach_web::mem::memcmp(std::ptr::null(), std::ptr::null(), 0) }, 0);
+    let mut ids =
+        vec!["sg-0g0000010", "sg-0g000001", "sg-0cluster", "eni-00000000000000010", "eni-00000000000000002", "é", "e"];
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        ["e", "eni-00000000000000002", "eni-00000000000000010", "sg-0cluster", "sg-0g000001", "sg-0g0000010", "é"]
+    );
+}

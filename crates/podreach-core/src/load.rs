@@ -920,7 +920,7 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
         );
         return None;
     };
-    let mut groups = Vec::new();
+    let mut groups = Vec::with_capacity(raw.groups.items.len());
     for g in raw.groups.items {
         match opt_string(g.group_id) {
             Some(gid) => {
@@ -936,7 +936,8 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
             ),
         }
     }
-    let mut private_ips = Vec::new();
+    // Sized once: an ENI has about ten addresses, and growing the list by pushes reallocates it.
+    let mut private_ips = Vec::with_capacity(raw.private_ip_addresses.items.len() + 1);
     let mut primary_ip = None;
     let bad_ip = |sink: &mut Sink, s: &str| {
         sink.push(
