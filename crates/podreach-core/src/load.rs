@@ -1411,14 +1411,10 @@ fn build(mut acc: Acc, sink: &mut Sink, join: &impl Join) -> Model {
     }
 
     // Instances named by ENIs but absent from describe-instances.
+    // (A look-up first: the key is cloned only for an instance that is missing.)
     for e in &model.enis {
-        if let Some(i) = &e.instance {
-            model.instances.entry(i.clone()).or_insert_with(|| Instance {
-                id: i.clone(),
-                instance_type: None,
-                name: None,
-                state: None,
-            });
+        if let Some(i) = e.instance.as_ref().filter(|i| !model.instances.contains_key(i.as_str())) {
+            model.instances.insert(i.clone(), Instance { id: i.clone(), instance_type: None, name: None, state: None });
         }
     }
 
@@ -1500,8 +1496,10 @@ fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterfa
         }
     }
     let from_instances = !extra.is_empty();
-    enis.extend(extra.into_values());
-    enis.sort_by(|a, b| a.id.cmp(&b.id));
+    if from_instances {
+        enis.extend(extra.into_values());
+        enis.sort_by(|a, b| a.id.cmp(&b.id));
+    }
     for e in &mut enis {
         e.role = classify(e);
         e.instance = e.attachment.as_ref().and_then(|a| a.instance.clone());

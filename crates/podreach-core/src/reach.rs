@@ -221,18 +221,46 @@ pub fn sources(model: &Model, target_eni: usize) -> impl Iterator<Item = (Cidr4,
 /// ENI is not a source) or of a branch ENI, sorted by address: the sources of any target, for
 /// `Index::sources`.
 pub fn candidate_sources(enis: &[Eni]) -> Vec<(Cidr4, usize)> {
-    let mut out = Vec::new();
-    for (i, e) in enis.iter().enumerate() {
+    sorted_sources(enis, ENI_BITS)
+}
+
+/// The bits of an ENI's index in a packed source key, below six of prefix length and 32 of
+/// address: 2^26 ENIs, far past any account.
+const ENI_BITS: u32 = 26;
+
+/// [`candidate_sources`], packing each source into a word when the ENIs' indexes fit in
+/// `eni_bits` bits, and as tuples otherwise.
+fn sorted_sources(enis: &[Eni], eni_bits: u32) -> Vec<(Cidr4, usize)> {
+    let sources = enis.iter().enumerate().filter(|(_, e)| {
         let attached = e.attachment.as_ref().is_some_and(|a| a.instance.is_some()) && e.role != Role::Rds;
-        if !(attached || e.role == Role::Branch) {
-            continue;
-        }
-        out.extend(e.private_ips.iter().map(|ip| (Cidr4::host(*ip), i)));
-        out.extend(e.prefixes.iter().map(|p| (*p, i)));
-    }
-    // Elements with equal keys are equal, so an unstable sort gives the same order.
-    out.sort_unstable_by_key(|(c, i)| (c.first(), c.len, *i));
-    out
+        attached || e.role == Role::Branch
+    });
+    let mask = 1u64.checked_shl(eni_bits).map(|b| b - 1).filter(|m| u64::try_from(enis.len()).is_ok_and(|n| n <= *m));
+    let Some(mask) = mask else {
+        let mut out: Vec<(Cidr4, usize)> = sources.flat_map(|(i, e)| cidrs(e).map(move |c| (c, i))).collect();
+        // Elements with equal keys are equal, so an unstable sort gives the same order.
+        out.sort_unstable_by_key(|(c, i)| (c.first(), c.len, *i));
+        return out;
+    };
+    // Sorted by (first address, prefix length, ENI): packed into one word per source from the
+    // high bits down, they sort as numbers. A whole account has hundreds of thousands of sources,
+    // and sorting them as tuples took twice the instructions.
+    let mut keys: Vec<u64> = sources.flat_map(|(i, e)| cidrs(e).map(move |c| pack(c, i, eni_bits))).collect();
+    keys.sort_unstable();
+    keys.into_iter()
+        .map(|k| (Cidr4 { base: (k >> 32) as u32, len: (k >> eni_bits & 63) as u8 }, (k & mask) as usize))
+        .collect()
+}
+
+/// An ENI's addresses as sources: each address, then each prefix.
+fn cidrs(e: &Eni) -> impl Iterator<Item = Cidr4> + '_ {
+    e.private_ips.iter().map(|ip| Cidr4::host(*ip)).chain(e.prefixes.iter().copied())
+}
+
+/// A source as one word: its first address, its prefix length (at most 32: six bits) and its
+/// ENI's index (below `1 << eni_bits`), from the high bits down.
+fn pack(c: Cidr4, eni: usize, eni_bits: u32) -> u64 {
+    u64::from(c.first()) << 32 | u64::from(c.len & 63) << eni_bits | eni as u64
 }
 
 /// The target and flow of a query, checked.
@@ -1602,5 +1630,39 @@ mod tests {
         let r = subtract(&[Ports { from: 100, to: 200 }], Ports { from: 120, to: 150 });
         assert_eq!(r, vec![Ports { from: 100, to: 119 }, Ports { from: 151, to: 200 }]);
         assert_eq!(subtract(&[Ports { from: 1, to: 5 }], Ports::ALL), vec![]);
+    }
+
+    /// Sources sorted as packed words and as tuples come out the same, for every case of the
+    /// corpus and all of them loaded together; with two bits for the index, the sets with more
+    /// than three ENIs take the tuples.
+    #[test]
+    fn sources_sort_the_same_packed_or_as_tuples() {
+        // The fixtures crate's inputs are those of the core it links, another copy than this one.
+        let inputs = |c: &podreach_fixtures::Case| -> Vec<crate::Input<'static>> {
+            c.inputs().into_iter().map(|i| crate::Input { name: i.name, bytes: i.bytes }).collect()
+        };
+        let together: Vec<_> = podreach_fixtures::CASES.iter().flat_map(inputs).collect();
+        let sets = podreach_fixtures::CASES.iter().map(|c| (c.name, inputs(c))).chain([("together", together)]);
+        let (mut packed, mut tuples) = (0, 0);
+        for (name, inputs) in sets {
+            let model = crate::load(&inputs).model;
+            let want = sorted_sources(&model.enis, 0);
+            assert_eq!(sorted_sources(&model.enis, ENI_BITS), want, "{name}");
+            assert_eq!(sorted_sources(&model.enis, 2), want, "{name}");
+            packed += want.len();
+            tuples += usize::from(model.enis.len() > 3);
+        }
+        assert_eq!((packed, tuples), (128, 8), "sources, and sets sorted as tuples with two bits");
+    }
+
+    /// A word keeps every field at its extremes: the highest address, a /0 and a /32, and the
+    /// highest index below the limit.
+    #[test]
+    fn a_packed_source_keeps_its_fields() {
+        let mask = (1u64 << ENI_BITS) - 1;
+        for (base, len, eni) in [(u32::MAX, 32, mask as usize), (0, 0, 0), (0x0a00_0010, 28, 12_345)] {
+            let k = pack(Cidr4 { base, len }, eni, ENI_BITS);
+            assert_eq!(((k >> 32) as u32, (k >> ENI_BITS & 63) as u8, (k & mask) as usize), (base, len, eni));
+        }
     }
 }
