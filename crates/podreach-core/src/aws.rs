@@ -77,7 +77,6 @@ pub struct NetworkInterface {
     pub availability_zone: S,
     pub description: S,
     pub interface_type: S,
-    pub status: S,
     pub groups: List<GroupIdentifier>,
     pub private_ip_address: Ip,
     pub private_ip_addresses: List<PrivateIp>,

@@ -1011,7 +1011,6 @@ fn convert_eni(file: &str, raw: aws::NetworkInterface, sink: &mut Sink, instance
         az: opt_string(raw.availability_zone),
         description: raw.description.into_option().unwrap_or_default(),
         interface_type,
-        status: opt_string(raw.status),
         groups,
         private_ips,
         primary_ip,

@@ -160,7 +160,6 @@ pub struct Eni {
     pub description: String,
     /// `InterfaceType` exactly as printed (an open enum: `interface`, `branch`, `nat_gateway`, …).
     pub interface_type: String,
-    pub status: Option<String>,
     /// Security groups in the order AWS printed them.
     pub groups: Vec<GroupRef>,
     /// Private IPv4 addresses, primary first.

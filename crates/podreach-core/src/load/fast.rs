@@ -37,7 +37,6 @@ pub(crate) fn network_interface(text: &str, at: usize) -> Option<(NetworkInterfa
         k if same(k, "AvailabilityZone") => seen.put(3, &mut e.availability_zone, c.string()),
         k if same(k, "Description") => seen.put(4, &mut e.description, c.string()),
         k if same(k, "InterfaceType") => seen.put(5, &mut e.interface_type, c.string()),
-        k if same(k, "Status") => seen.put(6, &mut e.status, c.string()),
         k if same(k, "Groups") => seen.put(7, &mut e.groups, c.list(group)),
         k if same(k, "PrivateIpAddress") => seen.put(8, &mut e.private_ip_address, c.ip()),
         k if same(k, "PrivateIpAddresses") => seen.put(9, &mut e.private_ip_addresses, c.list(private_ip)),
