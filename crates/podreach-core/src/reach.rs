@@ -235,8 +235,9 @@ fn sorted_sources(enis: &[Eni], eni_bits: u32) -> Vec<(Cidr4, usize)> {
         let attached = e.attachment.as_ref().is_some_and(|a| a.instance.is_some()) && e.role != Role::Rds;
         attached || e.role == Role::Branch
     });
-    let mask = 1u64.checked_shl(eni_bits).map(|b| b - 1).filter(|m| u64::try_from(enis.len()).is_ok_and(|n| n <= *m));
-    let Some(mask) = mask else {
+    // The mask of an ENI's index in a packed word, when every index fits in `eni_bits` bits.
+    let fits = |mask: &u64| u64::try_from(enis.len()).is_ok_and(|n| n <= *mask);
+    let Some(mask) = 1u64.checked_shl(eni_bits).map(|b| b - 1).filter(fits) else {
         let mut out: Vec<(Cidr4, usize)> = sources.flat_map(|(i, e)| cidrs(e).map(move |c| (c, i))).collect();
         // Elements with equal keys are equal, so an unstable sort gives the same order.
         out.sort_unstable_by_key(|(c, i)| (c.first(), c.len, *i));
