@@ -86,8 +86,18 @@ pub struct NetworkInterface {
     pub attachment: Option<crate::lenient::Obj<Attachment>>,
     pub requester_id: S,
     pub requester_managed: B,
+    /// Only the tags whose key is one of [`crate::model::ENI_TAGS`].
+    #[serde(deserialize_with = "eni_tags")]
     pub tag_set: List<Tag>,
     pub association: Option<crate::lenient::Obj<Association>>,
+}
+
+/// An ENI's `TagSet`, read as any list and then cut to the tags podreach reads (the ENI reader in
+/// `load::fast` skips the others without keeping their text, and must give the same list).
+fn eni_tags<'de, D: serde::Deserializer<'de>>(d: D) -> Result<List<Tag>, D::Error> {
+    let mut tags = List::<Tag>::deserialize(d)?;
+    tags.items.retain(|t| t.key.as_str().is_some_and(|k| crate::model::ENI_TAGS.contains(&k)));
+    Ok(tags)
 }
 
 #[derive(Deserialize, Default)]

@@ -171,7 +171,7 @@ pub struct Eni {
     pub attachment: Option<Attachment>,
     pub requester_id: Option<String>,
     pub requester_managed: bool,
-    /// Tags sorted by key.
+    /// Tags sorted by key: only those whose key is one of [`ENI_TAGS`].
     pub tags: Vec<(String, String)>,
     pub public_ip: Option<Ipv4Addr>,
     /// Derived: what the ENI is for.
@@ -180,7 +180,14 @@ pub struct Eni {
     pub instance: Option<String>,
 }
 
+/// The ENI tags podreach reads; an ENI keeps no other. The VPC CNI puts four or more tags on each
+/// ENI it creates (aws-semantics.md §5: the instance, the creation time, the cluster, the owner),
+/// and each kept tag was two strings read, sorted and stored for nothing.
+pub const ENI_TAGS: [&str; 3] =
+    ["node.k8s.amazonaws.com/instance_id", "node.k8s.amazonaws.com/no_manage", "vpcresources.k8s.aws/trunk-eni-id"];
+
 impl Eni {
+    /// The value of tag `key`, which must be one of [`ENI_TAGS`] (no other is kept).
     pub fn tag(&self, key: &str) -> Option<&str> {
         self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }

@@ -266,8 +266,18 @@ pub fn generate(nodes: u32, seed: u64, dir: &Path) -> Result<Generated, String> 
                 g.truncate(1);
             }
             let desc = if d == 0 { String::new() } else { format!("aws-K8S-{inst}") };
-            let tags =
-                if d == 0 { json!([]) } else { json!([{"Key": "node.k8s.amazonaws.com/instance_id", "Value": inst}]) };
+            // The tags the VPC CNI puts on an ENI it creates, with CLUSTER_NAME set
+            // (aws-semantics.md §5).
+            let tags = if d == 0 {
+                json!([])
+            } else {
+                json!([
+                    {"Key": "node.k8s.amazonaws.com/createdAt", "Value": format!("2026-11-{:02}T{:02}:{:02}:{:02}Z", 1 + n % 28, n % 24, (n / 24) % 60, d * 7)},
+                    {"Key": "node.k8s.amazonaws.com/instance_id", "Value": inst},
+                    {"Key": "cluster.k8s.amazonaws.com/name", "Value": "bench"},
+                    {"Key": "eks:eni:owner", "Value": "amazon-vpc-cni"}
+                ])
+            };
             enis.push(eni(
                 &id,
                 &ips,

@@ -6,14 +6,20 @@
 // --profile also samples the worker (V8's CPU profiler) and prints where its time went, by
 // function (self time, warm-up rounds apart): names need a worker built with its name section
 // (wasm-opt -g), for example `wasm-opt -Os -g target/wasm-bindgen/release/worker_bg.wasm` into a
-// copy of dist/ given as PODREACH_DIST.
+// copy of dist/ given as PODREACH_DIST. With --callers REGEX (and --profile) it also prints, for
+// the functions whose names match, the time of each caller chain two frames up (--depth N: N
+// frames in all).
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve, launch } from '../lib/harness.mjs';
 const args = process.argv.slice(2);
 const warm = args.includes('--warm');
 const profile = args.includes('--profile');
-const [dir, target, port, out] = args.filter((a) => !a.startsWith('--'));
+const callersAt = args.indexOf('--callers');
+const callers = callersAt >= 0 ? new RegExp(args[callersAt + 1]) : null;
+const depthAt = args.indexOf('--depth');
+const depth = depthAt >= 0 ? Number(args[depthAt + 1]) : 3;
+const [dir, target, port, out] = args.filter((a, i) => !a.startsWith('--') && (callersAt < 0 || i !== callersAt + 1) && (depthAt < 0 || i !== depthAt + 1));
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 const { server, base } = await serve();
 const browser = await launch();
@@ -63,6 +69,7 @@ try {
     const worker = [...profiles.values()].find((p) => [...p.nodes.values()].some((n) => name(n).includes('has_next_key') || name(n).includes('podreach_core')));
     if (worker) {
       const self = new Map();
+      const by = new Map();
       let warmup = 0;
       worker.samples.forEach((id, i) => {
         const dt = worker.deltas[i] ?? 0;
@@ -71,10 +78,18 @@ try {
         if (stack.some((f) => f.includes('warm_round'))) { warmup += dt; return; }
         if (stack[0] === '(idle)') return;
         self.set(stack[0], (self.get(stack[0]) ?? 0) + dt);
+        if (callers?.test(stack[0])) {
+          const chain = stack.slice(0, depth).map((f) => f.replace(/::h[0-9a-f]{16}$/, '').slice(-60)).join(' < ');
+          by.set(chain, (by.get(chain) ?? 0) + dt);
+        }
       });
       const busy = [...self.values()].reduce((a, b) => a + b, 0);
       console.log('worker: busy', (busy / 1000).toFixed(0), 'ms, warm-up rounds', (warmup / 1000).toFixed(0), 'ms; self time:');
       for (const [f, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / 1000).toFixed(1).padStart(8)} ms  ${f.replace(/::h[0-9a-f]{16}$/, '').slice(-110)}`);
+      if (callers) {
+        console.log(`callers of ${callers}:`);
+        for (const [c, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${(v / 1000).toFixed(1).padStart(8)} ms  ${c}`);
+      }
     }
   }
 } finally { await browser.close(); server.close(); }

@@ -46,7 +46,7 @@ pub(crate) fn network_interface(text: &str, at: usize) -> Option<(NetworkInterfa
         k if same(k, "Attachment") => seen.put(12, &mut e.attachment, c.optional(attachment)),
         k if same(k, "RequesterId") => seen.put(13, &mut e.requester_id, c.string()),
         k if same(k, "RequesterManaged") => seen.put(14, &mut e.requester_managed, c.boolean()),
-        k if same(k, "TagSet") => seen.put(15, &mut e.tag_set, c.list(tag)),
+        k if same(k, "TagSet") => seen.put(15, &mut e.tag_set, c.kept_list(tag)),
         k if same(k, "Association") => seen.put(16, &mut e.association, c.optional(association)),
         _ => c.skip(),
     })?;
@@ -100,12 +100,20 @@ fn attachment(c: &mut Cursor<'_>) -> Option<Attachment> {
     })
 }
 
-fn tag(c: &mut Cursor<'_>) -> Option<Tag> {
-    c.fields(|c, t: &mut Tag, seen, key| match key {
-        k if same(k, "Key") => seen.put(0, &mut t.key, c.string()),
-        k if same(k, "Value") => seen.put(1, &mut t.value, c.string()),
+/// An ENI's tag, `Some(None)` when its key is not one podreach reads ([`crate::model::ENI_TAGS`],
+/// as `aws::eni_tags` cuts serde's list): its text is checked but not kept.
+fn tag<'t>(c: &mut Cursor<'t>) -> Option<Option<Tag>> {
+    let (key, value) = c.fields(|c, t: &mut (Field<Cow<'t, str>>, Field<Cow<'t, str>>), seen, key| match key {
+        k if same(k, "Key") => seen.put(0, &mut t.0, c.text()),
+        k if same(k, "Value") => seen.put(1, &mut t.1, c.text()),
         _ => c.skip(),
-    })
+    })?;
+    let kept = matches!(&key, Field::Value(k) if crate::model::ENI_TAGS.contains(&k.as_ref()));
+    let owned = |f: Field<Cow<'t, str>>| match f {
+        Field::Value(v) => Field::Value(v.into_owned()),
+        _ => Field::Absent,
+    };
+    Some(kept.then(|| Tag { key: owned(key), value: owned(value) }))
 }
 
 fn association(c: &mut Cursor<'_>) -> Option<Association> {
@@ -408,8 +416,17 @@ impl<'t> Cursor<'t> {
 
     /// A text field: a string, or `null` for absent.
     fn string(&mut self) -> Option<Field<String>> {
+        self.text().map(|f| match f {
+            Field::Value(v) => Field::Value(v.into_owned()),
+            _ => Field::Absent,
+        })
+    }
+
+    /// A text field as [`Cursor::string`] reads it, its text borrowed where it has no escapes.
+    #[inline(always)]
+    fn text(&mut self) -> Option<Field<Cow<'t, str>>> {
         self.or_null(Field::Absent, |c, b| match b {
-            b'"' => Some(Field::Value(c.text_str()?.into_owned())),
+            b'"' => Some(Field::Value(c.text_str()?)),
             _ => None,
         })
     }
@@ -483,6 +500,11 @@ impl<'t> Cursor<'t> {
     /// A list of objects, as [`List`] reads it: `null` is empty. An element that is not an
     /// object (which serde drops and counts) is serde's.
     fn list<T>(&mut self, read: fn(&mut Self) -> Option<T>) -> Option<List<T>> {
+        self.kept_list(|c| read(c).map(Some))
+    }
+
+    /// A list whose items `read` may leave out (`Some(None)`).
+    fn kept_list<T>(&mut self, read: impl Fn(&mut Self) -> Option<Option<T>>) -> Option<List<T>> {
         self.or_null(List::default(), |c, _| {
             c.eat(b'[')?;
             let mut items = Vec::new();
@@ -494,7 +516,9 @@ impl<'t> Cursor<'t> {
                 if c.peek()? != b'{' {
                     return None;
                 }
-                items.push(read(c)?);
+                if let Some(item) = read(c)? {
+                    items.push(item);
+                }
                 match c.peek()? {
                     b',' => c.at += 1,
                     b']' => {
@@ -725,7 +749,12 @@ mod tests {
     "RequesterManaged": false,
     "SourceDestCheck": true,
     "Status": "in-use",
-    "TagSet": [{"Key": "node.k8s.amazonaws.com/instance_id", "Value": "i-0a"}],
+    "TagSet": [
+        {"Value": "2026-11-30T09:12:00Z", "Key": "node.k8s.amazonaws.com/createdAt"},
+        {"Key": "node.k8s.amazonaws.com/instance_id", "Value": "i-0a"},
+        {"Key": "cluster.k8s.amazonaws.com/name", "Value": "prod-\u00e9u"},
+        {"Key": "eks:eni:owner", "Value": null}
+    ],
     "Association": {"PublicIp": "3.4.5.6", "CarrierIp": null},
     "Extra": [1, -2.5e3, 0.25, 1E+2, [], {}, [null, [true, {"a": {"b": []}}]], ""],
     "VpcId": "vpc-1"
@@ -739,6 +768,12 @@ mod tests {
         assert_eq!(e.private_ip_addresses.items.len(), 3);
         assert_eq!(e.private_ip_addresses.items[2].private_ip_address, Ip::Text("not an address".to_owned()));
         assert_eq!(e.attachment.and_then(|a| a.0).map(|a| a.device_index), Some(Field::Value(1)));
+        // Only the tags podreach reads are kept, as serde's list is cut.
+        let tags: Vec<_> = e.tag_set.items.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
+        assert_eq!(tags, [(Some("node.k8s.amazonaws.com/instance_id"), Some("i-0a"))]);
+        let kept_last = ENI.replacen("eks:eni:owner", "node.k8s.amazonaws.com/no_manage", 1);
+        assert!(agrees(&kept_last));
+        assert_eq!(network_interface(&kept_last, 0).unwrap().0.tag_set.items.len(), 2);
         // Compact, with white space of every kind, and as the second element of a list.
         let compact: String = ENI.lines().map(str::trim).collect();
         assert!(agrees(&compact));
@@ -773,6 +808,7 @@ mod tests {
             ("\"DeviceIndex\": 1", "\"DeviceIndex\": -1"),
             ("\"DeviceIndex\": 1", "\"DeviceIndex\": 1234567890123456789"),
             ("\"RequesterManaged\": false", "\"RequesterManaged\": \"false\""),
+            ("\"eks:eni:owner\", \"Value\": null", "\"eks:eni:owner\", \"Value\": 7"),
             ("\"Ipv6Prefixes\": []", "\"Ipv6Prefixes\": [null]"),
             ("\"Ipv6Prefixes\": []", "\"Ipv6Prefixes\": {}"),
             // A key given twice: serde rejects the element.
@@ -797,7 +833,7 @@ mod tests {
     #[test]
     fn agrees_with_serde_one_byte_away() {
         let (tried, taken) = one_byte_away(network_interface, ENI);
-        assert_eq!((tried, taken), (61_561, 31_225));
+        assert_eq!((tried, taken), (70_336, 35_721));
         let (tried, taken) = one_byte_away(k8s_object, POD);
         assert_eq!((tried, taken), (29_659, 14_894));
         let (tried, taken) = one_byte_away(k8s_object, NODE);
