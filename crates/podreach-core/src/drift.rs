@@ -4,7 +4,7 @@
 //! the primary's groups; ipamd re-syncs them only when the primary's set changes (v1.7.2+), never
 //! under custom networking, never for `no_manage` ENIs, and never for branch ENIs.
 
-use crate::model::{Eni, Model, Role};
+use crate::model::{Eni, EniTag, Model, Role};
 use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,7 +90,7 @@ pub fn drift(model: &Model) -> Vec<Drift> {
             let missing: Vec<String> = pset.difference(&eset).map(|s| (*s).to_owned()).collect();
             let extra: Vec<String> = eset.difference(&pset).map(|s| (*s).to_owned()).collect();
             let eth = e.eth().unwrap_or_else(|| "?".to_owned());
-            let cause = if e.tag("node.k8s.amazonaws.com/no_manage") == Some("true") {
+            let cause = if e.tag(EniTag::NoManage) == Some("true") {
                 Cause::NoManage
             } else if e.role == Role::OtherSecondary {
                 Cause::NotCniManaged

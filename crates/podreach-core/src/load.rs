@@ -1045,9 +1045,7 @@ fn classify(e: &Eni) -> Role {
         if a.instance.is_some() && a.owner.as_deref() != Some("amazon-rds") {
             return match a.device_index {
                 Some(0) if a.network_card == 0 => Role::InstancePrimary,
-                _ if d.starts_with("aws-K8S-") || e.tag("node.k8s.amazonaws.com/instance_id").is_some() => {
-                    Role::CniSecondary
-                }
+                _ if d.starts_with("aws-K8S-") || e.tag(EniTag::InstanceId).is_some() => Role::CniSecondary,
                 _ => Role::OtherSecondary,
             };
         }
@@ -1512,9 +1510,9 @@ fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterfa
     for e in &mut enis {
         if e.role == Role::Branch && e.instance.is_none() {
             e.instance = e
-                .tag("vpcresources.k8s.aws/trunk-eni-id")
+                .tag(EniTag::TrunkEniId)
                 .and_then(|t| trunk_instance.get(t).cloned())
-                .or_else(|| e.tag("node.k8s.amazonaws.com/instance_id").map(str::to_owned));
+                .or_else(|| e.tag(EniTag::InstanceId).map(str::to_owned));
         }
     }
     Network { enis, instances: by_instance, from_instances }

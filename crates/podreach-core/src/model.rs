@@ -180,15 +180,36 @@ pub struct Eni {
     pub instance: Option<String>,
 }
 
-/// The ENI tags podreach reads; an ENI keeps no other. The VPC CNI puts four or more tags on each
-/// ENI it creates (aws-semantics.md §5: the instance, the creation time, the cluster, the owner),
-/// and each kept tag was two strings read, sorted and stored for nothing.
-pub const ENI_TAGS: [&str; 3] =
-    ["node.k8s.amazonaws.com/instance_id", "node.k8s.amazonaws.com/no_manage", "vpcresources.k8s.aws/trunk-eni-id"];
+/// An ENI tag podreach reads; an ENI keeps no other ([`ENI_TAGS`]). The VPC CNI puts four or more
+/// tags on each ENI it creates (aws-semantics.md §5: the instance, the creation time, the cluster,
+/// the owner), and each kept tag was two strings read, sorted and stored for nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EniTag {
+    /// `node.k8s.amazonaws.com/instance_id`: the instance whose VPC CNI created the ENI.
+    InstanceId,
+    /// `node.k8s.amazonaws.com/no_manage`: the VPC CNI leaves the ENI alone.
+    NoManage,
+    /// `vpcresources.k8s.aws/trunk-eni-id`: a branch ENI's trunk.
+    TrunkEniId,
+}
+
+impl EniTag {
+    pub const fn key(self) -> &'static str {
+        match self {
+            EniTag::InstanceId => "node.k8s.amazonaws.com/instance_id",
+            EniTag::NoManage => "node.k8s.amazonaws.com/no_manage",
+            EniTag::TrunkEniId => "vpcresources.k8s.aws/trunk-eni-id",
+        }
+    }
+}
+
+/// The keys of the tags an ENI keeps: those of [`EniTag`].
+pub const ENI_TAGS: [&str; 3] = [EniTag::InstanceId.key(), EniTag::NoManage.key(), EniTag::TrunkEniId.key()];
 
 impl Eni {
-    /// The value of tag `key`, which must be one of [`ENI_TAGS`] (no other is kept).
-    pub fn tag(&self, key: &str) -> Option<&str> {
+    /// The value of a tag podreach reads (the only ones kept).
+    pub fn tag(&self, tag: EniTag) -> Option<&str> {
+        let key = tag.key();
         self.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
