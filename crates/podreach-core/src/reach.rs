@@ -1653,7 +1653,7 @@ mod tests {
             packed += want.len();
             tuples += usize::from(model.enis.len() > 3);
         }
-        assert_eq!((packed, tuples), (128, 8), "sources, and sets sorted as tuples with two bits");
+        assert_eq!((packed, tuples), (131, 8), "sources, and sets sorted as tuples with two bits");
     }
 
     /// A word keeps every field at its extremes: the highest address, a /0 and a /32, and the
