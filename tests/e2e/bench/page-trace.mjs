@@ -15,11 +15,12 @@ import { serve, launch } from '../lib/harness.mjs';
 const args = process.argv.slice(2);
 const warm = args.includes('--warm');
 const profile = args.includes('--profile');
-const callersAt = args.indexOf('--callers');
-const callers = callersAt >= 0 ? new RegExp(args[callersAt + 1]) : null;
-const depthAt = args.indexOf('--depth');
-const depth = depthAt >= 0 ? Number(args[depthAt + 1]) : 3;
-const [dir, target, port, out] = args.filter((a, i) => !a.startsWith('--') && (callersAt < 0 || i !== callersAt + 1) && (depthAt < 0 || i !== depthAt + 1));
+// Options that take a value: their values are not positional arguments.
+const valued = ['--callers', '--depth'].map((f) => args.indexOf(f) + 1).filter((i) => i > 0);
+const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const callers = valueOf('--callers') !== undefined ? new RegExp(valueOf('--callers')) : null;
+const depth = Number(valueOf('--depth') ?? 3);
+const [dir, target, port, out] = args.filter((a, i) => !a.startsWith('--') && !valued.includes(i));
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 const { server, base } = await serve();
 const browser = await launch();
