@@ -198,6 +198,8 @@ const PY: &str = "import json,sys\nd=json.load(open(sys.argv[1]))\nout=[(e['Netw
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let smoke = args.iter().any(|a| a == "--smoke");
+    // The page runs at every size (at 50,000 nodes it reads 952 MB: about ten seconds a run).
+    let no_page = args.iter().any(|a| a == "--no-page");
     let mut sizes: Vec<u32> = if smoke { vec![40] } else { vec![500, 5000] };
     let mut runs = if smoke { 1 } else { 3 };
     let mut it = args.iter();
@@ -212,7 +214,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
                     .collect::<Result<_, _>>()?
             }
             "--runs" => runs = it.next().and_then(|v| v.parse().ok()).ok_or("--runs takes a number")?,
-            "--smoke" => {}
+            "--smoke" | "--no-page" => {}
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -242,9 +244,9 @@ pub fn main(args: &[String]) -> Result<(), String> {
         let mut pr_rss = 0;
         let mut jq = Vec::new();
         let mut py = Vec::new();
-        let browser = nodes <= 10_000 && root().join("dist/index.html").exists();
+        let browser = !no_page && root().join("dist/index.html").exists();
         if !browser {
-            eprintln!("bench: the browser column is skipped (over 10,000 nodes, or no dist/: run `cargo xtask web`)");
+            eprintln!("bench: the browser columns are skipped (--no-page, or no dist/: run `cargo xtask web`)");
         }
         let mut pages = PageRuns::default();
         for _ in 0..runs {

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         },
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n  ci [--skip-install]   every check CI runs (fmt, clippy native+wasm, tests native+browser, web build, e2e)\n  web                   build the page into dist/ (release, wasm-opt)\n  gen-export --nodes N [--seed S] [--out DIR]   write a realistic synthetic export\n  bench [--sizes 500,5000] [--runs 3] [--smoke]  measure against the floor and contenders"
+                "usage: cargo xtask <command>\n  ci [--skip-install]   every check CI runs (fmt, clippy native+wasm, tests native+browser, web build, e2e)\n  web                   build the page into dist/ (release, wasm-opt)\n  gen-export --nodes N [--seed S] [--out DIR]   write a realistic synthetic export\n  bench [--sizes 500,5000] [--runs 3] [--smoke] [--no-page]  measure against the floor and contenders"
             );
             Err("unknown command".to_owned())
         }
