@@ -438,6 +438,92 @@ pub fn warm_round() -> usize {
     serde_json::to_string(&Response::View { seq: 0, view: Box::new(view) }).map_or(0, |json| json.len())
 }
 
+/// The example's files whose list is read item by item, each list repeated [`PARSE_COPIES`]
+/// times: a few hundred KB of ENIs, groups and pods, the three largest files of an export.
+pub fn parse_warm_texts() -> Vec<(&'static str, String)> {
+    const LISTS: [(&str, &str); 3] = [
+        ("network-interfaces.json", "\"NetworkInterfaces\""),
+        ("security-groups.json", "\"SecurityGroups\""),
+        ("pods.json", "\"items\""),
+    ];
+    LISTS
+        .iter()
+        .filter_map(|(name, key)| {
+            let (_, text) = crate::example::FILES.iter().find(|(n, _)| n == name)?;
+            Some((*name, repeat_list(text, key, PARSE_COPIES)?))
+        })
+        .collect()
+}
+
+/// How many times the parse warm-up repeats each example list (the ENIs: 4 to 240).
+pub const PARSE_COPIES: usize = 60;
+
+/// Parses [`parse_warm_texts`]; the number of items read.
+///
+/// Why: a cold run (files chosen the moment the worker is ready) waits a few hundred milliseconds
+/// for the largest file, and warm-up rounds of the example fill that wait. But V8 optimises a
+/// function only once it has run for a while, and the example's lists are a few items long: in
+/// a trace of a cold run at 5,000 nodes, the optimising compiler did nothing while the worker
+/// waited, with one core idle, and then competed with the parse for the cores once the file came.
+/// Reading lists of a few hundred items runs each item's reader often enough that V8 starts
+/// optimising it at once, while the worker still waits.
+pub fn warm_parse(texts: &[(&'static str, String)]) -> usize {
+    texts
+        .iter()
+        .map(|(name, text)| {
+            let parsed = podreach_core::parse(&Input { name, bytes: text.as_bytes() });
+            std::hint::black_box(&parsed).documents().iter().map(|d| d.count).sum::<usize>()
+        })
+        .sum()
+}
+
+/// `text` with the elements of the list under `key` (a JSON array of objects) repeated `copies`
+/// times; `None` if the list is not found whole.
+fn repeat_list(text: &str, key: &str, copies: usize) -> Option<String> {
+    let at = text.find(key)? + key.len();
+    let open = at + text.get(at..)?.find('[')?;
+    let close = matching_bracket(text, open)?;
+    let inner = text.get(open + 1..close)?.trim();
+    let mut out = String::with_capacity(text.len() + inner.len() * copies);
+    out.push_str(text.get(..=open)?);
+    for k in 0..copies {
+        if k > 0 {
+            out.push(',');
+        }
+        out.push_str(inner);
+    }
+    out.push_str(text.get(close..)?);
+    Some(out)
+}
+
+/// The offset of the `]` that closes the `[` at `open`, skipping strings.
+fn matching_bracket(text: &str, open: usize) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, b) in text.bytes().enumerate().skip(open) {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return (b == b']').then_some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// When the warm-up is done: once a run of batches is steady at the fastest so far and clearly
 /// faster than the first batches (the optimised code is in place), or after [`Warmup::CAP_MS`]
 /// in any case. Measured in Chromium (5,000-node bench), batches of the baseline code take 7-37 ms

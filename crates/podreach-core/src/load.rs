@@ -83,6 +83,13 @@ impl fmt::Debug for Parsed {
     }
 }
 
+impl Parsed {
+    /// The documents read so far, in the order they appear in the input.
+    pub fn documents(&self) -> &[Document] {
+        &self.documents
+    }
+}
+
 /// Reads one input. Inputs can be parsed in any order, or at the same time on different threads;
 /// [`assemble`] makes the result the same as [`load`]'s.
 pub fn parse(input: &Input<'_>) -> Parsed {

@@ -291,3 +291,50 @@ fn grouping_keeps_the_order_within_each_group() {
     group_stably(&mut none, |_| 7);
     assert!(none.is_empty());
 }
+
+#[test]
+fn the_parse_warm_up_reads_long_lists_of_the_examples_items() {
+    let texts = parse_warm_texts();
+    let names: Vec<&str> = texts.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["network-interfaces.json", "security-groups.json", "pods.json"]);
+    // Each text is a valid export of the same kind with its list repeated, read without an error.
+    for (name, text) in &texts {
+        let one = podreach_core::parse(&Input {
+            name,
+            bytes: crate::example::FILES.iter().find(|f| f.0 == *name).unwrap().1.as_bytes(),
+        });
+        let many = podreach_core::parse(&Input { name, bytes: text.as_bytes() });
+        let count = |p: &Parsed| p.documents().iter().map(|d| d.count).sum::<usize>();
+        assert_eq!(count(&many), count(&one) * PARSE_COPIES, "{name}");
+        assert_eq!(many.documents().len(), 1, "{name}");
+        assert_eq!(many.documents()[0].kind, one.documents()[0].kind, "{name}");
+        let loaded = podreach_core::assemble([many]);
+        assert!(
+            !loaded.has_errors(),
+            "{name}: {:?}",
+            loaded.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect::<Vec<_>>()
+        );
+    }
+    let ones: usize = texts
+        .iter()
+        .map(|(name, _)| {
+            let text = crate::example::FILES.iter().find(|f| f.0 == *name).unwrap().1;
+            podreach_core::parse(&Input { name, bytes: text.as_bytes() })
+                .documents()
+                .iter()
+                .map(|d| d.count)
+                .sum::<usize>()
+        })
+        .sum();
+    assert_eq!(warm_parse(&texts), ones * PARSE_COPIES);
+}
+
+#[test]
+fn a_list_is_repeated_whole_and_brackets_in_strings_do_not_end_it() {
+    let text = r#"{"a": [1], "items": [{"x": "]}[\"]"}, {"y": [2, 3]}], "z": {}}"#;
+    let out = repeat_list(text, "\"items\"", 2).unwrap();
+    assert_eq!(out, r#"{"a": [1], "items": [{"x": "]}[\"]"}, {"y": [2, 3]},{"x": "]}[\"]"}, {"y": [2, 3]}], "z": {}}"#);
+    assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
+    assert_eq!(repeat_list(text, "\"missing\"", 2), None);
+    assert_eq!(repeat_list(r#"{"items": [{"x": 1}"#, "\"items\"", 2), None, "an unclosed list");
+}

@@ -191,6 +191,10 @@ fn handle(req: Request) {
             prefault(largest);
             advance();
             if bytes >= WAIT_WARM_MIN_BYTES && !WAIT_WARMING.with(|w| w.replace(true)) {
+                if !WARMED.with(Cell::get) {
+                    // Long lists first, so that V8 optimises the readers while the worker waits.
+                    crate::engine::warm_parse(&crate::engine::parse_warm_texts());
+                }
                 gloo::timers::callback::Timeout::new(0, warm_while_waiting).forget();
             }
         }
