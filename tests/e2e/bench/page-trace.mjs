@@ -1,20 +1,22 @@
 // Where the page's main thread spends a long task: chooses an export's files in the built page
 // (as page-bench.mjs does), records a Chrome trace (timeline and V8 wasm compilation), and prints
 // each main-thread task over 40 ms with its parts (script, lazy wasm compilation, style, layout).
-// Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json] [--warm] [--profile]
+// Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json] [--warm] [--profile] [--threads]
 // Files are chosen the moment the worker is ready, or with --warm once it has warmed up.
 // --profile also samples the worker (V8's CPU profiler) and prints where its time went, by
 // function (self time, warm-up rounds apart): names need a worker built with its name section
 // (wasm-opt -g), for example `wasm-opt -Os -g target/wasm-bindgen/release/worker_bg.wasm` into a
 // copy of dist/ given as PODREACH_DIST. With --callers REGEX (and --profile) it also prints, for
 // the functions whose names match, the time of each caller chain two frames up (--depth N: N
-// frames in all).
+// frames in all). --threads prints the CPU time of the page, the worker, V8's optimising
+// compiler and the IO thread per 100 ms after the files were chosen.
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve, launch } from '../lib/harness.mjs';
 const args = process.argv.slice(2);
 const warm = args.includes('--warm');
 const profile = args.includes('--profile');
+const threads = args.includes('--threads');
 // Options that take a value: their values are not positional arguments.
 const valued = ['--callers', '--depth'].map((f) => args.indexOf(f) + 1).filter((i) => i > 0);
 const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
@@ -53,6 +55,35 @@ try {
   // the worker and the page.
   const tiers = events.filter((e) => e.name === 'wasm.TopTierCompilation');
   console.log('optimising compiler:', tiers.length, 'jobs,', (tiers.reduce((a, e) => a + (e.tdur || 0), 0) / 1000).toFixed(0), 'ms of cpu');
+  if (threads) {
+    // CPU time per 100 ms from the moment the files were chosen, by thread: each task's CPU time
+    // spread evenly over its wall time. Reading is done partly in the browser process, which
+    // this trace does not see.
+    const group = { CrRendererMain: 'page', 'DedicatedWorker thread': 'worker', Chrome_IOThread: 'io' };
+    const chosen = main.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'change')?.ts ?? Math.min(...main.map((e) => e.ts));
+    const bins = new Map();
+    const spread = (who, e) => {
+      for (let t = e.ts; t < e.ts + e.dur;) {
+        const bin = Math.floor((t - chosen) / 100000);
+        const next = Math.min(e.ts + e.dur, chosen + (bin + 1) * 100000);
+        const row = bins.get(bin) ?? {};
+        row[who] = (row[who] ?? 0) + ((e.tdur ?? 0) * (next - t)) / e.dur / 1000;
+        bins.set(bin, row);
+        t = next;
+      }
+    };
+    for (const e of events) {
+      if (e.ph !== 'X' || !(e.dur > 0)) continue;
+      const who = group[tn.get(e.pid + ':' + e.tid)];
+      if (e.name === 'RunTask' && who) spread(who, e);
+      if (e.name === 'wasm.ExecuteCompilationUnits') spread('compiler', e);
+    }
+    console.log('cpu ms per 100 ms after the files were chosen (page, worker, compiler, io):');
+    for (const [bin, row] of [...bins].filter(([b]) => b >= 0).sort((a, b) => a[0] - b[0])) {
+      const cells = ['page', 'worker', 'compiler', 'io'].map((k) => (row[k] ?? 0).toFixed(0).padStart(4));
+      console.log(`${String(bin * 100).padStart(6)} ms ${cells.join(' ')}`);
+    }
+  }
   if (profile) {
     // One profile per thread; the worker's is the one whose samples include the parser.
     const profiles = new Map();
