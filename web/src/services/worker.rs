@@ -34,7 +34,7 @@ struct Pending {
     loading: Loading,
     started: f64,
     parse_ms: f64,
-    /// Warm-up rounds run while waiting for bytes.
+    /// Warm-up rounds run while waiting for bytes (the long lists read first count as one).
     warm_rounds: u32,
 }
 
@@ -191,9 +191,11 @@ fn handle(req: Request) {
             prefault(largest);
             advance();
             if bytes >= WAIT_WARM_MIN_BYTES && !WAIT_WARMING.with(|w| w.replace(true)) {
-                if !WARMED.with(Cell::get) {
+                let waiting = PENDING.with(|p| p.borrow().as_ref().is_some_and(|x| !x.loading.complete()));
+                if waiting && !WARMED.with(Cell::get) {
                     // Long lists first, so that V8 optimises the readers while the worker waits.
                     crate::engine::warm_parse(&crate::engine::parse_warm_texts());
+                    PENDING.with(|p| p.borrow_mut().as_mut().map(|x| x.warm_rounds += 1));
                 }
                 gloo::timers::callback::Timeout::new(0, warm_while_waiting).forget();
             }
