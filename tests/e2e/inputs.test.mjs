@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { suite, foreignRequests, shot, fixtures } from './lib/harness.mjs';
+import { suite, foreignRequests, shot, fixtures, open } from './lib/harness.mjs';
+import { PodreachPage } from './lib/podreach-page.mjs';
 
 const s = suite();
 
@@ -37,6 +38,27 @@ test('the file picker adds files too', async () => {
   const dir = path.join(fixtures, '02-drifted-secondary-eni/input');
   await s.app.id('file-picker').setInputFiles([path.join(dir, 'enis.json')]);
   await s.session.page.waitForFunction(() => [...document.querySelectorAll('[data-testid="doc-chip"]')].some((c) => c.innerText.includes('enis.json (2)')), null, { timeout: 60000 });
+});
+
+test('chosen files are read off the main thread', async () => {
+  // Counts the page's own reads of any file or blob: a file of hundreds of MB read there held the
+  // main thread for 50-130 ms at a time (BENCHMARKS.md item 47); reader.js reads them instead.
+  const page = await s.browser.context.newPage();
+  await page.addInitScript(() => {
+    window.mainThreadReads = 0;
+    for (const method of ['arrayBuffer', 'text', 'stream', 'bytes']) {
+      const own = Blob.prototype[method];
+      if (own) Blob.prototype[method] = function (...args) { window.mainThreadReads += 1; return own.apply(this, args); };
+    }
+  });
+  await page.goto(`${s.base}#to=eni-0rds&port=5432`);
+  const dir = path.join(fixtures, 'story-t3-medium-hand-attached-group/input');
+  await page.locator('[data-testid="file-picker"]').setInputFiles(fs.readdirSync(dir).map((f) => path.join(dir, f)));
+  const app = new PodreachPage(page);
+  await app.waitForView();
+  assert.deepEqual(await app.counts(), { reachable: 6, blocked: 12, unknown: 0 });
+  assert.equal(await page.evaluate(() => window.mainThreadReads), 0);
+  await page.close();
 });
 
 test('removing a chip removes that input', async () => {

@@ -2,7 +2,7 @@
 // It only ever fetches this origin's files; it never sees what you paste.
 const CACHE = 'podreach-v1';
 const FILES = ['./', './index.html', './boot.js', './podreach-web.js', './podreach-web_bg.wasm',
-  './worker_loader.js', './worker.js', './worker_bg.wasm', './style.css'];
+  './worker_loader.js', './worker.js', './worker_bg.wasm', './reader.js', './style.css'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));

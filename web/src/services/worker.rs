@@ -61,6 +61,12 @@ fn post(r: &Response) {
 pub fn serve() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        // The page's one message with a port: the file reader's channel (`reader.js`), whose
+        // messages are requests like the page's.
+        if let Some(port) = ev.ports().get(0).dyn_ref::<web_sys::MessagePort>() {
+            port.set_onmessage(js_sys::global().unchecked_into::<DedicatedWorkerGlobalScope>().onmessage().as_ref());
+            return;
+        }
         match serde_wasm_bindgen::from_value::<Request>(ev.data()) {
             Ok(req) => handle(req),
             Err(e) => post(&Response::Failed {
@@ -327,6 +333,9 @@ type Queue = Rc<RefCell<Option<Vec<(JsValue, js_sys::Array)>>>>;
 /// The page's handle on the worker. Requests wait in a queue until the worker says it is ready.
 pub struct Client {
     worker: Worker,
+    /// Reads chosen files off the main thread (`reader.js`) and moves their bytes to `worker`;
+    /// `None` if it could not start, and then the page reads them itself.
+    reader: Option<Worker>,
     queue: Queue,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
@@ -371,7 +380,8 @@ impl Client {
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Ok(Client { worker, queue, _on_message: on_message })
+        let reader = spawn_reader(&worker, &queue);
+        Ok(Client { worker, reader, queue, _on_message: on_message })
     }
 
     /// Posts a request; `files` are the browser files its inputs refer to, by input id. Each
@@ -387,6 +397,21 @@ impl Client {
         let mut files: Vec<(u32, web_sys::File)> =
             files.iter().filter(|(id, _)| inputs.iter().any(|i| i.id == *id && i.follows.is_some())).cloned().collect();
         files.sort_by(|a, b| b.1.size().total_cmp(&a.1.size()));
+        if let Some(reader) = &self.reader {
+            let list = js_sys::Array::new();
+            for (id, file) in &files {
+                let item = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&item, &JsValue::from_str("id"), &JsValue::from(*id));
+                let _ = js_sys::Reflect::set(&item, &JsValue::from_str("file"), file);
+                list.push(&item);
+            }
+            let msg = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("run"), &JsValue::from(*run));
+            let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("files"), &list);
+            // The run's request went to the worker first, and a file's bytes come at least one
+            // read later, through a channel whose messages the worker handles in the same queue.
+            return reader.post_message(&msg).map_err(|e| format!("{e:?}"));
+        }
         let (worker, queue, run) = (self.worker.clone(), self.queue.clone(), *run);
         wasm_bindgen_futures::spawn_local(async move {
             for (id, file) in files {
@@ -410,6 +435,18 @@ impl Client {
         });
         Ok(())
     }
+}
+
+/// Starts `reader.js` and connects it to `worker` by a channel; the worker's end waits in the
+/// queue (the worker cannot take messages before it is ready), ahead of any request.
+fn spawn_reader(worker: &Worker, queue: &Queue) -> Option<Worker> {
+    let reader = Worker::new("./reader.js").ok()?;
+    let channel = web_sys::MessageChannel::new().ok()?;
+    let connect = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&connect, &JsValue::from_str("connect"), &JsValue::TRUE);
+    reader.post_message_with_transfer(&connect, &js_sys::Array::of1(&channel.port2())).ok()?;
+    send(worker, queue, connect.into(), js_sys::Array::of1(&channel.port1())).ok()?;
+    Some(reader)
 }
 
 /// Posts a message to the worker, or queues it until the worker is ready.
