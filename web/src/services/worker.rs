@@ -385,8 +385,9 @@ impl Client {
     }
 
     /// Posts a request; `files` are the browser files its inputs refer to, by input id. Each
-    /// file is read here, in the background, and its bytes follow the request as soon as they
-    /// are read (moved, not copied), so the worker parses one file while the next is read.
+    /// file is read in the background, by the reader (or here if it could not start), and its
+    /// bytes follow the request as soon as they are read (moved, not copied), so the worker
+    /// parses one file while the next is read.
     pub fn post(&self, req: &Request, files: &[(u32, web_sys::File)]) -> Result<(), String> {
         let v = serde_wasm_bindgen::to_value(req).map_err(|e| e.to_string())?;
         let transfer = transferables(&v);
