@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { suite, foreignRequests, shot, fixtures, open } from './lib/harness.mjs';
+import { suite, foreignRequests, shot, fixtures } from './lib/harness.mjs';
 import { PodreachPage } from './lib/podreach-page.mjs';
 
 const s = suite();
