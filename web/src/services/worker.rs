@@ -21,6 +21,20 @@ thread_local! {
     static WARMED: Cell<bool> = const { Cell::new(false) };
     /// Whether warm-up slices are scheduled while a run waits for its files' bytes.
     static WAIT_WARMING: Cell<bool> = const { Cell::new(false) };
+    /// The newest run whose request has come.
+    static NEWEST_RUN: Cell<u32> = const { Cell::new(0) };
+    /// Files' bytes that came before their run's request: the reader's channel and the page's
+    /// requests are two queues, and the worker may take a message from either first (an e2e
+    /// test lost files that way in two of ten runs). The run's request takes them.
+    static EARLY: RefCell<Vec<Early>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A `Request::Bytes` that came before its run.
+struct Early {
+    run: u32,
+    id: u32,
+    bytes: Vec<u8>,
+    error: Option<String>,
 }
 
 /// A `Run` waiting for the bytes of its files.
@@ -194,7 +208,14 @@ fn handle(req: Request) {
                 warm_rounds: 0,
             };
             PENDING.with(|p| *p.borrow_mut() = Some(pending));
+            NEWEST_RUN.with(|n| n.set(n.get().max(seq)));
             prefault(largest);
+            // Bytes of this run that came first; those of older runs are of no use now.
+            for early in EARLY.with(|e| std::mem::take(&mut *e.borrow_mut())) {
+                if early.run == seq {
+                    bytes_arrived(early.run, early.id, early.bytes, early.error);
+                }
+            }
             advance();
             if bytes >= WAIT_WARM_MIN_BYTES && !WAIT_WARMING.with(|w| w.replace(true)) {
                 let waiting = PENDING.with(|p| p.borrow().as_ref().is_some_and(|x| !x.loading.complete()));
@@ -220,25 +241,10 @@ fn handle(req: Request) {
             }
         }
         Request::Bytes { run, id, bytes, error } => {
-            let took = PENDING.with(|p| {
-                let mut p = p.borrow_mut();
-                let pending = p.as_mut().filter(|x| x.run == run)?;
-                if let Some(e) = error {
-                    let message = format!("{}: cannot read the file: {e}", pending.loading.name(id));
-                    let seq = pending.seq;
-                    *p = None;
-                    return Some(Err((seq, message)));
-                }
-                let t = js_sys::Date::now();
-                pending.loading.arrived(id, &bytes);
-                pending.parse_ms += js_sys::Date::now() - t;
-                Some(Ok(()))
-            });
-            drop(bytes);
-            match took {
-                Some(Ok(())) => advance(),
-                Some(Err((seq, message))) => post(&Response::Failed { seq, message }),
-                None => {}
+            if run > NEWEST_RUN.with(Cell::get) {
+                EARLY.with(|e| e.borrow_mut().push(Early { run, id, bytes, error }));
+            } else {
+                bytes_arrived(run, id, bytes, error);
             }
         }
         Request::Page { seq, page } => post(&Response::Rows { seq, rows: ENGINE.with(|e| e.borrow().page(&page)) }),
@@ -250,6 +256,31 @@ fn handle(req: Request) {
             Some(text) => post(&Response::Export { seq, format, text }),
             None => post(&Response::Failed { seq, message: "nothing to export yet: load an export first".to_owned() }),
         },
+    }
+}
+
+/// Parses a file's bytes for the pending run, if they are its (or fails the run if the file could
+/// not be read); bytes of a run that is no longer pending are dropped.
+fn bytes_arrived(run: u32, id: u32, bytes: Vec<u8>, error: Option<String>) {
+    let took = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let pending = p.as_mut().filter(|x| x.run == run)?;
+        if let Some(e) = error {
+            let message = format!("{}: cannot read the file: {e}", pending.loading.name(id));
+            let seq = pending.seq;
+            *p = None;
+            return Some(Err((seq, message)));
+        }
+        let t = js_sys::Date::now();
+        pending.loading.arrived(id, &bytes);
+        pending.parse_ms += js_sys::Date::now() - t;
+        Some(Ok(()))
+    });
+    drop(bytes);
+    match took {
+        Some(Ok(())) => advance(),
+        Some(Err((seq, message))) => post(&Response::Failed { seq, message }),
+        None => {}
     }
 }
 
@@ -409,8 +440,8 @@ impl Client {
             let msg = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("run"), &JsValue::from(*run));
             let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("files"), &list);
-            // The run's request went to the worker first, and a file's bytes come at least one
-            // read later, through a channel whose messages the worker handles in the same queue.
+            // The bytes may reach the worker before the run's request (two queues): the worker
+            // keeps them until it comes (`EARLY`).
             return reader.post_message(&msg).map_err(|e| format!("{e:?}"));
         }
         let (worker, queue, run) = (self.worker.clone(), self.queue.clone(), *run);
