@@ -486,12 +486,7 @@ fn repeat_list(text: &str, key: &str, copies: usize) -> Option<String> {
     let inner = text.get(open + 1..close)?.trim();
     let mut out = String::with_capacity(text.len() + inner.len() * copies);
     out.push_str(text.get(..=open)?);
-    for k in 0..copies {
-        if k > 0 {
-            out.push(',');
-        }
-        out.push_str(inner);
-    }
+    out.push_str(&[inner].repeat(copies).join(","));
     out.push_str(text.get(close..)?);
     Some(out)
 }

@@ -60,7 +60,7 @@ try {
     // spread evenly over its wall time. Reading is done partly in the browser process, which
     // this trace does not see.
     const group = { CrRendererMain: 'page', 'DedicatedWorker thread': 'worker', Chrome_IOThread: 'io' };
-    const chosen = main.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'change')?.ts ?? Math.min(...main.map((e) => e.ts));
+    const chosen = main.find((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'change')?.ts ?? main.reduce((a, e) => Math.min(a, e.ts), Infinity);
     const bins = new Map();
     const spread = (who, e) => {
       for (let t = e.ts; t < e.ts + e.dur;) {

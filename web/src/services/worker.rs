@@ -364,9 +364,8 @@ type Queue = Rc<RefCell<Option<Vec<(JsValue, js_sys::Array)>>>>;
 /// The page's handle on the worker. Requests wait in a queue until the worker says it is ready.
 pub struct Client {
     worker: Worker,
-    /// Reads chosen files off the main thread (`reader.js`) and moves their bytes to `worker`;
-    /// `None` if it could not start, and then the page reads them itself.
-    reader: Option<Worker>,
+    /// Reads chosen files off the main thread (`reader.js`) and moves their bytes to `worker`.
+    reader: Worker,
     queue: Queue,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
@@ -411,14 +410,14 @@ impl Client {
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let reader = spawn_reader(&worker, &queue);
+        let reader = spawn_reader(&worker, &queue)?;
         Ok(Client { worker, reader, queue, _on_message: on_message })
     }
 
-    /// Posts a request; `files` are the browser files its inputs refer to, by input id. Each
-    /// file is read in the background, by the reader (or here if it could not start), and its
-    /// bytes follow the request as soon as they are read (moved, not copied), so the worker
-    /// parses one file while the next is read.
+    /// Posts a request; `files` are the browser files its inputs refer to, by input id. The
+    /// reader reads each file in the background, largest first, and its bytes follow the request
+    /// as soon as they are read (moved, not copied), so the worker parses one file while the next
+    /// is read.
     pub fn post(&self, req: &Request, files: &[(u32, web_sys::File)]) -> Result<(), String> {
         let v = serde_wasm_bindgen::to_value(req).map_err(|e| e.to_string())?;
         let transfer = transferables(&v);
@@ -429,56 +428,33 @@ impl Client {
         let mut files: Vec<(u32, web_sys::File)> =
             files.iter().filter(|(id, _)| inputs.iter().any(|i| i.id == *id && i.follows.is_some())).cloned().collect();
         files.sort_by(|a, b| b.1.size().total_cmp(&a.1.size()));
-        if let Some(reader) = &self.reader {
-            let list = js_sys::Array::new();
-            for (id, file) in &files {
-                let item = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&item, &JsValue::from_str("id"), &JsValue::from(*id));
-                let _ = js_sys::Reflect::set(&item, &JsValue::from_str("file"), file);
-                list.push(&item);
-            }
-            let msg = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("run"), &JsValue::from(*run));
-            let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("files"), &list);
-            // The bytes may reach the worker before the run's request (two queues): the worker
-            // keeps them until it comes (`EARLY`).
-            return reader.post_message(&msg).map_err(|e| format!("{e:?}"));
+        let list = js_sys::Array::new();
+        for (id, file) in &files {
+            let item = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&item, &JsValue::from_str("id"), &JsValue::from(*id));
+            let _ = js_sys::Reflect::set(&item, &JsValue::from_str("file"), file);
+            list.push(&item);
         }
-        let (worker, queue, run) = (self.worker.clone(), self.queue.clone(), *run);
-        wasm_bindgen_futures::spawn_local(async move {
-            for (id, file) in files {
-                let (bytes, error) = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                    Ok(buffer) => (js_sys::Uint8Array::new(&buffer), JsValue::NULL),
-                    Err(e) => (js_sys::Uint8Array::new_with_length(0), JsValue::from(format!("{e:?}"))),
-                };
-                let msg = js_sys::Object::new();
-                let body = js_sys::Object::new();
-                for (k, val) in [
-                    ("run", JsValue::from(run)),
-                    ("id", JsValue::from(id)),
-                    ("bytes", JsValue::from(bytes.clone())),
-                    ("error", error),
-                ] {
-                    let _ = js_sys::Reflect::set(&body, &JsValue::from_str(k), &val);
-                }
-                let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("Bytes"), &body);
-                let _ = send(&worker, &queue, msg.into(), js_sys::Array::of1(&bytes.buffer()));
-            }
-        });
-        Ok(())
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("run"), &JsValue::from(*run));
+        let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("files"), &list);
+        // The bytes may reach the worker before the run's request (two queues): the worker
+        // keeps them until it comes (`EARLY`).
+        self.reader.post_message(&msg).map_err(|e| format!("{e:?}"))
     }
 }
 
 /// Starts `reader.js` and connects it to `worker` by a channel; the worker's end waits in the
 /// queue (the worker cannot take messages before it is ready), ahead of any request.
-fn spawn_reader(worker: &Worker, queue: &Queue) -> Option<Worker> {
-    let reader = Worker::new("./reader.js").ok()?;
-    let channel = web_sys::MessageChannel::new().ok()?;
+fn spawn_reader(worker: &Worker, queue: &Queue) -> Result<Worker, String> {
+    let failed = |e: JsValue| format!("cannot start the file reader: {e:?}");
+    let reader = Worker::new("./reader.js").map_err(failed)?;
+    let channel = web_sys::MessageChannel::new().map_err(failed)?;
     let connect = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&connect, &JsValue::from_str("connect"), &JsValue::TRUE);
-    reader.post_message_with_transfer(&connect, &js_sys::Array::of1(&channel.port2())).ok()?;
-    send(worker, queue, connect.into(), js_sys::Array::of1(&channel.port1())).ok()?;
-    Some(reader)
+    reader.post_message_with_transfer(&connect, &js_sys::Array::of1(&channel.port2())).map_err(failed)?;
+    send(worker, queue, connect.into(), js_sys::Array::of1(&channel.port1()))?;
+    Ok(reader)
 }
 
 /// Posts a message to the worker, or queues it until the worker is ready.
