@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { serve, launch, open } from './lib/harness.mjs';
 import { PodreachPage } from './lib/podreach-page.mjs';
+import { eniExport } from './lib/exports.mjs';
 
 const warmMarks = (page) => page.evaluate(() => performance.getEntriesByName('podreach:worker-warm').length);
 
@@ -33,25 +34,6 @@ test('an idle page warms its worker up, and a request ends the warm-up', async (
     server.close();
   }
 });
-
-/// A describe-network-interfaces export of `n` ENIs, printed as the AWS CLI prints it.
-function eniExport(n) {
-  const enis = [];
-  for (let i = 0; i < n; i++) {
-    const ip = (k) => `10.${(i >> 8) & 255}.${i & 255}.${10 + k}`;
-    enis.push({
-      NetworkInterfaceId: `eni-${i.toString(16).padStart(17, '0')}`,
-      VpcId: 'vpc-0e2e0000000000000', SubnetId: 'subnet-0e2e000000000000', AvailabilityZone: 'eu-west-1a',
-      Description: 'aws-K8S-i-0e2e', InterfaceType: 'interface', Status: 'in-use',
-      Groups: [{ GroupId: 'sg-0e2e0000000000001', GroupName: 'nodes' }],
-      PrivateIpAddress: ip(0),
-      PrivateIpAddresses: Array.from({ length: 10 }, (_, k) => ({ Primary: k === 0, PrivateIpAddress: ip(k), PrivateDnsName: `ip-${ip(k).replaceAll('.', '-')}.eu-west-1.compute.internal` })),
-      Attachment: { InstanceId: `i-${(i >> 2).toString(16).padStart(17, '0')}`, DeviceIndex: i & 3, NetworkCardIndex: 0, Status: 'attached' },
-      TagSet: [],
-    });
-  }
-  return JSON.stringify({ NetworkInterfaces: enis }, null, 4);
-}
 
 test('a large export chosen before the warm-up warms the worker while its bytes are read; a small one does not', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podreach-warm-'));

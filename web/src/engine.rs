@@ -234,7 +234,11 @@ pub struct Loading {
 }
 
 enum Part {
-    Waiting { size: u64 },
+    /// Its bytes are still being read: `read` of `size` so far.
+    Waiting {
+        size: u64,
+        read: u64,
+    },
     Held(Vec<u8>),
     Parsed(Box<Parsed>),
 }
@@ -248,7 +252,7 @@ impl Loading {
             total += i.follows.unwrap_or(i.bytes.len() as u64);
             names.push((i.id, i.name));
             parts.push(match i.follows {
-                Some(size) => Part::Waiting { size },
+                Some(size) => Part::Waiting { size, read: 0 },
                 None => Part::Held(i.bytes),
             });
         }
@@ -275,9 +279,26 @@ impl Loading {
         true
     }
 
-    /// Bytes still to come, and the size of all inputs.
+    /// Records that `read` bytes of input `id` have been read; false if no input `id` is
+    /// waiting for its bytes.
+    pub fn reading(&mut self, id: u32, read: u64) -> bool {
+        let Some(k) = self.names.iter().position(|(i, _)| *i == id) else { return false };
+        match self.parts.get_mut(k) {
+            Some(Part::Waiting { size, read: so_far }) => {
+                *so_far = read.min(*size).max(*so_far);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Bytes still to read, and the size of all inputs.
     pub fn progress(&self) -> (u64, u64) {
-        let waiting = self.parts.iter().map(|p| if let Part::Waiting { size } = p { *size } else { 0 }).sum();
+        let waiting = self
+            .parts
+            .iter()
+            .map(|p| if let Part::Waiting { size, read } = p { size.saturating_sub(*read) } else { 0 })
+            .sum();
         (waiting, self.total)
     }
 

@@ -65,6 +65,9 @@ pub enum Request {
         bytes: Vec<u8>,
         error: Option<String>,
     },
+    /// How many bytes of input `id` of the `Run` numbered `run` the page has read so far (its
+    /// bytes follow in a `Bytes` request once all are read).
+    Read { run: u32, id: u32, read: u64 },
     /// Another page of rows from the current report.
     Page { seq: u32, page: PageReq },
     /// The whole report as `json`, `markdown` or `csv`.

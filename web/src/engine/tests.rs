@@ -109,6 +109,16 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
     assert_eq!(all, total);
     assert!(waiting > 0 && waiting < total);
     assert!(!loading.arrived(999, b"{}"), "no input 999 waits");
+    // Bytes read count before they arrive, up to the input's size, and never go back.
+    let last = inputs.iter().rev().find(|i| i.id != 0).map(|i| (i.id, i.bytes.len() as u64)).unwrap();
+    assert!(loading.reading(last.0, 10));
+    assert_eq!(loading.progress().0, waiting - 10);
+    assert!(loading.reading(last.0, 5));
+    assert_eq!(loading.progress().0, waiting - 10, "a read count does not go back");
+    assert!(loading.reading(last.0, u64::MAX));
+    assert_eq!(loading.progress().0, waiting - last.1, "counted up to the input's size");
+    assert!(!loading.reading(999, 1), "no input 999 is read");
+    assert!(!loading.reading(0, 1), "the pasted text came with the request");
     for i in inputs.iter().skip(1).filter(|i| i.id != 0).rev() {
         assert!(!loading.complete());
         assert!(loading.arrived(i.id, &i.bytes), "{} was waiting", i.name);

@@ -247,6 +247,16 @@ fn handle(req: Request) {
                 bytes_arrived(run, id, bytes, error);
             }
         }
+        Request::Read { run, id, read } => {
+            // Of the pending run only: a newer run's reads come before its request at most, and
+            // are soon followed by its own.
+            let counted = PENDING.with(|p| {
+                p.borrow_mut().as_mut().filter(|x| x.run == run).is_some_and(|x| x.loading.reading(id, read))
+            });
+            if counted {
+                advance();
+            }
+        }
         Request::Page { seq, page } => post(&Response::Rows { seq, rows: ENGINE.with(|e| e.borrow().page(&page)) }),
         Request::Api { seq, inputs, query } => match crate::engine::api(&inputs, query.as_ref()) {
             Ok(json) => post(&Response::Report { seq, json }),
@@ -271,6 +281,12 @@ fn bytes_arrived(run: u32, id: u32, bytes: Vec<u8>, error: Option<String>) {
             *p = None;
             return Some(Err((seq, message)));
         }
+        // Read whole now: the bar says so, and which file is parsed meanwhile (a large one takes
+        // a while, and no message goes out until it is done).
+        if pending.loading.reading(id, u64::MAX) && bytes.len() >= 1_000_000 {
+            let phase = format!("parsing {} ({})", pending.loading.name(id), human(bytes.len() as u64));
+            post(&Response::Progress { seq: pending.seq, phase, percent: read_percent(&pending.loading) });
+        }
         let t = js_sys::Date::now();
         pending.loading.arrived(id, &bytes);
         pending.parse_ms += js_sys::Date::now() - t;
@@ -284,6 +300,12 @@ fn bytes_arrived(run: u32, id: u32, bytes: Vec<u8>, error: Option<String>) {
     }
 }
 
+/// The progress bar while files are read: from 10% to 60% as their bytes are read.
+fn read_percent(loading: &Loading) -> u8 {
+    let (waiting, total) = loading.progress();
+    10 + (50 * total.saturating_sub(waiting) / total.max(1)) as u8
+}
+
 /// Reports how far the pending inputs are, and once all are parsed, builds the model and runs.
 fn advance() {
     let done = PENDING.with(|p| {
@@ -291,9 +313,8 @@ fn advance() {
         let pending = p.as_ref()?;
         if !pending.loading.complete() {
             let (waiting, total) = pending.loading.progress();
-            let percent = 10 + (50 * total.saturating_sub(waiting) / total.max(1)) as u8;
             let phase = format!("read {} of {} of json", human(total - waiting), human(total));
-            post(&Response::Progress { seq: pending.seq, phase, percent });
+            post(&Response::Progress { seq: pending.seq, phase, percent: read_percent(&pending.loading) });
             return None;
         }
         p.take()

@@ -1,0 +1,20 @@
+// Exports generated for the end-to-end tests that need large inputs.
+
+/// A describe-network-interfaces export of `n` ENIs, printed as the AWS CLI prints it.
+export function eniExport(n) {
+  const enis = [];
+  for (let i = 0; i < n; i++) {
+    const ip = (k) => `10.${(i >> 8) & 255}.${i & 255}.${10 + k}`;
+    enis.push({
+      NetworkInterfaceId: `eni-${i.toString(16).padStart(17, '0')}`,
+      VpcId: 'vpc-0e2e0000000000000', SubnetId: 'subnet-0e2e000000000000', AvailabilityZone: 'eu-west-1a',
+      Description: 'aws-K8S-i-0e2e', InterfaceType: 'interface', Status: 'in-use',
+      Groups: [{ GroupId: 'sg-0e2e0000000000001', GroupName: 'nodes' }],
+      PrivateIpAddress: ip(0),
+      PrivateIpAddresses: Array.from({ length: 10 }, (_, k) => ({ Primary: k === 0, PrivateIpAddress: ip(k), PrivateDnsName: `ip-${ip(k).replaceAll('.', '-')}.eu-west-1.compute.internal` })),
+      Attachment: { InstanceId: `i-${(i >> 2).toString(16).padStart(17, '0')}`, DeviceIndex: i & 3, NetworkCardIndex: 0, Status: 'attached' },
+      TagSet: [],
+    });
+  }
+  return JSON.stringify({ NetworkInterfaces: enis }, null, 4);
+}

@@ -1,0 +1,58 @@
+// The page shows how far a large export has got (issue 4): a progress bar with its phase, the
+// bytes read while the file is read, the file being parsed, then the model and the analysis, and
+// it never goes back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { serve, launch, open } from './lib/harness.mjs';
+import { PodreachPage } from './lib/podreach-page.mjs';
+import { eniExport } from './lib/exports.mjs';
+
+test('a large export shows the bytes read as it is read, then each phase, and never goes back', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podreach-progress-'));
+  const big = path.join(dir, 'enis.json');
+  // About 90 MB: read in a few hundred milliseconds here, long enough for several of the
+  // browser's progress events (about every 50 ms).
+  fs.writeFileSync(big, eniExport(30000));
+  const { server, base } = await serve();
+  const browser = await launch();
+  try {
+    const s = await open(browser.context, `${base}#to=eni-00000000000000000&port=5432`);
+    // Every state of the progress bar as drawn: [percent, text].
+    await s.page.evaluate(() => {
+      window.__progress = [];
+      const record = () => {
+        const bar = document.querySelector('[data-testid="progress"]');
+        if (!bar) return;
+        const state = [Number(bar.querySelector('progress').value), bar.innerText.trim()];
+        const last = window.__progress.at(-1);
+        if (!last || last[0] !== state[0] || last[1] !== state[1]) window.__progress.push(state);
+      };
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
+    await s.page.locator('[data-testid="file-picker"]').setInputFiles([big]);
+    await new PodreachPage(s.page).waitForView();
+    const states = await s.page.evaluate(() => window.__progress);
+    const shown = JSON.stringify(states);
+    for (let i = 1; i < states.length; i++) assert.ok(states[i][0] >= states[i - 1][0], `the bar went back: ${shown}`);
+    const first = (test) => states.findIndex(([, text]) => test(text));
+    const reading = first((t) => /^reading [\d.]+ MB of json…$/.test(t));
+    // Part of the file read, not all of it: the reader's progress, before the bytes came.
+    const partly = first((t) => {
+      const m = t.match(/^read ([\d.]+) MB of ([\d.]+) MB of json…$/);
+      return m !== null && Number(m[1]) > 0 && Number(m[1]) < Number(m[2]);
+    });
+    const parsing = first((t) => t === `parsing enis.json (${(fs.statSync(big).size / 1e6).toFixed(1)} MB)…`);
+    const model = first((t) => t === 'building the model…');
+    const analysis = first((t) => t === 'analysing every source…');
+    assert.ok(reading >= 0 && partly > reading && parsing > partly && model > parsing && analysis > model, shown);
+    assert.ok(states[partly][0] > states[reading][0] && states[partly][0] < states[model][0], shown);
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
