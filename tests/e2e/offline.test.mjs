@@ -10,8 +10,11 @@ test('once loaded, the page reloads and analyses with the network off', async ()
   const browser = await launch();
   try {
     const s = await open(browser.context, base);
-    // The service worker has cached the files and controls the page.
+    // The service worker has cached the files and controls the page, and the page has finished
+    // starting: its analysis worker is ready (cut off while it still downloads its wasm, the
+    // first page would report that as an error of its own).
     await s.page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30000 });
+    await s.page.waitForFunction(() => performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 30000 });
     // No network, and no server either: nothing can come from anywhere but the cache.
     await browser.context.setOffline(true);
     server.close();

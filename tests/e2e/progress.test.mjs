@@ -37,7 +37,7 @@ test('a large export shows the bytes read as it is read, then each phase, and ne
     const states = await s.page.evaluate(() => window.__progress);
     const shown = JSON.stringify(states);
     for (let i = 1; i < states.length; i++) assert.ok(states[i][0] >= states[i - 1][0], `the bar went back: ${shown}`);
-    const first = (test) => states.findIndex(([, text]) => test(text));
+    const first = (matches) => states.findIndex(([, text]) => matches(text));
     const reading = first((t) => /^reading [\d.]+ MB of json…$/.test(t));
     // Part of the file read, not all of it: the reader's progress, before the bytes came.
     const partly = first((t) => {

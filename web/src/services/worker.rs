@@ -285,7 +285,7 @@ fn bytes_arrived(run: u32, id: u32, bytes: Vec<u8>, error: Option<String>) {
         // a while, and no message goes out until it is done).
         if pending.loading.reading(id, u64::MAX) && bytes.len() >= 1_000_000 {
             let phase = format!("parsing {} ({})", pending.loading.name(id), human(bytes.len() as u64));
-            post(&Response::Progress { seq: pending.seq, phase, percent: read_percent(&pending.loading) });
+            post(&Response::Progress { seq: pending.seq, phase, percent: read_percent(pending.loading.progress()) });
         }
         let t = js_sys::Date::now();
         pending.loading.arrived(id, &bytes);
@@ -300,9 +300,9 @@ fn bytes_arrived(run: u32, id: u32, bytes: Vec<u8>, error: Option<String>) {
     }
 }
 
-/// The progress bar while files are read: from 10% to 60% as their bytes are read.
-fn read_percent(loading: &Loading) -> u8 {
-    let (waiting, total) = loading.progress();
+/// The progress bar while files are read (`Loading::progress`: bytes still to read, of all):
+/// from 10% to 60% as their bytes are read.
+fn read_percent((waiting, total): (u64, u64)) -> u8 {
     10 + (50 * total.saturating_sub(waiting) / total.max(1)) as u8
 }
 
@@ -314,7 +314,7 @@ fn advance() {
         if !pending.loading.complete() {
             let (waiting, total) = pending.loading.progress();
             let phase = format!("read {} of {} of json", human(total - waiting), human(total));
-            post(&Response::Progress { seq: pending.seq, phase, percent: read_percent(&pending.loading) });
+            post(&Response::Progress { seq: pending.seq, phase, percent: read_percent((waiting, total)) });
             return None;
         }
         p.take()
