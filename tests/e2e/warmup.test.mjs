@@ -24,8 +24,8 @@ test('an idle page warms its worker up, and a request ends the warm-up', async (
 
     const busy = await open(browser.context, base);
     await new PodreachPage(busy.page).loadExample();
-    // Past the second the worker waits and the warm-up's cap (4 s): had the request not kept the
-    // warm-up from starting, it would be marked by now.
+    // Past the quarter of a second the worker waits and the warm-up's cap (4 s): had the request
+    // not ended the warm-up or kept it from starting, it would be marked by now.
     await busy.page.waitForTimeout(5500);
     assert.equal(await warmMarks(busy.page), 0);
     assert.deepEqual(busy.errors, []);

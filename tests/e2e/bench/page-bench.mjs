@@ -1,13 +1,17 @@
 // The browser half of `cargo xtask bench`: chooses the export's files in the built page (as files,
 // not pasted), waits for the analysis, and prints the page's own timings and its longest task.
-// Usage: node tests/e2e/bench/page-bench.mjs DIR TARGET PORT [--cold]  → one JSON line on stdout.
+// Usage: node tests/e2e/bench/page-bench.mjs DIR TARGET PORT [--cold | --after MS]  → one JSON line on stdout.
+// --after MS: the files are chosen MS after the worker is ready, as a user who takes that long.
 import fs from 'node:fs';
 import path from 'node:path';
 import { serve, launch } from '../lib/harness.mjs';
 
 const args = process.argv.slice(2);
 const cold = args.includes('--cold');
-const [dir, target, port] = args.filter((a) => a !== '--cold');
+const afterAt = args.indexOf('--after');
+const delay = afterAt >= 0 ? Number(args[afterAt + 1]) : null;
+if (delay !== null && !(delay >= 0)) throw new Error('--after takes milliseconds');
+const [dir, target, port] = args.filter((a, i) => a !== '--cold' && (afterAt < 0 || (i !== afterAt && i !== afterAt + 1)));
 const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 const { server, base } = await serve();
 const browser = await launch();
@@ -27,7 +31,11 @@ try {
   // worker has warmed up its compiled code (engine::warm_round), which the page marks. With
   // --cold the files are chosen the moment the worker is ready, which stops the warm-up.
   const ready = (name) => page.waitForFunction((n) => window.podreach !== undefined && performance.getEntriesByName(n).length > 0, name, { timeout: 60000 });
-  await ready(cold ? 'podreach:worker-ready' : 'podreach:worker-warm');
+  await ready(cold || delay !== null ? 'podreach:worker-ready' : 'podreach:worker-warm');
+  if (delay !== null) {
+    // From the ready mark, on the page's clock, whatever the harness took to see it.
+    await page.waitForFunction((ms) => performance.now() >= performance.getEntriesByName('podreach:worker-ready')[0].startTime + ms, delay, { timeout: 60000 + delay, polling: 10 });
+  }
   const t0 = Date.now();
   await page.locator('[data-testid="file-picker"]').setInputFiles(files);
   await page.waitForFunction(() => performance.getEntriesByName('podreach:view').length > 0
@@ -54,7 +62,7 @@ try {
   const longestFrame = frames.length ? Math.max(...frames.map((f) => f[1])) : 0;
   // From navigation: when the worker was ready, and when its warm-up ended (null if it did not).
   const at = (ms) => (Number.isNaN(ms) ? null : Math.round(ms));
-  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, cold, readyAt: at(r.readyAt), warmAt: at(r.warmAt), longestTaskMs: longest, startupTaskMs: Math.round(startup), longTasks: r.longTasks.length, tasks, longestFrameMs: longestFrame, frames, viewAt: Math.round(r.view - r.chosen), timing: r.timing, blocked: r.blocked }));
+  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, cold, after: delay, chosenAfterReady: Math.round(r.chosen - r.readyAt), readyAt: at(r.readyAt), warmAt: at(r.warmAt), longestTaskMs: longest, startupTaskMs: Math.round(startup), longTasks: r.longTasks.length, tasks, longestFrameMs: longestFrame, frames, viewAt: Math.round(r.view - r.chosen), timing: r.timing, blocked: r.blocked }));
 } finally {
   await browser.close();
   server.close();
