@@ -93,33 +93,53 @@ struct Page {
     warm: f64,
     /// The median of `runs` runs with files chosen the moment the worker is ready (no warm-up).
     cold: f64,
+    /// The median of `runs` runs with files chosen [`LATE_MS`] after the worker is ready, as a
+    /// user who is quick to pick them: the warm-up may be under way.
+    late: f64,
     /// The medians of each run's page / CLI: the warm page against the CLI and the one-job CLI,
     /// and the cold page against the CLI, each against the CLI runs of its own run.
     warm_ratio: f64,
     warm_ratio_1: f64,
     cold_ratio: f64,
+    late_ratio: f64,
     /// The median time from the worker being ready to the end of its warm-up, ms.
     warm_up_ms: f64,
     /// The longest main-thread task and animation frame (task plus style and layout) of the
-    /// warm runs, and of the cold runs, ms.
+    /// warm runs, of the cold runs and of the late ones, ms.
     task_ms: f64,
     frame_ms: f64,
     cold_task_ms: f64,
     cold_frame_ms: f64,
+    late_task_ms: f64,
+    late_frame_ms: f64,
 }
 
-/// The page runs of one size: per run, one with files chosen after the worker's warm-up and one
-/// cold, each with its ratio to the CLI runs just before it.
+/// When a page run chooses its files: once the worker has warmed up, the moment it is ready, or
+/// this many milliseconds after it is ready.
+#[derive(Clone, Copy)]
+enum Choose {
+    Warm,
+    Cold,
+    After(u32),
+}
+
+/// The late page runs choose their files this long after the worker is ready (BENCHMARKS.md item
+/// 49: the page by when the files are chosen).
+const LATE_MS: u32 = 1000;
+
+/// The page runs of one size: per run, one with files chosen after the worker's warm-up, one
+/// cold and one late, each with its ratio to the CLI runs just before it.
 #[derive(Default)]
 struct PageRuns {
     warm: PageKind,
     cold: PageKind,
+    late: PageKind,
     /// The warm runs against the one-job CLI.
     warm_ratio_1: Vec<f64>,
     warm_up: Vec<f64>,
 }
 
-/// The runs of one kind (warm or cold): times, ratios to their CLI, and the worst task and frame.
+/// The runs of one kind (warm, cold or late): times, ratios to their CLI, and the worst task and frame.
 #[derive(Default)]
 struct PageKind {
     secs: Vec<f64>,
@@ -130,9 +150,9 @@ struct PageKind {
 
 impl PageKind {
     /// Runs the page once after a pause and records it against the CLI's `cli` seconds.
-    fn run(&mut self, dir: &Path, target: &str, cold: bool, cli: f64) -> Result<serde_json::Value, String> {
+    fn run(&mut self, dir: &Path, target: &str, choose: Choose, cli: f64) -> Result<serde_json::Value, String> {
         settle();
-        let v = page_run(dir, target, cold)?;
+        let v = page_run(dir, target, choose)?;
         let secs = num(&v, "seconds");
         self.secs.push(secs);
         self.ratio.push(secs / cli);
@@ -143,12 +163,14 @@ impl PageKind {
 }
 
 impl PageRuns {
-    /// A warm run and a cold run, against the CLI's `cli` and one-job `cli_1` seconds.
+    /// A warm run, a cold run and a late run, against the CLI's `cli` and one-job `cli_1`
+    /// seconds.
     fn run(&mut self, dir: &Path, target: &str, cli: f64, cli_1: f64) -> Result<(), String> {
-        let v = self.warm.run(dir, target, false, cli)?;
+        let v = self.warm.run(dir, target, Choose::Warm, cli)?;
         self.warm_ratio_1.push(num(&v, "seconds") / cli_1);
         self.warm_up.push(num(&v, "warmAt") - num(&v, "readyAt"));
-        self.cold.run(dir, target, true, cli)?;
+        self.cold.run(dir, target, Choose::Cold, cli)?;
+        self.late.run(dir, target, Choose::After(LATE_MS), cli)?;
         Ok(())
     }
 
@@ -156,14 +178,18 @@ impl PageRuns {
         Page {
             warm: median(self.warm.secs),
             cold: median(self.cold.secs),
+            late: median(self.late.secs),
             warm_ratio: median(self.warm.ratio),
             warm_ratio_1: median(self.warm_ratio_1),
             cold_ratio: median(self.cold.ratio),
+            late_ratio: median(self.late.ratio),
             warm_up_ms: median(self.warm_up),
             task_ms: self.warm.task,
             frame_ms: self.warm.frame,
             cold_task_ms: self.cold.task,
             cold_frame_ms: self.cold.frame,
+            late_task_ms: self.late.task,
+            late_frame_ms: self.late.frame,
         }
     }
 }
@@ -182,11 +208,17 @@ fn settle() {
 }
 
 /// One run of `tests/e2e/bench/page-bench.mjs`: its JSON line.
-fn page_run(dir: &Path, target: &str, cold: bool) -> Result<serde_json::Value, String> {
+fn page_run(dir: &Path, target: &str, choose: Choose) -> Result<serde_json::Value, String> {
     let mut cmd = Command::new("node");
     cmd.args(["tests/e2e/bench/page-bench.mjs", &dir.display().to_string(), target, "5432"]);
-    if cold {
-        cmd.arg("--cold");
+    match choose {
+        Choose::Warm => {}
+        Choose::Cold => {
+            cmd.arg("--cold");
+        }
+        Choose::After(ms) => {
+            cmd.args(["--after".to_owned(), ms.to_string()]);
+        }
     }
     let out = cmd.current_dir(root()).output().map_err(|e| format!("cannot run node: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -336,14 +368,14 @@ pub fn main(args: &[String]) -> Result<(), String> {
 }
 
 fn print_table(rows: &[Row], runs: usize) {
-    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | 1 job s | 1 job/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load | page s | page/cli | page/1-job cli | longest task ms | longest frame ms | cold page s | cold/cli | cold task ms | cold frame ms | warm-up ms |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| nodes | input MB | sources | floor s | podreach s | podreach/floor | 1 job s | 1 job/floor | jq s | python s | peak RSS MB | RSS/input | load s | new query s | query/load | page s | page/cli | page/1-job cli | longest task ms | longest frame ms | cold page s | cold/cli | cold task ms | cold frame ms | 1 s page s | 1 s/cli | 1 s task ms | 1 s frame ms | warm-up ms |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         let mb = r.bytes as f64 / 1e6;
         let rss = r.podreach_rss_kb as f64 * 1024.0 / 1e6;
         let page = match &r.browser {
             Some(p) => format!(
-                "{:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0}",
+                "{:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0}",
                 p.warm,
                 p.warm_ratio,
                 p.warm_ratio_1,
@@ -353,9 +385,13 @@ fn print_table(rows: &[Row], runs: usize) {
                 p.cold_ratio,
                 p.cold_task_ms,
                 p.cold_frame_ms,
+                p.late,
+                p.late_ratio,
+                p.late_task_ms,
+                p.late_frame_ms,
                 p.warm_up_ms
             ),
-            None => ["n/a"; 10].join(" | "),
+            None => ["n/a"; 14].join(" | "),
         };
         println!(
             "| {} | {:.1} | {} | {:.3} | {:.3} | {:.2} | {:.3} | {:.2} | {} | {} | {:.0} | {:.2} | {:.3} | {:.4} | {:.3} | {page} |",
@@ -389,7 +425,7 @@ fn print_table(rows: &[Row], runs: usize) {
             );
         }
     }
-    println!("(medians of {runs} runs; wall time; peak RSS from GNU time; a 2 s pause before each run and before each page run; the page: in each run, right after the CLI, one run with files chosen after the worker's warm-up and one cold run with files chosen the moment the worker is ready; medians of their times and of their ratios to that run's CLI; their longest task and frame are the worst of their runs)");
+    println!("(medians of {runs} runs; wall time; peak RSS from GNU time; a 2 s pause before each run and before each page run; the page: in each run, right after the CLI, one run with files chosen after the worker's warm-up, one cold run with files chosen the moment the worker is ready and one with files chosen 1 s after it is ready; medians of their times and of their ratios to that run's CLI; their longest task and frame are the worst of their runs)");
 }
 
 /// `xtask floor FILE...`: the floor any JSON tool pays: read and validate every byte.
