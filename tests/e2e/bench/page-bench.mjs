@@ -29,7 +29,8 @@ try {
   await page.goto(`${base}#to=${target}&port=${port}`);
   // As a user would: choose files once the page has started, seconds after it loads. By then the
   // worker has warmed up its compiled code (engine::warm_round), which the page marks. With
-  // --cold the files are chosen the moment the worker is ready, which stops the warm-up.
+  // --cold the files are chosen the moment the worker is ready, which stops the warm-up; with
+  // --after MS, MS after it is ready, which may find the warm-up under way.
   const ready = (name) => page.waitForFunction((n) => window.podreach !== undefined && performance.getEntriesByName(n).length > 0, name, { timeout: 60000 });
   await ready(cold || delay !== null ? 'podreach:worker-ready' : 'podreach:worker-warm');
   if (delay !== null) {

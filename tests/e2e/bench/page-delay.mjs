@@ -13,7 +13,7 @@ import { pageBench } from './page-run.mjs';
 const [n, dir, target, port, list, ...given] = process.argv.slice(2);
 const dists = given.length ? given : [null];
 if (!n || !list) {
-  console.error('usage: node tests/e2e/bench/page-delay.mjs N DIR TARGET PORT DELAYS');
+  console.error('usage: node tests/e2e/bench/page-delay.mjs N DIR TARGET PORT DELAYS [DIST ...]');
   process.exit(2);
 }
 const delays = list.split(',');

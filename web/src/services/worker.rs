@@ -107,7 +107,8 @@ pub fn serve() {
 /// it run without the warm-up's compiling beside them; files chosen after it find the warm-up
 /// further along, the sooner it started. No one picks files within a quarter of a second of the
 /// page being ready; at 5,000 nodes, with files chosen 1 s after ready, the page took a median
-/// 2.78× the CLI with this wait against 3.24× with a 1 s wait (BENCHMARKS.md item 49).
+/// 2.38-2.78× the CLI with this wait against 3.24-3.27× with a 1 s wait (two sets of five
+/// rounds side by side, BENCHMARKS.md item 49).
 const WARM_AFTER_MS: u32 = 250;
 
 /// Milliseconds on the worker's clock.
