@@ -49,7 +49,8 @@ test('a large export chosen before the warm-up warms the worker while its bytes 
     for (const [file, warms] of [[big, true], [small, false]]) {
       // With a target, so the answer (and its timing line) is drawn.
       const s = await open(browser.context, `${base}#to=eni-00000000000000000&port=5432`);
-      // Chosen the moment the worker is ready, before the idle warm-up could start.
+      // Chosen the moment the worker is ready (the harness takes 90-150 ms), before the idle
+      // warm-up starts (250 ms) or, on a slow machine, long before it could end (about 1 s).
       await s.page.waitForFunction(() => performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 30000 });
       await s.page.locator('[data-testid="file-picker"]').setInputFiles([file]);
       const app = new PodreachPage(s.page);
