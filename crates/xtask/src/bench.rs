@@ -88,30 +88,35 @@ struct Row {
 
 /// The page, from choosing the files to the rendered view.
 struct Page {
-    /// The median of `runs` runs with files chosen once the worker has warmed up, as a user
-    /// picks them seconds after the page loads.
-    warm: f64,
-    /// The median of `runs` runs with files chosen the moment the worker is ready (no warm-up).
-    cold: f64,
-    /// The median of `runs` runs with files chosen [`LATE_MS`] after the worker is ready, as a
-    /// user who is quick to pick them: the warm-up may be under way.
-    late: f64,
-    /// The medians of each run's page / CLI: the warm page against the CLI and the one-job CLI,
-    /// and the cold page against the CLI, each against the CLI runs of its own run.
-    warm_ratio: f64,
+    /// Files chosen once the worker has warmed up, as a user picks them seconds after the page
+    /// loads.
+    warm: PageSummary,
+    /// Files chosen the moment the worker is ready (no warm-up).
+    cold: PageSummary,
+    /// Files chosen [`LATE_MS`] after the worker is ready, as a user who is quick to pick them:
+    /// the warm-up may be under way.
+    late: PageSummary,
+    /// The median of each run's warm page / one-job CLI.
     warm_ratio_1: f64,
-    cold_ratio: f64,
-    late_ratio: f64,
     /// The median time from the worker being ready to the end of its warm-up, ms.
     warm_up_ms: f64,
-    /// The longest main-thread task and animation frame (task plus style and layout) of the
-    /// warm runs, of the cold runs and of the late ones, ms.
+}
+
+/// The runs of one kind: the median time, the median of each run's page / CLI (against the CLI
+/// runs of its own run), and the longest main-thread task and animation frame (task plus style
+/// and layout) of any of them, ms.
+struct PageSummary {
+    secs: f64,
+    ratio: f64,
     task_ms: f64,
     frame_ms: f64,
-    cold_task_ms: f64,
-    cold_frame_ms: f64,
-    late_task_ms: f64,
-    late_frame_ms: f64,
+}
+
+impl PageSummary {
+    /// Its four table cells.
+    fn cells(&self) -> String {
+        format!("{:.2} | {:.2} | {:.0} | {:.0}", self.secs, self.ratio, self.task_ms, self.frame_ms)
+    }
 }
 
 /// When a page run chooses its files: once the worker has warmed up, the moment it is ready, or
@@ -160,6 +165,10 @@ impl PageKind {
         self.frame = self.frame.max(num(&v, "longestFrameMs"));
         Ok(v)
     }
+
+    fn summary(self) -> PageSummary {
+        PageSummary { secs: median(self.secs), ratio: median(self.ratio), task_ms: self.task, frame_ms: self.frame }
+    }
 }
 
 impl PageRuns {
@@ -176,20 +185,11 @@ impl PageRuns {
 
     fn summary(self) -> Page {
         Page {
-            warm: median(self.warm.secs),
-            cold: median(self.cold.secs),
-            late: median(self.late.secs),
-            warm_ratio: median(self.warm.ratio),
+            warm: self.warm.summary(),
+            cold: self.cold.summary(),
+            late: self.late.summary(),
             warm_ratio_1: median(self.warm_ratio_1),
-            cold_ratio: median(self.cold.ratio),
-            late_ratio: median(self.late.ratio),
             warm_up_ms: median(self.warm_up),
-            task_ms: self.warm.task,
-            frame_ms: self.warm.frame,
-            cold_task_ms: self.cold.task,
-            cold_frame_ms: self.cold.frame,
-            late_task_ms: self.late.task,
-            late_frame_ms: self.late.frame,
         }
     }
 }
@@ -374,21 +374,16 @@ fn print_table(rows: &[Row], runs: usize) {
         let mb = r.bytes as f64 / 1e6;
         let rss = r.podreach_rss_kb as f64 * 1024.0 / 1e6;
         let page = match &r.browser {
+            // The warm runs' cells, with their ratio to the one-job CLI after their ratio to the CLI.
             Some(p) => format!(
-                "{:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {:.2} | {:.0} | {:.0} | {:.0}",
-                p.warm,
-                p.warm_ratio,
+                "{:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {} | {} | {:.0}",
+                p.warm.secs,
+                p.warm.ratio,
                 p.warm_ratio_1,
-                p.task_ms,
-                p.frame_ms,
-                p.cold,
-                p.cold_ratio,
-                p.cold_task_ms,
-                p.cold_frame_ms,
-                p.late,
-                p.late_ratio,
-                p.late_task_ms,
-                p.late_frame_ms,
+                p.warm.task_ms,
+                p.warm.frame_ms,
+                p.cold.cells(),
+                p.late.cells(),
                 p.warm_up_ms
             ),
             None => ["n/a"; 14].join(" | "),
