@@ -147,21 +147,11 @@ impl Engine {
         let Some(report) = &self.report else { return RowsPage::default() };
         let model = self.loaded.as_ref().map(|l| &l.model);
         let needle = page.filter.trim().to_ascii_lowercase();
-        // Without a filter every row is listed: sized up front, since grown by doubling the list of
-        // 138,649 rows at 5,000 nodes was moved 16 times (7.8 ms of `realloc` in a warm profile).
-        let all = page.verdict.is_empty() && needle.is_empty();
-        let mut rows: Vec<Source<'_>> = Vec::with_capacity(if all { report.sources.len() } else { 0 });
-        rows.extend(
-            report
-                .sources
-                .iter()
-                .filter(|s| page.verdict.is_empty() || s.verdict == page.verdict)
-                .filter(|s| needle.is_empty() || matches(s, &needle, model)),
-        );
+        let mut rows = rows_of(report, page.verdict.as_str(), &needle, model);
         let key_ip = |s: &Source<'_>| (s.ip.first(), s.ip.len);
         // A report's rows come in address order: then sorting by a key of few values and the
         // address is a stable grouping by that key, in one pass without comparisons.
-        let by_address = rows.is_sorted_by_key(key_ip);
+        let by_address = in_address_order(&rows);
         match page.sort.as_str() {
             "ip" => rows.sort_by_key(|s| key_ip(s)),
             "verdict" if by_address => group_stably(&mut rows, |s| usize::from(rank(s.verdict))),
@@ -171,33 +161,7 @@ impl Engine {
             }
             "eni" => rows.sort_by(|a, b| (&a.eni(), key_ip(a)).cmp(&(&b.eni(), key_ip(b)))),
             "pod" => rows.sort_by(|a, b| (a.pods.first(), key_ip(a)).cmp(&(b.pods.first(), key_ip(b)))),
-            _ => {
-                // Causes are few, long and shared by many rows: each row is sorted by its cause's
-                // place among them, found once per trace, rather than by comparing the text at
-                // every step (byte by byte in wasm, 40 ms at 5,000 nodes on the baseline code of
-                // a cold run).
-                let mut cause_of: Vec<Option<&str>> = vec![None; report.sources.trace_entries()];
-                for s in &rows {
-                    if let Some(slot) = cause_of.get_mut(s.trace_key()) {
-                        *slot = Some(s.cause());
-                    }
-                }
-                let mut causes: Vec<&str> =
-                    cause_of.iter().flatten().copied().collect::<FastSet<&str>>().into_iter().collect();
-                causes.sort_unstable();
-                let place: FastMap<&str, usize> = causes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
-                let trace_place: Vec<Option<usize>> =
-                    cause_of.iter().map(|c| c.and_then(|c| place.get(c).copied())).collect();
-                let place_of = |s: &Source<'_>| trace_place.get(s.trace_key()).copied().flatten();
-                if by_address {
-                    // Every row's trace has a place; `width` keeps the verdicts apart.
-                    let width = place.len();
-                    let group = |s: &Source<'_>| usize::from(rank(s.verdict)) * width + place_of(s).unwrap_or(0);
-                    group_stably(&mut rows, group);
-                } else {
-                    rows.sort_by_cached_key(|s| (rank(s.verdict), place_of(s), key_ip(s)));
-                }
-            }
+            _ => sort_by_cause(&mut rows, report, by_address),
         }
         if page.desc {
             rows.reverse();
@@ -349,8 +313,69 @@ fn rank(verdict: &str) -> u8 {
     }
 }
 
+/// The report's rows with `verdict` (all if empty) that match `needle` (all if empty), in report
+/// order. The walks over every row in [`Engine::page`] are functions of their own, so that their
+/// loops do not get `page`'s large body optimised in the middle of a cold run, for the next run
+/// only (BENCHMARKS.md item 50).
+#[inline(never)]
+fn rows_of<'a>(
+    report: &'a Report,
+    verdict: &str,
+    needle: &str,
+    model: Option<&podreach_core::model::Model>,
+) -> Vec<Source<'a>> {
+    // Without a filter every row is listed: sized up front, since grown by doubling the list of
+    // 138,649 rows at 5,000 nodes was moved 16 times (7.8 ms of `realloc` in a warm profile).
+    let all = verdict.is_empty() && needle.is_empty();
+    let mut rows: Vec<Source<'_>> = Vec::with_capacity(if all { report.sources.len() } else { 0 });
+    rows.extend(
+        report
+            .sources
+            .iter()
+            .filter(|s| verdict.is_empty() || s.verdict == verdict)
+            .filter(|s| needle.is_empty() || matches(s, needle, model)),
+    );
+    rows
+}
+
+/// Whether `rows` are in address order (as a report's rows come).
+#[inline(never)]
+fn in_address_order(rows: &[Source<'_>]) -> bool {
+    rows.is_sorted_by_key(|s| (s.ip.first(), s.ip.len))
+}
+
+/// Orders `rows` by verdict, then cause, then address: the page's default order.
+#[inline(never)]
+fn sort_by_cause(rows: &mut Vec<Source<'_>>, report: &Report, by_address: bool) {
+    let key_ip = |s: &Source<'_>| (s.ip.first(), s.ip.len);
+    // Causes are few, long and shared by many rows: each row is sorted by its cause's
+    // place among them, found once per trace, rather than by comparing the text at
+    // every step (byte by byte in wasm, 40 ms at 5,000 nodes on the baseline code of
+    // a cold run).
+    let mut cause_of: Vec<Option<&str>> = vec![None; report.sources.trace_entries()];
+    for s in rows.iter() {
+        if let Some(slot) = cause_of.get_mut(s.trace_key()) {
+            *slot = Some(s.cause());
+        }
+    }
+    let mut causes: Vec<&str> = cause_of.iter().flatten().copied().collect::<FastSet<&str>>().into_iter().collect();
+    causes.sort_unstable();
+    let place: FastMap<&str, usize> = causes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
+    let trace_place: Vec<Option<usize>> = cause_of.iter().map(|c| c.and_then(|c| place.get(c).copied())).collect();
+    let place_of = |s: &Source<'_>| trace_place.get(s.trace_key()).copied().flatten();
+    if by_address {
+        // Every row's trace has a place; `width` keeps the verdicts apart.
+        let width = place.len();
+        let group = |s: &Source<'_>| usize::from(rank(s.verdict)) * width + place_of(s).unwrap_or(0);
+        group_stably(rows, group);
+    } else {
+        rows.sort_by_cached_key(|s| (rank(s.verdict), place_of(s), key_ip(s)));
+    }
+}
+
 /// Orders `rows` by `group`, keeping the order they had within each group (a counting sort: for
 /// groups that are few next to the rows).
+#[inline(never)]
 fn group_stably<T: Copy>(rows: &mut Vec<T>, group: impl Fn(&T) -> usize) {
     let groups: Vec<usize> = rows.iter().map(group).collect();
     // Where each group's rows start in the output.
@@ -391,6 +416,7 @@ fn matches(s: &Source<'_>, needle: &str, model: Option<&podreach_core::model::Mo
 }
 
 /// The picker's targets: every ENI that is not an instance's secondary, grouped by kind.
+#[inline(never)]
 fn targets(loaded: &Loaded) -> Vec<TargetOption> {
     let mut out = Vec::new();
     for e in &loaded.model.enis {

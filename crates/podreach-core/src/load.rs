@@ -1537,47 +1537,7 @@ fn each<T>(pile: Pile<T>) -> impl Iterator<Item = (std::rc::Rc<str>, T)> {
 /// (`build` has taken those out of `acc`).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
-    let mut model = Model::default();
-    // Security groups: describe-security-groups and describe-security-group-rules, merged.
-    for (file, raw) in each(acc.sgs) {
-        let Some(id) = opt_string(raw.group_id) else { continue };
-        let ingress = convert_permissions(&file, &id, raw.ip_permissions, sink);
-        let egress = convert_permissions(&file, &id, raw.ip_permissions_egress, sink);
-        let g = model.groups.entry(id.clone()).or_insert_with(|| SecurityGroup {
-            id,
-            name: None,
-            description: None,
-            vpc: None,
-            ingress: Vec::new(),
-            egress: Vec::new(),
-        });
-        g.name = g.name.take().or(opt_string(raw.group_name));
-        g.description = g.description.take().or(opt_string(raw.description));
-        g.vpc = g.vpc.take().or(opt_string(raw.vpc_id));
-        g.ingress.extend(ingress);
-        g.egress.extend(egress);
-    }
-    for (file, raw) in each(acc.sg_rules) {
-        let Some((gid, egress, rule)) = convert_sg_rule(&file, raw, sink) else { continue };
-        let g = model.groups.entry(gid.clone()).or_insert_with(|| SecurityGroup {
-            id: gid,
-            name: None,
-            description: None,
-            vpc: None,
-            ingress: Vec::new(),
-            egress: Vec::new(),
-        });
-        if egress {
-            g.egress.push(rule);
-        } else {
-            g.ingress.push(rule);
-        }
-    }
-    for g in model.groups.values_mut() {
-        normalise_rules(&mut g.ingress);
-        normalise_rules(&mut g.egress);
-    }
-
+    let mut model = Model { groups: build_groups(acc.sgs, acc.sg_rules, sink), ..Model::default() };
     // NACLs.
     let mut nacls: BTreeMap<String, Nacl> = BTreeMap::new();
     for (file, raw) in each(acc.nacls) {
@@ -1653,6 +1613,58 @@ fn build_rest(acc: Acc, sink: &mut Sink) -> Model {
     }
 
     model
+}
+
+/// Security groups: describe-security-groups and describe-security-group-rules, merged. A
+/// function of its own in the worker: its loops over thousands of groups and their rules would
+/// otherwise get all of [`build_rest`] optimised in the middle of a cold run, for the next run
+/// only (BENCHMARKS.md item 50).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn build_groups(
+    sgs: Pile<aws::SecurityGroup>,
+    sg_rules: Pile<aws::SecurityGroupRule>,
+    sink: &mut Sink,
+) -> BTreeMap<String, SecurityGroup> {
+    let mut groups: BTreeMap<String, SecurityGroup> = BTreeMap::new();
+    for (file, raw) in each(sgs) {
+        let Some(id) = opt_string(raw.group_id) else { continue };
+        let ingress = convert_permissions(&file, &id, raw.ip_permissions, sink);
+        let egress = convert_permissions(&file, &id, raw.ip_permissions_egress, sink);
+        let g = groups.entry(id.clone()).or_insert_with(|| SecurityGroup {
+            id,
+            name: None,
+            description: None,
+            vpc: None,
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        });
+        g.name = g.name.take().or(opt_string(raw.group_name));
+        g.description = g.description.take().or(opt_string(raw.description));
+        g.vpc = g.vpc.take().or(opt_string(raw.vpc_id));
+        g.ingress.extend(ingress);
+        g.egress.extend(egress);
+    }
+    for (file, raw) in each(sg_rules) {
+        let Some((gid, egress, rule)) = convert_sg_rule(&file, raw, sink) else { continue };
+        let g = groups.entry(gid.clone()).or_insert_with(|| SecurityGroup {
+            id: gid,
+            name: None,
+            description: None,
+            vpc: None,
+            ingress: Vec::new(),
+            egress: Vec::new(),
+        });
+        if egress {
+            g.egress.push(rule);
+        } else {
+            g.ingress.push(rule);
+        }
+    }
+    for g in groups.values_mut() {
+        normalise_rules(&mut g.ingress);
+        normalise_rules(&mut g.egress);
+    }
+    groups
 }
 
 /// Pods and nodes, each kept once by name (the first in input order).

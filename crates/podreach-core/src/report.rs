@@ -1033,14 +1033,7 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     // Blocked sources by (eni, trace): the sentence depends on which ENIs and which causes, and a
     // whole-account export has a hundred thousand sources on a few hundred of them.
     // Runs of neighbouring sources, then sorted and merged: (pair, count), in pair order.
-    let mut blocked: Vec<((usize, usize), usize)> = Vec::new();
-    let verdicts = trace_verdicts(a);
-    for r in a.sources.iter().filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked)) {
-        match blocked.last_mut() {
-            Some((pair, n)) if *pair == (r.eni, r.trace) => *n += 1,
-            _ => blocked.push(((r.eni, r.trace), 1)),
-        }
-    }
+    let mut blocked = blocked_runs(a);
     blocked.sort_unstable_by_key(|(pair, _)| *pair);
     blocked.dedup_by(|later, kept| {
         let same = later.0 == kept.0;
@@ -1125,6 +1118,132 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     out
 }
 
+/// The blocked sources as runs of neighbours with the same (eni, trace): (pair, count), in address
+/// order. The walk over every source is a function of its own so that its loop spends V8's
+/// tiering budget here, not in the headline's large body, which would otherwise be optimised in
+/// the middle of a cold run for the next run only (BENCHMARKS.md item 50).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn blocked_runs(a: &Analysis) -> Vec<((usize, usize), usize)> {
+    let verdicts = trace_verdicts(a);
+    let mut blocked: Vec<((usize, usize), usize)> = Vec::new();
+    for r in a.sources.iter().filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked)) {
+        match blocked.last_mut() {
+            Some((pair, n)) if *pair == (r.eni, r.trace) => *n += 1,
+            _ => blocked.push(((r.eni, r.trace), 1)),
+        }
+    }
+    blocked
+}
+
+/// The first blocked source of each (eni, trace), in address order, with its trace. A function
+/// of its own for the reason [`blocked_runs`] is.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn first_blocked(a: &Analysis) -> Vec<(&SourceResult, &Trace)> {
+    let verdicts = trace_verdicts(a);
+    let mut seen_pairs: FastSet<(usize, usize)> = FastSet::default();
+    let mut previous = None;
+    a.sources
+        .iter()
+        .filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked))
+        .filter_map(|r| Some((r, a.trace(r)?)))
+        .filter(|(r, _)| {
+            let pair = (r.eni, r.trace);
+            // Neighbouring sources mostly share the pair: skip the set for them.
+            previous.replace(pair) != Some(pair) && seen_pairs.insert(pair)
+        })
+        .collect()
+}
+
+/// The ENIs that hold a source and are not branch ENIs, in ENI order (marked in one pass over the
+/// sources). A function of its own for the reason [`blocked_runs`] is.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn node_enis_with_sources(model: &Model, a: &Analysis) -> Vec<usize> {
+    let mut holds = vec![false; model.enis.len()];
+    for r in &a.sources {
+        if let Some(m) = holds.get_mut(r.eni) {
+            *m = true;
+        }
+    }
+    model
+        .enis
+        .iter()
+        .zip(holds)
+        .enumerate()
+        .filter(|(_, (e, holds))| *holds && e.role != Role::Branch)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The first blocked source (in address order) whose address holds a pod, else the first blocked
+/// source. A function of its own for the reason [`blocked_runs`] is.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn representative_blocked<'a>(a: &'a Analysis, has_pods: &impl Fn(Cidr4) -> bool) -> Option<&'a SourceResult> {
+    let verdicts = trace_verdicts(a);
+    let blocked = || {
+        a.sources.iter().filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked)).filter(|r| a.trace(r).is_some())
+    };
+    blocked().find(|r| has_pods(r.addr)).or_else(|| blocked().next())
+}
+
+/// The blocked source blocks behind each NACL and direction (see [`NaclGroup`]). A function of
+/// its own for the reason [`blocked_runs`] is: it walks every source.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn nacl_groups<'a>(model: &'a Model, a: &'a Analysis, target: &Eni) -> Vec<NaclGroup<'a>> {
+    let mut nacl_groups: Vec<NaclGroup<'_>> = Vec::new();
+    let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
+    let target_block = subnet_cidr(target).unwrap_or(Cidr4::host(a.target.ip));
+    // Per ENI, its subnet's block, looked up once; per trace, whether it passes through SNAT.
+    let mut subnet_of: Vec<Option<Option<Cidr4>>> = vec![None; model.enis.len()];
+    let mut subnet_by_id: FastMap<&str, Option<Cidr4>> = FastMap::default();
+    let snat_of: Vec<bool> = a.traces.iter().map(|t| t.steps.iter().any(|s| s.code == "snat")).collect();
+    let mut last_key: Option<(&str, bool, Cidr4)> = None;
+    let by_nacl: Vec<bool> =
+        a.traces.iter().map(|t| t.verdict == Verdict::Blocked && matches!(t.block, Some(Block::Nacl { .. }))).collect();
+    for (r, t) in
+        a.sources.iter().filter(|r| by_nacl.get(r.trace) == Some(&true)).filter_map(|r| Some((r, a.trace(r)?)))
+    {
+        let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
+        let peer_block = if *peer == Cidr4::host(a.target.ip) {
+            target_block
+        } else {
+            // Widen the address the target sees to the subnet of the ENI that holds it, so one
+            // entry serves every pod there. That is the source's own ENI, or after SNAT the
+            // node's primary ENI, whose address the block names (with custom networking the two
+            // are in different subnets).
+            let snat = snat_of.get(r.trace).copied().unwrap_or(false);
+            let seen = if snat { *peer } else { r.addr };
+            let holder = if snat { model.owner_of(std::net::Ipv4Addr::from(peer.first())) } else { Some(r.eni) };
+            let subnet = holder.and_then(|h| {
+                let slot = subnet_of.get_mut(h)?;
+                *slot.get_or_insert_with(|| {
+                    let id = model.enis.get(h)?.subnet.as_deref()?;
+                    *subnet_by_id.entry(id).or_insert_with(|| model.subnets.get(id).and_then(|s| s.cidr))
+                })
+            });
+            subnet.unwrap_or(seen)
+        };
+        // Neighbouring sources mostly share their block: skip the look-ups for them.
+        let key = (nacl.as_str(), *egress, peer_block);
+        if last_key == Some(key) {
+            continue;
+        }
+        last_key = Some(key);
+        let group = match nacl_groups.iter_mut().position(|g| g.nacl == nacl.as_str() && g.egress == *egress) {
+            Some(i) => nacl_groups.get_mut(i),
+            None => {
+                nacl_groups.push(NaclGroup { nacl, egress: *egress, blocks: Vec::new(), seen: BTreeSet::new() });
+                nacl_groups.last_mut()
+            }
+        };
+        if let Some(g) = group {
+            if g.seen.insert(peer_block) {
+                g.blocks.push((peer_block, *entry, *ports));
+            }
+        }
+    }
+    nacl_groups
+}
+
 /// Past this many blocked source blocks behind one NACL direction, one covering entry is proposed
 /// instead of one entry each.
 const NACL_ENTRIES_MAX: usize = 4;
@@ -1148,25 +1267,9 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         (Proto::All, _) => "IpProtocol=-1".to_owned(),
         (p, _) => format!("IpProtocol={}", p.cli()),
     };
-    // Blocked sources, in address order (walked, not collected: there can be a million).
-    let verdicts = trace_verdicts(a);
-    let blocked = || {
-        a.sources
-            .iter()
-            .filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked))
-            .filter_map(|r| Some((r, a.trace(r)?)))
-    };
     // The first blocked source of each (eni, trace), in address order: everything below but the
     // representative source depends only on these.
-    let mut seen_pairs: FastSet<(usize, usize)> = FastSet::default();
-    let mut previous = None;
-    let distinct: Vec<(&SourceResult, &Trace)> = blocked()
-        .filter(|(r, _)| {
-            let pair = (r.eni, r.trace);
-            // Neighbouring sources mostly share the pair: skip the set for them.
-            previous.replace(pair) != Some(pair) && seen_pairs.insert(pair)
-        })
-        .collect();
+    let distinct = first_blocked(a);
     let Some(target) = model.enis.get(a.target.eni) else { return fixes };
 
     // 1. Ingress: admit a group that every blocked source (ideally every node eni) carries.
@@ -1181,17 +1284,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         let mut blocked_enis: Vec<usize> = ingress_blocked.iter().map(|(_, e, _)| *e).collect();
         blocked_enis.sort_unstable();
         blocked_enis.dedup();
-        // The ENIs that hold a source: marked in one pass (sources are in address order).
-        let mut holds_source = vec![false; model.enis.len()];
-        for r in &a.sources {
-            if let Some(m) = holds_source.get_mut(r.eni) {
-                *m = true;
-            }
-        }
-        let all_node_enis: Vec<usize> = (0..model.enis.len())
-            .filter(|&i| holds_source.get(i).copied().unwrap_or(false))
-            .filter(|&i| model.enis.get(i).is_some_and(|e| e.role != Role::Branch))
-            .collect();
+        let all_node_enis = node_enis_with_sources(model, a);
         let everywhere = reach::common_groups(model, &all_node_enis);
         let among_blocked = reach::common_groups(model, &blocked_enis);
         let pick = |set: &BTreeSet<&str>| -> Option<String> {
@@ -1352,58 +1445,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     // `NACL_ENTRIES_MAX` blocks, one entry for the smallest block that covers them all.
     // Every blocked source counts (a trace's block names only its first source's address); the
     // subnet of the previous source's ENI is reused, as sources come in address order.
-    let mut nacl_groups: Vec<NaclGroup<'_>> = Vec::new();
-    let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
-    let target_block = subnet_cidr(target).unwrap_or(Cidr4::host(a.target.ip));
-    // Per ENI, its subnet's block, looked up once; per trace, whether it passes through SNAT.
-    let mut subnet_of: Vec<Option<Option<Cidr4>>> = vec![None; model.enis.len()];
-    let mut subnet_by_id: FastMap<&str, Option<Cidr4>> = FastMap::default();
-    let snat_of: Vec<bool> = a.traces.iter().map(|t| t.steps.iter().any(|s| s.code == "snat")).collect();
-    let mut last_key: Option<(&str, bool, Cidr4)> = None;
-    let by_nacl: Vec<bool> =
-        a.traces.iter().map(|t| t.verdict == Verdict::Blocked && matches!(t.block, Some(Block::Nacl { .. }))).collect();
-    for (r, t) in
-        a.sources.iter().filter(|r| by_nacl.get(r.trace) == Some(&true)).filter_map(|r| Some((r, a.trace(r)?)))
-    {
-        let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
-        let peer_block = if *peer == Cidr4::host(a.target.ip) {
-            target_block
-        } else {
-            // Widen the address the target sees to the subnet of the ENI that holds it, so one
-            // entry serves every pod there. That is the source's own ENI, or after SNAT the
-            // node's primary ENI, whose address the block names (with custom networking the two
-            // are in different subnets).
-            let snat = snat_of.get(r.trace).copied().unwrap_or(false);
-            let seen = if snat { *peer } else { r.addr };
-            let holder = if snat { model.owner_of(std::net::Ipv4Addr::from(peer.first())) } else { Some(r.eni) };
-            let subnet = holder.and_then(|h| {
-                let slot = subnet_of.get_mut(h)?;
-                *slot.get_or_insert_with(|| {
-                    let id = model.enis.get(h)?.subnet.as_deref()?;
-                    *subnet_by_id.entry(id).or_insert_with(|| model.subnets.get(id).and_then(|s| s.cidr))
-                })
-            });
-            subnet.unwrap_or(seen)
-        };
-        // Neighbouring sources mostly share their block: skip the look-ups for them.
-        let key = (nacl.as_str(), *egress, peer_block);
-        if last_key == Some(key) {
-            continue;
-        }
-        last_key = Some(key);
-        let group = match nacl_groups.iter_mut().position(|g| g.nacl == nacl.as_str() && g.egress == *egress) {
-            Some(i) => nacl_groups.get_mut(i),
-            None => {
-                nacl_groups.push(NaclGroup { nacl, egress: *egress, blocks: Vec::new(), seen: BTreeSet::new() });
-                nacl_groups.last_mut()
-            }
-        };
-        if let Some(g) = group {
-            if g.seen.insert(peer_block) {
-                g.blocks.push((peer_block, *entry, *ports));
-            }
-        }
-    }
+    let nacl_groups = nacl_groups(model, a, target);
     for g in &nacl_groups {
         let Some(n) = model.nacls.iter().find(|x| x.id == g.nacl) else { continue };
         let entries = if g.egress { &n.egress } else { &n.ingress };
@@ -1459,8 +1501,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     }
 
     // 5. Confirm one case with Reachability Analyzer: a blocked source with a pod, if any.
-    let representative = blocked().find(|(r, _)| has_pods(r.addr)).or_else(|| blocked().next());
-    if let Some((r, _)) = representative {
+    if let Some(r) = representative_blocked(a, &has_pods) {
         if let Some(e) = model.enis.get(r.eni) {
             let port = match (flow.proto.has_ports(), flow.port) {
                 (true, Some(p)) => format!(" --destination-port {p}"),

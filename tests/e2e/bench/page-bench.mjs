@@ -48,7 +48,7 @@ try {
   const r = await page.evaluate(() => {
     const m = (n) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
     const timing = document.querySelector('[data-testid="timing"]')?.innerText ?? '';
-    return { readyAt: m('podreach:worker-ready'), warmAt: m('podreach:worker-warm'), frames: window.__frames, chosen: m('podreach:files-chosen'), view: m('podreach:view'), longTasks: window.__longTasks, timing,
+    return { origin: performance.timeOrigin, readyAt: m('podreach:worker-ready'), warmAt: m('podreach:worker-warm'), frames: window.__frames, chosen: m('podreach:files-chosen'), view: m('podreach:view'), longTasks: window.__longTasks, timing,
       blocked: document.querySelector('[data-testid="count-blocked"] strong')?.innerText };
   });
   // From the moment the files are chosen; the page's own start-up is reported on its own.
@@ -63,7 +63,7 @@ try {
   const longestFrame = frames.length ? Math.max(...frames.map((f) => f[1])) : 0;
   // From navigation: when the worker was ready, and when its warm-up ended (null if it did not).
   const at = (ms) => (Number.isNaN(ms) ? null : Math.round(ms));
-  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, cold, after: delay, chosenAfterReady: Math.round(r.chosen - r.readyAt), readyAt: at(r.readyAt), warmAt: at(r.warmAt), longestTaskMs: longest, startupTaskMs: Math.round(startup), longTasks: r.longTasks.length, tasks, longestFrameMs: longestFrame, frames, viewAt: Math.round(r.view - r.chosen), timing: r.timing, blocked: r.blocked }));
+  console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, cold, after: delay, chosenAfterReady: Math.round(r.chosen - r.readyAt), readyAt: at(r.readyAt), warmAt: at(r.warmAt), longestTaskMs: longest, startupTaskMs: Math.round(startup), longTasks: r.longTasks.length, tasks, longestFrameMs: longestFrame, frames, viewAt: Math.round(r.view - r.chosen), chosenEpochMs: r.origin + r.chosen, timing: r.timing, blocked: r.blocked }));
 } finally {
   await browser.close();
   server.close();

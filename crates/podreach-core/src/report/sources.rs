@@ -139,7 +139,9 @@ impl Sources {
     }
 
     /// Per trace entry that rows index, in entry order: its verdict, its cause, and how many rows
-    /// index it. One pass over the compact rows, without a view per row.
+    /// index it. One pass over the compact rows, without a view per row (a function of its own in
+    /// the worker, so that its loop does not get its caller optimised mid-run: BENCHMARKS.md item 50).
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     pub fn by_trace(&self) -> Vec<(&str, &str, usize)> {
         let mut counts = vec![0usize; self.traces.len()];
         for r in &self.rows {
