@@ -15,8 +15,10 @@
 //! code it began with; LLVM and `wasm-opt` would otherwise inline every phase with one caller
 //! into a few functions of 25-50 KB, each called once per run, that take V8 100-500 ms apiece to
 //! optimise (BENCHMARKS.md item 40). The page's worker is built with `wasm-opt`'s
-//! `--one-caller-inline-max-function-size=100` (index.html) so that the marks survive. Native
-//! builds are not affected.
+//! `--one-caller-inline-max-function-size=100` (index.html) so that the marks survive. The same
+//! marks keep a long walk (over every source, row or group) out of a large once-per-run function:
+//! the walk spends V8's tiering budget, and a function whose budget runs out mid-run is optimised
+//! for the next run only (BENCHMARKS.md item 50). Native builds are not affected.
 #![warn(clippy::disallowed_methods)]
 #![forbid(unsafe_code)]
 
