@@ -1033,7 +1033,7 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     // Blocked sources by (eni, trace): the sentence depends on which ENIs and which causes, and a
     // whole-account export has a hundred thousand sources on a few hundred of them.
     // Runs of neighbouring sources, then sorted and merged: (pair, count), in pair order.
-    let mut blocked = blocked_runs(a);
+    let mut blocked = blocked_runs(a, &trace_verdicts(a));
     blocked.sort_unstable_by_key(|(pair, _)| *pair);
     blocked.dedup_by(|later, kept| {
         let same = later.0 == kept.0;
@@ -1123,10 +1123,9 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
 /// tiering budget here, not in the headline's large body, which would otherwise be optimised in
 /// the middle of a cold run for the next run only (BENCHMARKS.md item 50).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn blocked_runs(a: &Analysis) -> Vec<((usize, usize), usize)> {
-    let verdicts = trace_verdicts(a);
+fn blocked_runs(a: &Analysis, verdicts: &[Verdict]) -> Vec<((usize, usize), usize)> {
     let mut blocked: Vec<((usize, usize), usize)> = Vec::new();
-    for r in a.sources.iter().filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked)) {
+    for r in blocked_sources(a, verdicts) {
         match blocked.last_mut() {
             Some((pair, n)) if *pair == (r.eni, r.trace) => *n += 1,
             _ => blocked.push(((r.eni, r.trace), 1)),
@@ -1138,13 +1137,10 @@ fn blocked_runs(a: &Analysis) -> Vec<((usize, usize), usize)> {
 /// The first blocked source of each (eni, trace), in address order, with its trace. A function
 /// of its own for the reason [`blocked_runs`] is.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn first_blocked(a: &Analysis) -> Vec<(&SourceResult, &Trace)> {
-    let verdicts = trace_verdicts(a);
+fn first_blocked<'a>(a: &'a Analysis, verdicts: &[Verdict]) -> Vec<(&'a SourceResult, &'a Trace)> {
     let mut seen_pairs: FastSet<(usize, usize)> = FastSet::default();
     let mut previous = None;
-    a.sources
-        .iter()
-        .filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked))
+    blocked_sources(a, verdicts)
         .filter_map(|r| Some((r, a.trace(r)?)))
         .filter(|(r, _)| {
             let pair = (r.eni, r.trace);
@@ -1177,12 +1173,21 @@ fn node_enis_with_sources(model: &Model, a: &Analysis) -> Vec<usize> {
 /// The first blocked source (in address order) whose address holds a pod, else the first blocked
 /// source. A function of its own for the reason [`blocked_runs`] is.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn representative_blocked<'a>(a: &'a Analysis, has_pods: &impl Fn(Cidr4) -> bool) -> Option<&'a SourceResult> {
-    let verdicts = trace_verdicts(a);
-    let blocked = || {
-        a.sources.iter().filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked)).filter(|r| a.trace(r).is_some())
-    };
+fn representative_blocked<'a>(
+    a: &'a Analysis,
+    verdicts: &[Verdict],
+    has_pods: &impl Fn(Cidr4) -> bool,
+) -> Option<&'a SourceResult> {
+    let blocked = || blocked_sources(a, verdicts).filter(|r| a.trace(r).is_some());
     blocked().find(|r| has_pods(r.addr)).or_else(|| blocked().next())
+}
+
+/// The blocked sources, in address order, by their traces' `verdicts` ([`trace_verdicts`]).
+fn blocked_sources<'a: 'v, 'v>(
+    a: &'a Analysis,
+    verdicts: &'v [Verdict],
+) -> impl Iterator<Item = &'a SourceResult> + 'v {
+    a.sources.iter().filter(|r| verdicts.get(r.trace) == Some(&Verdict::Blocked))
 }
 
 /// The blocked source blocks behind each NACL and direction (see [`NaclGroup`]). A function of
@@ -1269,7 +1274,8 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     };
     // The first blocked source of each (eni, trace), in address order: everything below but the
     // representative source depends only on these.
-    let distinct = first_blocked(a);
+    let verdicts = trace_verdicts(a);
+    let distinct = first_blocked(a, &verdicts);
     let Some(target) = model.enis.get(a.target.eni) else { return fixes };
 
     // 1. Ingress: admit a group that every blocked source (ideally every node eni) carries.
@@ -1501,7 +1507,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     }
 
     // 5. Confirm one case with Reachability Analyzer: a blocked source with a pod, if any.
-    if let Some(r) = representative_blocked(a, &has_pods) {
+    if let Some(r) = representative_blocked(a, &verdicts, &has_pods) {
         if let Some(e) = model.enis.get(r.eni) {
             let port = match (flow.proto.has_ports(), flow.port) {
                 (true, Some(p)) => format!(" --destination-port {p}"),

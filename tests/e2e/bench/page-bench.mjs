@@ -2,9 +2,8 @@
 // not pasted), waits for the analysis, and prints the page's own timings and its longest task.
 // Usage: node tests/e2e/bench/page-bench.mjs DIR TARGET PORT [--cold | --after MS]  → one JSON line on stdout.
 // --after MS: the files are chosen MS after the worker is ready, as a user who takes that long.
-import fs from 'node:fs';
-import path from 'node:path';
 import { serve, launch } from '../lib/harness.mjs';
+import { exportFiles } from '../lib/exports.mjs';
 
 const args = process.argv.slice(2);
 const cold = args.includes('--cold');
@@ -12,7 +11,7 @@ const afterAt = args.indexOf('--after');
 const delay = afterAt >= 0 ? Number(args[afterAt + 1]) : null;
 if (delay !== null && !(delay >= 0)) throw new Error('--after takes milliseconds');
 const [dir, target, port] = args.filter((a, i) => a !== '--cold' && (afterAt < 0 || (i !== afterAt && i !== afterAt + 1)));
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
+const files = exportFiles(dir);
 const { server, base } = await serve();
 const browser = await launch();
 try {

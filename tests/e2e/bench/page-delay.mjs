@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { root } from '../lib/harness.mjs';
 import { pageBench } from './page-run.mjs';
+import { exportFiles } from '../lib/exports.mjs';
 
 const [n, dir, target, port, list, ...given] = process.argv.slice(2);
 const dists = given.length ? given : [null];
@@ -17,7 +18,7 @@ if (!n || !list) {
   process.exit(2);
 }
 const delays = list.split(',');
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
+const files = exportFiles(dir);
 const podreach = path.join(root, 'target/release/podreach');
 
 /// One timed run of the CLI over the same files, seconds; its report goes to /dev/null, as in

@@ -11,8 +11,8 @@
 // frames in all). --threads prints the CPU time of the page, the worker, V8's optimising
 // compiler and the IO thread per 100 ms after the files were chosen.
 import fs from 'node:fs';
-import path from 'node:path';
 import { serve, launch } from '../lib/harness.mjs';
+import { exportFiles } from '../lib/exports.mjs';
 const args = process.argv.slice(2);
 const warm = args.includes('--warm');
 const profile = args.includes('--profile');
@@ -23,7 +23,7 @@ const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : 
 const callers = valueOf('--callers') !== undefined ? new RegExp(valueOf('--callers')) : null;
 const depth = Number(valueOf('--depth') ?? 3);
 const [dir, target, port, out] = args.filter((a, i) => !a.startsWith('--') && !valued.includes(i));
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
+const files = exportFiles(dir);
 const { server, base } = await serve();
 const browser = await launch();
 try {

@@ -1,4 +1,7 @@
-// Exports generated for the end-to-end tests that need large inputs.
+// Exports generated for the end-to-end tests that need large inputs, and the files of an export
+// directory for the bench tools.
+import fs from 'node:fs';
+import path from 'node:path';
 
 /// A describe-network-interfaces export of `n` ENIs, printed as the AWS CLI prints it.
 export function eniExport(n) {
@@ -17,4 +20,10 @@ export function eniExport(n) {
     });
   }
   return JSON.stringify({ NetworkInterfaces: enis }, null, 4);
+}
+
+/// The JSON files of an export directory (as `cargo xtask gen-export` writes it), in name order,
+/// as paths: what the bench tools choose in the page.
+export function exportFiles(dir) {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 }
