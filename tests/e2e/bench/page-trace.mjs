@@ -26,6 +26,8 @@ const [dir, target, port, out] = args.filter((a, i) => !a.startsWith('--') && !v
 const files = exportFiles(dir);
 const { server, base } = await serve();
 const browser = await launch();
+// The browser's own start-up first, as in page-bench.mjs (harness.mjs, settle).
+await browser.settle();
 try {
   const page = await browser.context.newPage();
   await page.goto(`${base}#to=${target}&port=${port}`);
