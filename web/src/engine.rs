@@ -148,27 +148,38 @@ impl Engine {
         let model = self.loaded.as_ref().map(|l| &l.model);
         let needle = page.filter.trim().to_ascii_lowercase();
         let mut rows = rows_of(report, page.verdict.as_str(), &needle, model);
-        // A report's rows come in address order: then sorting by a key of few values and the
-        // address is a stable grouping by that key, in one pass without comparisons.
-        let by_address = in_address_order(&rows);
-        match page.sort.as_str() {
-            "ip" => rows.sort_by_key(key_ip),
-            "verdict" if by_address => group_stably(&mut rows, |s| usize::from(rank(s.verdict))),
-            "verdict" => rows.sort_by_key(|s| (rank(s.verdict), key_ip(s))),
-            "node" => {
-                rows.sort_by(|a, b| (&a.node(), &a.instance(), key_ip(a)).cmp(&(&b.node(), &b.instance(), key_ip(b))))
-            }
-            "eni" => rows.sort_by(|a, b| (&a.eni(), key_ip(a)).cmp(&(&b.eni(), key_ip(b)))),
-            "pod" => rows.sort_by(|a, b| (a.pods.first(), key_ip(a)).cmp(&(b.pods.first(), key_ip(b)))),
-            _ => sort_by_cause(&mut rows, report, by_address),
-        }
-        if page.desc {
-            rows.reverse();
-        }
         let total = rows.len();
-        let offset = page.offset.min(total);
-        let rows = rows.into_iter().skip(offset).take(page.limit.clamp(1, 1000)).map(|s| s.owned()).collect();
-        RowsPage { total, offset, rows }
+        let window = Window { offset: page.offset.min(total), limit: page.limit.clamp(1, 1000), desc: page.desc };
+        // A report's rows come in address order: then ordering them by a key of few values and
+        // the address is a stable grouping by that key, in one pass without comparisons, and
+        // only the rows of the page are put in place.
+        let by_address = in_address_order(&rows);
+        let shown = match page.sort.as_str() {
+            "ip" => window.of_sorted(rows, key_ip),
+            "verdict" if by_address => window.of_groups(&rows, |s| usize::from(rank(s.verdict))),
+            "verdict" => window.of_sorted(rows, |s| (rank(s.verdict), key_ip(s))),
+            "node" => {
+                rows.sort_by(|a, b| (&a.node(), &a.instance(), key_ip(a)).cmp(&(&b.node(), &b.instance(), key_ip(b))));
+                window.of(rows)
+            }
+            "eni" => {
+                rows.sort_by(|a, b| (&a.eni(), key_ip(a)).cmp(&(&b.eni(), key_ip(b))));
+                window.of(rows)
+            }
+            "pod" => {
+                rows.sort_by(|a, b| (a.pods.first(), key_ip(a)).cmp(&(b.pods.first(), key_ip(b))));
+                window.of(rows)
+            }
+            _ => {
+                let causes = CausePlaces::of(&rows, report);
+                if by_address {
+                    window.of_groups(&rows, |s| causes.group(s))
+                } else {
+                    window.of_sorted(rows, |s| (rank(s.verdict), causes.place(s), key_ip(s)))
+                }
+            }
+        };
+        RowsPage { total, offset: window.offset, rows: shown.into_iter().map(|s| s.owned()).collect() }
     }
 
     /// The whole report in a format for download.
@@ -348,60 +359,102 @@ fn key_ip(s: &Source<'_>) -> (u32, u8) {
     (s.ip.first(), s.ip.len)
 }
 
-/// Orders `rows` by verdict, then cause, then address: the page's default order.
-#[inline(never)]
-fn sort_by_cause(rows: &mut Vec<Source<'_>>, report: &Report, by_address: bool) {
-    // Causes are few, long and shared by many rows: each row is sorted by its cause's
-    // place among them, found once per trace, rather than by comparing the text at
-    // every step (byte by byte in wasm, 40 ms at 5,000 nodes on the baseline code of
-    // a cold run).
-    let mut cause_of: Vec<Option<&str>> = vec![None; report.sources.trace_entries()];
-    for s in rows.iter() {
-        if let Some(slot) = cause_of.get_mut(s.trace_key()) {
-            *slot = Some(s.cause());
+/// The rows of a page: `limit` rows from `offset` of the rows in their order, or in the reverse
+/// order when `desc`.
+#[derive(Clone, Copy)]
+struct Window {
+    offset: usize,
+    limit: usize,
+    desc: bool,
+}
+
+impl Window {
+    /// The page's rows of `rows`, which are in order.
+    fn of<T>(self, rows: Vec<T>) -> Vec<T> {
+        if self.desc {
+            rows.into_iter().rev().skip(self.offset).take(self.limit).collect()
+        } else {
+            rows.into_iter().skip(self.offset).take(self.limit).collect()
         }
     }
-    let mut causes: Vec<&str> = cause_of.iter().flatten().copied().collect::<FastSet<&str>>().into_iter().collect();
-    causes.sort_unstable();
-    let place: FastMap<&str, usize> = causes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
-    let trace_place: Vec<Option<usize>> = cause_of.iter().map(|c| c.and_then(|c| place.get(c).copied())).collect();
-    let place_of = |s: &Source<'_>| trace_place.get(s.trace_key()).copied().flatten();
-    if by_address {
-        // Every row's trace has a place; `width` keeps the verdicts apart.
-        let width = place.len();
-        let group = |s: &Source<'_>| usize::from(rank(s.verdict)) * width + place_of(s).unwrap_or(0);
-        group_stably(rows, group);
-    } else {
-        rows.sort_by_cached_key(|s| (rank(s.verdict), place_of(s), key_ip(s)));
+
+    /// The page's rows of `rows` ordered by `key` (stable; the keys are cheap to work out).
+    fn of_sorted<T, K: Ord>(self, mut rows: Vec<T>, key: impl FnMut(&T) -> K) -> Vec<T> {
+        rows.sort_by_key(key);
+        self.of(rows)
+    }
+
+    /// The page's rows of `rows` ordered by `group`, keeping the order they have within each group
+    /// (a counting sort, for groups that are few next to the rows). Only the rows of the page are
+    /// put in place: ordering all 138,649 rows at 5,000 nodes for the 50 of the first page took
+    /// 20 ms of a warm run (BENCHMARKS.md item 51).
+    #[inline(never)]
+    fn of_groups<T: Copy>(self, rows: &[T], group: impl Fn(&T) -> usize) -> Vec<T> {
+        let groups: Vec<usize> = rows.iter().map(group).collect();
+        // Where each group's rows start in the order.
+        let mut start = vec![0usize; groups.iter().max().map_or(0, |m| m + 1)];
+        for &g in &groups {
+            if let Some(n) = start.get_mut(g) {
+                *n += 1;
+            }
+        }
+        let mut sum = 0;
+        for n in &mut start {
+            (*n, sum) = (sum, sum + *n);
+        }
+        let last = rows.len().saturating_sub(1);
+        let wanted = self.offset..self.offset.saturating_add(self.limit);
+        let mut shown: Vec<(usize, T)> = Vec::with_capacity(self.limit.min(rows.len()));
+        for (row, &g) in rows.iter().zip(&groups) {
+            if let Some(at) = start.get_mut(g) {
+                let place = if self.desc { last.saturating_sub(*at) } else { *at };
+                *at += 1;
+                if wanted.contains(&place) {
+                    shown.push((place, *row));
+                }
+            }
+        }
+        shown.sort_unstable_by_key(|(place, _)| *place);
+        shown.into_iter().map(|(_, row)| row).collect()
     }
 }
 
-/// Orders `rows` by `group`, keeping the order they had within each group (a counting sort: for
-/// groups that are few next to the rows).
-#[inline(never)]
-fn group_stably<T: Copy>(rows: &mut Vec<T>, group: impl Fn(&T) -> usize) {
-    let groups: Vec<usize> = rows.iter().map(group).collect();
-    // Where each group's rows start in the output.
-    let mut start = vec![0usize; groups.iter().max().map_or(0, |m| m + 1)];
-    for &g in &groups {
-        if let Some(n) = start.get_mut(g) {
-            *n += 1;
-        }
-    }
-    let mut sum = 0;
-    for n in &mut start {
-        (*n, sum) = (sum, sum + *n);
-    }
-    let mut out: Vec<Option<T>> = vec![None; rows.len()];
-    for (row, &g) in rows.iter().zip(&groups) {
-        if let Some(at) = start.get_mut(g) {
-            if let Some(slot) = out.get_mut(*at) {
-                *slot = Some(*row);
+/// Each row's cause by its place among the causes of the rows, for the page's default order:
+/// verdict, then cause, then address. Causes are few, long and shared by many rows, so each
+/// trace's place is found once, rather than comparing the text at every step of a sort (byte by
+/// byte in wasm, 40 ms at 5,000 nodes on the baseline code of a cold run).
+struct CausePlaces {
+    /// By trace.
+    places: Vec<Option<usize>>,
+    /// How many causes there are.
+    width: usize,
+}
+
+impl CausePlaces {
+    #[inline(never)]
+    fn of(rows: &[Source<'_>], report: &Report) -> CausePlaces {
+        let mut cause_of: Vec<Option<&str>> = vec![None; report.sources.trace_entries()];
+        for s in rows {
+            if let Some(slot) = cause_of.get_mut(s.trace_key()) {
+                *slot = Some(s.cause());
             }
-            *at += 1;
         }
+        let mut causes: Vec<&str> = cause_of.iter().flatten().copied().collect::<FastSet<&str>>().into_iter().collect();
+        causes.sort_unstable();
+        let place: FastMap<&str, usize> = causes.into_iter().enumerate().map(|(i, c)| (c, i)).collect();
+        let places = cause_of.iter().map(|c| c.and_then(|c| place.get(c).copied())).collect();
+        CausePlaces { places, width: place.len() }
     }
-    *rows = out.into_iter().flatten().collect();
+
+    fn place(&self, s: &Source<'_>) -> Option<usize> {
+        self.places.get(s.trace_key()).copied().flatten()
+    }
+
+    /// The row's group in the default order: every row of the report has a place, and `width`
+    /// keeps the verdicts apart.
+    fn group(&self, s: &Source<'_>) -> usize {
+        usize::from(rank(s.verdict)) * self.width + self.place(s).unwrap_or(0)
+    }
 }
 
 fn matches(s: &Source<'_>, needle: &str, model: Option<&podreach_core::model::Model>) -> bool {
@@ -419,59 +472,67 @@ fn matches(s: &Source<'_>, needle: &str, model: Option<&podreach_core::model::Mo
 }
 
 /// The picker's targets: every ENI that is not an instance's secondary, grouped by kind.
+/// Instances can be thousands; the picker keeps the first few hundred (any IP can be typed). The
+/// ENIs are picked and ordered before any label is written: writing every instance's label only
+/// to drop all but 300 of them took 20 ms of a warm run at 5,000 nodes (BENCHMARKS.md item 51).
 #[inline(never)]
 fn targets(loaded: &Loaded) -> Vec<TargetOption> {
-    let mut out = Vec::new();
-    for e in &loaded.model.enis {
-        let group = match e.role {
-            Role::Rds => "rds",
-            Role::LoadBalancer => "load balancers",
-            Role::EksControlPlane => "eks control plane",
-            Role::VpcEndpoint => "vpc endpoints",
-            Role::InstancePrimary => "instances",
-            Role::Efs | Role::Lambda | Role::Other => "other",
-            Role::CniSecondary | Role::OtherSecondary | Role::Trunk | Role::Branch | Role::NatGateway => continue,
-        };
-        let Some(ip) = e.primary_ip.or_else(|| e.private_ips.first().copied()) else { continue };
-        let what = match e.role {
-            Role::InstancePrimary => loaded.model.instance_label(e.instance.as_deref().unwrap_or("")).to_string(),
-            _ => {
-                let d: String = e.description.chars().take(48).collect();
-                if d.is_empty() {
-                    e.role.label().to_owned()
-                } else {
-                    d
-                }
-            }
-        };
-        out.push(TargetOption {
-            eni: e.id.clone(),
-            ip: ip.to_string(),
-            label: format!("{} · {ip} · {what}", e.id),
-            group: group.to_owned(),
-        });
-    }
-    let order = |g: &str| match g {
-        "rds" => 0,
-        "load balancers" => 1,
-        "eks control plane" => 2,
-        "vpc endpoints" => 3,
-        "other" => 4,
-        _ => 5,
-    };
-    out.sort_by(|a, b| (order(&a.group), &a.eni).cmp(&(order(&b.group), &b.eni)));
-    // Instances can be thousands; the picker keeps the first few hundred, and any IP can be typed.
+    let mut picked: Vec<(usize, &podreach_core::model::Eni, std::net::Ipv4Addr)> = loaded
+        .model
+        .enis
+        .iter()
+        .filter_map(|e| {
+            let place = TARGET_GROUPS.iter().position(|(roles, _)| roles.contains(&e.role))?;
+            Some((place, e, e.primary_ip.or_else(|| e.private_ips.first().copied())?))
+        })
+        .collect();
+    picked.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
     let mut instances = 0usize;
-    out.retain(|t| {
-        if t.group == "instances" {
+    picked.retain(|(_, e, _)| {
+        if e.role == Role::InstancePrimary {
             instances += 1;
-            instances <= 300
+            instances <= MAX_INSTANCE_TARGETS
         } else {
             true
         }
     });
-    out
+    picked
+        .into_iter()
+        .map(|(place, e, ip)| {
+            let what = match e.role {
+                Role::InstancePrimary => loaded.model.instance_label(e.instance.as_deref().unwrap_or("")).to_string(),
+                _ => {
+                    let d: String = e.description.chars().take(48).collect();
+                    if d.is_empty() {
+                        e.role.label().to_owned()
+                    } else {
+                        d
+                    }
+                }
+            };
+            TargetOption {
+                eni: e.id.clone(),
+                ip: ip.to_string(),
+                label: format!("{} · {ip} · {what}", e.id),
+                group: TARGET_GROUPS.get(place).map_or("", |(_, g)| *g).to_owned(),
+            }
+        })
+        .collect()
 }
+
+/// The picker's groups in the order it lists them, with the roles of the ENIs in each; ENIs of
+/// other roles (an instance's secondaries, trunks and branches, NAT gateways) are not targets.
+const TARGET_GROUPS: [(&[Role], &str); 6] = [
+    (&[Role::Rds], "rds"),
+    (&[Role::LoadBalancer], "load balancers"),
+    (&[Role::EksControlPlane], "eks control plane"),
+    (&[Role::VpcEndpoint], "vpc endpoints"),
+    (&[Role::Efs, Role::Lambda, Role::Other], "other"),
+    (&[Role::InstancePrimary], "instances"),
+];
+
+/// How many instances the picker lists.
+const MAX_INSTANCE_TARGETS: usize = 300;
 
 /// One warm-up round: the bundled example through a fresh engine and into the view's JSON, the
 /// same code a real run takes. Returns the JSON's length.

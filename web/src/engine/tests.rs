@@ -293,13 +293,186 @@ fn rows_of_one_verdict_are_ordered_by_the_text_of_their_cause() {
 }
 
 #[test]
-fn grouping_keeps_the_order_within_each_group() {
-    let mut rows = vec![("b", 1), ("a", 2), ("c", 3), ("b", 4), ("a", 5), ("a", 6)];
-    group_stably(&mut rows, |r| usize::from(r.0.as_bytes()[0] - b'a'));
-    assert_eq!(rows, [("a", 2), ("a", 5), ("a", 6), ("b", 1), ("b", 4), ("c", 3)]);
-    let mut none: Vec<(&str, u8)> = Vec::new();
-    group_stably(&mut none, |_| 7);
-    assert!(none.is_empty());
+fn a_window_of_groups_is_that_window_of_the_rows_grouped_stably() {
+    let rows = [("b", 1), ("a", 2), ("c", 3), ("b", 4), ("a", 5), ("a", 6), ("c", 7)];
+    let group = |r: &(&str, i32)| usize::from(r.0.as_bytes()[0] - b'a');
+    let mut grouped = rows.to_vec();
+    grouped.sort_by_key(group);
+    assert_eq!(grouped, [("a", 2), ("a", 5), ("a", 6), ("b", 1), ("b", 4), ("c", 3), ("c", 7)]);
+    let mut checked = 0;
+    for desc in [false, true] {
+        let ordered: Vec<_> = if desc { grouped.iter().rev().copied().collect() } else { grouped.clone() };
+        for offset in 0..=8 {
+            for limit in 1..=8 {
+                let w = Window { offset, limit, desc };
+                let want: Vec<_> = ordered.iter().skip(offset).take(limit).copied().collect();
+                assert_eq!(w.of_groups(&rows, group), want, "{offset} {limit} {desc}");
+                assert_eq!(w.of(grouped.clone()), want);
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 144);
+    assert!(Window { offset: 0, limit: 5, desc: true }.of_groups(&[] as &[(&str, i32)], |_| 7).is_empty());
+}
+
+#[test]
+fn every_sort_pages_as_the_whole_sorted_list_would() {
+    // Each page of each order, both ways, is the slice of the full list sorted plainly (the
+    // default order by the causes' texts); the example's rows get three causes of one verdict.
+    let mut e = Engine::default();
+    e.set_inputs(example_inputs());
+    e.run(Some(&story_query()), &PageReq::default());
+    let Some(report) = e.report.as_mut() else { panic!("no report") };
+    let texts = ["b: the second", "c: the third", "a: the first"];
+    let mut rows: Vec<SourceOut> = report.sources.iter().map(|s| s.owned()).collect();
+    for (i, s) in rows.iter_mut().enumerate() {
+        let mut why = (*s.why).clone();
+        why.cause = texts[i % texts.len()].to_owned();
+        s.why = std::sync::Arc::new(why);
+    }
+    report.sources = rows.iter().cloned().collect();
+    let total = rows.len();
+    assert!(total >= 18);
+    let ip = |s: &SourceOut| (s.ip.first(), s.ip.len);
+    let mut checked = 0;
+    for sort in ["cause", "verdict", "ip", "node", "eni", "pod"] {
+        let mut want = rows.clone();
+        match sort {
+            "cause" => {
+                want.sort_by(|a, b| (rank(&a.verdict), a.cause(), ip(a)).cmp(&(rank(&b.verdict), b.cause(), ip(b))))
+            }
+            "verdict" => want.sort_by_key(|s| (rank(&s.verdict), ip(s))),
+            "ip" => want.sort_by_key(ip),
+            "node" => want.sort_by(|a, b| (a.node(), a.instance(), ip(a)).cmp(&(b.node(), b.instance(), ip(b)))),
+            "eni" => want.sort_by(|a, b| (a.eni(), ip(a)).cmp(&(b.eni(), ip(b)))),
+            _ => want.sort_by(|a, b| (a.pods.first(), ip(a)).cmp(&(b.pods.first(), ip(b)))),
+        }
+        for desc in [false, true] {
+            let ordered: Vec<SourceOut> = if desc { want.iter().rev().cloned().collect() } else { want.clone() };
+            for (offset, limit) in [(0, 50), (0, 5), (3, 4), (total - 2, 10), (total + 5, 10), (7, 1)] {
+                let got = e.page(&PageReq { sort: sort.into(), desc, offset, limit, ..PageReq::default() });
+                let expect: Vec<SourceOut> = ordered.iter().skip(offset).take(limit).cloned().collect();
+                assert_eq!(got.rows, expect, "{sort} desc={desc} offset={offset} limit={limit}");
+                assert_eq!((got.total, got.offset), (total, offset.min(total)));
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 72);
+}
+
+#[test]
+fn the_picker_lists_the_first_300_instances_and_every_other_target_in_group_order() {
+    // 331 instances' primary ENIs, a secondary, and one ENI of each other kind, in an order
+    // that is not their ids' (the picker sorts by group, then id); some instances named.
+    let mut enis = Vec::new();
+    for k in 0..331u32 {
+        let n = (k * 37) % 331;
+        enis.push(format!(
+            r#"{{"NetworkInterfaceId": "eni-i{n:05}", "PrivateIpAddress": "10.1.{}.{}", "Description": "",
+               "Attachment": {{"InstanceId": "i-{n:05}", "DeviceIndex": 0, "NetworkCardIndex": 0}}}}"#,
+            n / 200,
+            n % 200 + 10
+        ));
+    }
+    let others = [
+        ("eni-z1", "", Some("i-00007"), "interface", "10.2.0.1"),
+        ("eni-r2", "RDSNetworkInterface", None, "interface", "10.2.0.2"),
+        ("eni-r1", "RDSNetworkInterface", None, "interface", "10.2.0.3"),
+        ("eni-l1", "ELB app/web/1", None, "interface", "10.2.0.4"),
+        ("eni-k1", "Amazon EKS cluster", None, "interface", "10.2.0.5"),
+        ("eni-v1", "", None, "vpc_endpoint", "10.2.0.6"),
+        ("eni-o2", "a description longer than forty-eight characters, cut in the label", None, "interface", "10.2.0.7"),
+        ("eni-o1", "", None, "interface", "10.2.0.8"),
+        ("eni-n1", "Interface for NAT Gateway nat-1", None, "nat_gateway", "10.2.0.9"),
+    ];
+    for (id, description, instance, kind, ip) in others {
+        let attachment = instance
+            .map(|i| format!(r#", "Attachment": {{"InstanceId": "{i}", "DeviceIndex": 1, "NetworkCardIndex": 0}}"#))
+            .unwrap_or_default();
+        enis.push(format!(
+            r#"{{"NetworkInterfaceId": "{id}", "PrivateIpAddress": "{ip}", "Description": "{description}", "InterfaceType": "{kind}"{attachment}}}"#
+        ));
+    }
+    let instances: Vec<String> = (0..331u32)
+        .step_by(3)
+        .map(|n| format!(r#"{{"InstanceId": "i-{n:05}", "Tags": [{{"Key": "Name", "Value": "node-{n}"}}]}}"#))
+        .collect();
+    let inputs = vec![
+        InputMsg {
+            id: 1,
+            name: "enis.json".into(),
+            bytes: format!(r#"{{"NetworkInterfaces": [{}]}}"#, enis.join(",")).into_bytes(),
+            follows: None,
+        },
+        InputMsg {
+            id: 2,
+            name: "instances.json".into(),
+            bytes: format!(r#"{{"Reservations": [{{"Instances": [{}]}}]}}"#, instances.join(",")).into_bytes(),
+            follows: None,
+        },
+    ];
+    let mut e = Engine::default();
+    e.set_inputs(inputs);
+    let v = e.run(None, &PageReq::default());
+    let Some(loaded) = e.loaded.as_ref() else { panic!("not loaded") };
+    let order = ["rds", "load balancers", "eks control plane", "vpc endpoints", "other", "instances"];
+    let mut want: Vec<TargetOption> = Vec::new();
+    for en in &loaded.model.enis {
+        let group = match en.role {
+            Role::Rds => "rds",
+            Role::LoadBalancer => "load balancers",
+            Role::EksControlPlane => "eks control plane",
+            Role::VpcEndpoint => "vpc endpoints",
+            Role::InstancePrimary => "instances",
+            Role::Efs | Role::Lambda | Role::Other => "other",
+            _ => continue,
+        };
+        let Some(ip) = en.primary_ip.or_else(|| en.private_ips.first().copied()) else { continue };
+        let what = match en.role {
+            Role::InstancePrimary => loaded.model.instance_label(en.instance.as_deref().unwrap_or("")).to_string(),
+            _ if en.description.is_empty() => en.role.label().to_owned(),
+            _ => en.description.chars().take(48).collect(),
+        };
+        want.push(TargetOption {
+            eni: en.id.clone(),
+            ip: ip.to_string(),
+            label: format!("{} · {ip} · {what}", en.id),
+            group: group.to_owned(),
+        });
+    }
+    let place = |g: &str| order.iter().position(|o| *o == g);
+    want.sort_by(|a, b| (place(&a.group), &a.eni).cmp(&(place(&b.group), &b.eni)));
+    let instances = want.iter().filter(|t| t.group == "instances").count();
+    assert!(instances > 300, "only {instances} instances");
+    let mut kept = 0;
+    want.retain(|t| {
+        t.group != "instances" || {
+            kept += 1;
+            kept <= 300
+        }
+    });
+    assert_eq!(v.targets, want);
+    let groups: Vec<(&str, usize)> =
+        order.iter().map(|g| (*g, v.targets.iter().filter(|t| t.group == *g).count())).collect();
+    assert_eq!(
+        groups,
+        [
+            ("rds", 2),
+            ("load balancers", 1),
+            ("eks control plane", 1),
+            ("vpc endpoints", 1),
+            ("other", 2),
+            ("instances", 300)
+        ]
+    );
+    assert_eq!(v.targets.first().map(|t| t.eni.as_str()), Some("eni-r1"));
+    assert!(
+        v.targets.iter().any(|t| t.label == "eni-i00003 · 10.1.0.13 · i-00003 (node-3)"),
+        "{:?}",
+        &v.targets[7..10]
+    );
 }
 
 #[test]
