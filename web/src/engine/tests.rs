@@ -266,21 +266,28 @@ fn the_default_row_order_and_the_cause_counts_match_the_plain_text_order_over_th
     assert!(checked >= 8, "only {checked} queries with more than one cause");
 }
 
-#[test]
-fn rows_of_one_verdict_are_ordered_by_the_text_of_their_cause() {
-    // No corpus query has two causes of one verdict; give the example's rows three.
+/// The example's engine after the story's query, its rows given `causes` in turn (one verdict's
+/// rows then have several), and those rows.
+fn example_with_causes(causes: &[&str]) -> (Engine, Vec<SourceOut>) {
     let mut e = Engine::default();
     e.set_inputs(example_inputs());
     e.run(Some(&story_query()), &PageReq::default());
     let Some(report) = e.report.as_mut() else { panic!("no report") };
-    let texts = ["b: the second", "c: the third", "a: the first", "b: the second, longer"];
     let mut rows: Vec<SourceOut> = report.sources.iter().map(|s| s.owned()).collect();
     for (i, s) in rows.iter_mut().enumerate() {
         let mut why = (*s.why).clone();
-        why.cause = texts[i % texts.len()].to_owned();
+        why.cause = causes[i % causes.len()].to_owned();
         s.why = std::sync::Arc::new(why);
     }
-    report.sources = rows.into_iter().collect();
+    report.sources = rows.iter().cloned().collect();
+    (e, rows)
+}
+
+#[test]
+fn rows_of_one_verdict_are_ordered_by_the_text_of_their_cause() {
+    // No corpus query has two causes of one verdict; give the example's rows three.
+    let (mut e, _) = example_with_causes(&["b: the second", "c: the third", "a: the first", "b: the second, longer"]);
+    let Some(report) = e.report.as_ref() else { panic!("no report") };
     let want = in_text_order(&report.sources);
     let got = e.page(&PageReq { limit: 1000, ..PageReq::default() }).rows;
     assert_eq!(got, want);
@@ -320,18 +327,7 @@ fn a_window_of_groups_is_that_window_of_the_rows_grouped_stably() {
 fn every_sort_pages_as_the_whole_sorted_list_would() {
     // Each page of each order, both ways, is the slice of the full list sorted plainly (the
     // default order by the causes' texts); the example's rows get three causes of one verdict.
-    let mut e = Engine::default();
-    e.set_inputs(example_inputs());
-    e.run(Some(&story_query()), &PageReq::default());
-    let Some(report) = e.report.as_mut() else { panic!("no report") };
-    let texts = ["b: the second", "c: the third", "a: the first"];
-    let mut rows: Vec<SourceOut> = report.sources.iter().map(|s| s.owned()).collect();
-    for (i, s) in rows.iter_mut().enumerate() {
-        let mut why = (*s.why).clone();
-        why.cause = texts[i % texts.len()].to_owned();
-        s.why = std::sync::Arc::new(why);
-    }
-    report.sources = rows.iter().cloned().collect();
+    let (e, rows) = example_with_causes(&["b: the second", "c: the third", "a: the first"]);
     let total = rows.len();
     assert!(total >= 18);
     let ip = |s: &SourceOut| (s.ip.first(), s.ip.len);
