@@ -481,10 +481,7 @@ fn targets(loaded: &Loaded) -> Vec<TargetOption> {
         .model
         .enis
         .iter()
-        .filter_map(|e| {
-            let place = TARGET_GROUPS.iter().position(|(roles, _)| roles.contains(&e.role))?;
-            Some((place, e, e.primary_ip.or_else(|| e.private_ips.first().copied())?))
-        })
+        .filter_map(|e| Some((target_group(e.role)?, e, e.primary_ip.or_else(|| e.private_ips.first().copied())?)))
         .collect();
     picked.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
     let mut instances = 0usize;
@@ -514,22 +511,28 @@ fn targets(loaded: &Loaded) -> Vec<TargetOption> {
                 eni: e.id.clone(),
                 ip: ip.to_string(),
                 label: format!("{} · {ip} · {what}", e.id),
-                group: TARGET_GROUPS.get(place).map_or("", |(_, g)| *g).to_owned(),
+                group: TARGET_GROUPS.get(place).copied().unwrap_or_default().to_owned(),
             }
         })
         .collect()
 }
 
-/// The picker's groups in the order it lists them, with the roles of the ENIs in each; ENIs of
-/// other roles (an instance's secondaries, trunks and branches, NAT gateways) are not targets.
-const TARGET_GROUPS: [(&[Role], &str); 6] = [
-    (&[Role::Rds], "rds"),
-    (&[Role::LoadBalancer], "load balancers"),
-    (&[Role::EksControlPlane], "eks control plane"),
-    (&[Role::VpcEndpoint], "vpc endpoints"),
-    (&[Role::Efs, Role::Lambda, Role::Other], "other"),
-    (&[Role::InstancePrimary], "instances"),
-];
+/// The picker's groups, in the order it lists them.
+const TARGET_GROUPS: [&str; 6] = ["rds", "load balancers", "eks control plane", "vpc endpoints", "other", "instances"];
+
+/// The picker's group of an ENI with `role` (its place in [`TARGET_GROUPS`]); `None` for the
+/// ENIs that are not targets: an instance's secondaries, trunks and branches, NAT gateways.
+fn target_group(role: Role) -> Option<usize> {
+    Some(match role {
+        Role::Rds => 0,
+        Role::LoadBalancer => 1,
+        Role::EksControlPlane => 2,
+        Role::VpcEndpoint => 3,
+        Role::Efs | Role::Lambda | Role::Other => 4,
+        Role::InstancePrimary => 5,
+        Role::CniSecondary | Role::OtherSecondary | Role::Trunk | Role::Branch | Role::NatGateway => return None,
+    })
+}
 
 /// How many instances the picker lists.
 const MAX_INSTANCE_TARGETS: usize = 300;
