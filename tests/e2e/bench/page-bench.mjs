@@ -4,7 +4,7 @@
 // --after MS: the files are chosen MS after the worker is ready, as a user who takes that long.
 // The page opens once the browser has finished its own start-up (harness.mjs, settle), as a user's
 // browser has long done; --no-settle opens it at once, as up to run 55 (BENCHMARKS.md item 51).
-import { serve, launch } from '../lib/harness.mjs';
+import { openPage } from '../lib/harness.mjs';
 import { exportFiles } from '../lib/exports.mjs';
 
 const args = process.argv.slice(2);
@@ -15,12 +15,11 @@ const delay = afterAt >= 0 ? Number(args[afterAt + 1]) : null;
 if (delay !== null && !(delay >= 0)) throw new Error('--after takes milliseconds');
 const [dir, target, port] = args.filter((a, i) => !a.startsWith('--') && (afterAt < 0 || i !== afterAt + 1));
 const files = exportFiles(dir);
-const { server, base } = await serve();
-const browser = await launch();
-const settledMs = noSettle ? null : await browser.settle();
-try {
-  const page = await browser.context.newPage();
-  await page.addInitScript(() => {
+const { page, settledMs, close } = await openPage({
+  target,
+  port,
+  settle: !noSettle,
+  init: (p) => p.addInitScript(() => {
     window.__longTasks = [];
     new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration }); })
       .observe({ type: 'longtask', buffered: true });
@@ -28,8 +27,9 @@ try {
     window.__frames = [];
     new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__frames.push({ start: e.startTime, ms: e.duration }); })
       .observe({ type: 'long-animation-frame', buffered: true });
-  });
-  await page.goto(`${base}#to=${target}&port=${port}`);
+  }),
+});
+try {
   // As a user would: choose files once the page has started, seconds after it loads. By then the
   // worker has warmed up its compiled code (engine::warm_round), which the page marks. With
   // --cold the files are chosen the moment the worker is ready, which stops the warm-up; with
@@ -68,6 +68,5 @@ try {
   const at = (ms) => (Number.isNaN(ms) ? null : Math.round(ms));
   console.log(JSON.stringify({ seconds: (r.view - r.chosen) / 1000, wall, cold, after: delay, settledMs, chosenAfterReady: Math.round(r.chosen - r.readyAt), readyAt: at(r.readyAt), warmAt: at(r.warmAt), longestTaskMs: longest, startupTaskMs: Math.round(startup), longTasks: r.longTasks.length, tasks, longestFrameMs: longestFrame, frames, viewAt: Math.round(r.view - r.chosen), chosenEpochMs: r.origin + r.chosen, timing: r.timing, blocked: r.blocked }));
 } finally {
-  await browser.close();
-  server.close();
+  await close();
 }

@@ -11,7 +11,7 @@
 // frames in all). --threads prints the CPU time of the page, the worker, V8's optimising
 // compiler and the IO thread per 100 ms after the files were chosen.
 import fs from 'node:fs';
-import { serve, launch } from '../lib/harness.mjs';
+import { openPage } from '../lib/harness.mjs';
 import { exportFiles } from '../lib/exports.mjs';
 const args = process.argv.slice(2);
 const warm = args.includes('--warm');
@@ -24,13 +24,9 @@ const callers = valueOf('--callers') !== undefined ? new RegExp(valueOf('--calle
 const depth = Number(valueOf('--depth') ?? 3);
 const [dir, target, port, out] = args.filter((a, i) => !a.startsWith('--') && !valued.includes(i));
 const files = exportFiles(dir);
-const { server, base } = await serve();
-const browser = await launch();
-// The browser's own start-up first, as in page-bench.mjs (harness.mjs, settle).
-await browser.settle();
+// Once the browser has finished its own start-up, as in page-bench.mjs (harness.mjs, settle).
+const { page, close } = await openPage({ target, port });
 try {
-  const page = await browser.context.newPage();
-  await page.goto(`${base}#to=${target}&port=${port}`);
   const mark = warm ? 'podreach:worker-warm' : 'podreach:worker-ready';
   await page.waitForFunction((m) => window.podreach !== undefined && performance.getEntriesByName(m).length > 0, mark, { timeout: 60000 });
   const cdp = await page.context().newCDPSession(page);
@@ -126,4 +122,4 @@ try {
       }
     }
   }
-} finally { await browser.close(); server.close(); }
+} finally { await close(); }

@@ -48,6 +48,19 @@ export async function launch() {
   };
 }
 
+/// For the benchmark tools: serves dist/, launches the browser, waits for it to settle (unless
+/// `settle` is false), runs `init` on a new page (scripts to add before it loads), and opens the
+/// page on the query for `target` and `port`. `close()` ends the browser and the server.
+export async function openPage({ target, port, settle: wait = true, init = async () => {} }) {
+  const { server, base } = await serve();
+  const browser = await launch();
+  const settledMs = wait ? await browser.settle() : null;
+  const page = await browser.context.newPage();
+  await init(page);
+  await page.goto(`${base}#to=${target}&port=${port}`);
+  return { page, settledMs, close: async () => { await browser.close(); server.close(); } };
+}
+
 /// Waits until the browser launched with `userDataDir` has finished its own start-up, and returns
 /// how long that took in ms (null where `/proc` cannot tell: then it waits for nothing).
 ///

@@ -226,6 +226,15 @@ fn in_text_order(rows: &Sources) -> Vec<SourceOut> {
     sorted
 }
 
+/// A corpus case's input files as the worker receives them, numbered from 1.
+fn corpus_inputs(case: &podreach_fixtures::Case) -> Vec<InputMsg> {
+    case.inputs
+        .iter()
+        .zip(1..)
+        .map(|(&(name, bytes), id)| InputMsg { id, name: name.into(), bytes: bytes.to_vec(), follows: None })
+        .collect()
+}
+
 #[test]
 fn the_default_row_order_and_the_cause_counts_match_the_plain_text_order_over_the_corpus() {
     // The engine orders rows by each cause's place among the causes and counts causes in a hash
@@ -233,12 +242,7 @@ fn the_default_row_order_and_the_cause_counts_match_the_plain_text_order_over_th
     let mut checked = 0;
     for case in podreach_fixtures::CASES {
         let spec: podreach_fixtures::Spec = serde_json::from_str(case.spec).unwrap();
-        let inputs: Vec<InputMsg> = case
-            .inputs
-            .iter()
-            .zip(1..)
-            .map(|(&(name, bytes), id)| InputMsg { id, name: name.into(), bytes: bytes.to_vec(), follows: None })
-            .collect();
+        let inputs = corpus_inputs(case);
         for q in &spec.queries {
             let mut e = Engine::default();
             e.set_inputs(inputs.clone());
@@ -506,4 +510,107 @@ fn a_list_is_repeated_whole_and_brackets_in_strings_do_not_end_it() {
     assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok());
     assert_eq!(repeat_list(text, "\"missing\"", 2), None);
     assert_eq!(repeat_list(r#"{"items": [{"x": 1}"#, "\"items\"", 2), None, "an unclosed list");
+}
+
+/// The filter as it was first written: every text of the row lower-cased and searched.
+fn plain_match(s: &Source<'_>, needle: &str, model: Option<&podreach_core::model::Model>) -> bool {
+    let hit = |t: &str| t.to_ascii_lowercase().contains(needle);
+    hit(&s.ip.to_string())
+        || hit(s.eni())
+        || s.eth().is_some_and(hit)
+        || s.instance().is_some_and(hit)
+        || s.node().is_some_and(hit)
+        || hit(s.cause())
+        || s.pods.iter().any(|p| hit(&p.namespace) || hit(&p.name) || hit(&format!("{}/{}", p.namespace, p.name)))
+        || model
+            .and_then(|m| m.eni(s.eni()))
+            .is_some_and(|e| e.groups.iter().any(|g| hit(&g.id) || g.name.as_deref().is_some_and(hit)))
+}
+
+#[test]
+fn the_filter_finds_the_rows_whose_texts_hold_it_ignoring_ascii_case() {
+    // Over the example and every corpus query: filters cut from each kind of text a row has (an
+    // address, an ENI, a node, a pod, a namespace/name across the slash, a cause, a group id and
+    // name), upper-cased as typed, and ones that match nothing, give exactly the rows the plain
+    // filter gives, listed by address.
+    let mut cases: Vec<(String, Vec<InputMsg>, Option<QueryMsg>)> =
+        vec![("example".into(), example_inputs(), Some(story_query()))];
+    for case in podreach_fixtures::CASES {
+        let spec: podreach_fixtures::Spec = serde_json::from_str(case.spec).unwrap();
+        let inputs = corpus_inputs(case);
+        for q in &spec.queries {
+            cases.push((
+                case.name.into(),
+                inputs.clone(),
+                Some(QueryMsg { to: q.to.clone(), protocol: q.protocol.clone(), port: q.port }),
+            ));
+        }
+    }
+    let (mut checked, mut found) = (0, 0);
+    let engines = cases.into_iter().map(|(name, inputs, query)| {
+        let mut e = Engine::default();
+        e.set_inputs(inputs);
+        e.run(query.as_ref(), &PageReq::default());
+        (name, e)
+    });
+    // And the example with the database's group also admitting two addresses of a secondary ENI
+    // by CIDR, so that rows of one ENI differ in cause.
+    let mut split = example_inputs();
+    for i in &mut split {
+        if i.name == "security-groups.json" {
+            let text = String::from_utf8(i.bytes.clone()).unwrap();
+            let at = text.find("who may talk to the orders database").unwrap();
+            let rule = text[at..].find("\"IpRanges\": []").unwrap() + at;
+            let text = format!(
+                "{}\"IpRanges\": [{{\"CidrIp\": \"10.0.1.20/31\"}}]{}",
+                &text[..rule],
+                &text[rule + "\"IpRanges\": []".len()..]
+            );
+            i.bytes = text.into_bytes();
+        }
+    }
+    let mut e = Engine::default();
+    e.set_inputs(split);
+    e.run(Some(&story_query()), &PageReq::default());
+    let report = e.report.as_ref().unwrap();
+    let eni_causes: BTreeMap<usize, std::collections::BTreeSet<&str>> =
+        report.sources.iter().fold(BTreeMap::new(), |mut m, s| {
+            m.entry(s.eni_key()).or_default().insert(s.cause());
+            m
+        });
+    assert!(eni_causes.values().any(|c| c.len() > 1), "{eni_causes:?}");
+    for (name, e) in engines.chain(std::iter::once(("two causes on one eni".to_owned(), e))) {
+        let (Some(report), Some(loaded)) = (&e.report, &e.loaded) else { continue };
+        let model = Some(&loaded.model);
+        let mut filters: Vec<String> = vec!["zzz-nothing".into(), "é".into(), "/".into(), ".".into()];
+        // Every cause: rows of one ENI can differ in cause (their addresses on either side of a
+        // rule's CIDR), so this is what tells a cause matched once per trace from once per ENI.
+        filters.extend(report.sources.by_trace().into_iter().map(|(_, cause, _)| cause.to_owned()));
+        for s in report.sources.iter().step_by(5).take(12) {
+            filters.push(s.ip.to_string());
+            filters.push(s.eni().get(4..).unwrap_or("").to_uppercase());
+            filters.extend(s.node().map(str::to_owned));
+            filters.push(s.cause().split(' ').nth(1).unwrap_or("").to_owned());
+            if let Some(p) = s.pods.first() {
+                let tail: String = p.namespace.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+                filters.push(format!("{tail}/{}", p.name.chars().take(3).collect::<String>()).to_uppercase());
+            }
+            if let Some(g) = loaded.model.eni(s.eni()).and_then(|e| e.groups.first()) {
+                filters.push(g.id.clone());
+                filters.extend(g.name.clone());
+            }
+        }
+        for f in filters {
+            let needle = f.trim().to_ascii_lowercase();
+            let mut want: Vec<SourceOut> =
+                report.sources.iter().filter(|s| plain_match(s, &needle, model)).map(|s| s.owned()).collect();
+            want.sort_by_key(|s| (s.ip.first(), s.ip.len));
+            want.truncate(1000);
+            let got = e.page(&PageReq { filter: f.clone(), limit: 1000, sort: "ip".into(), ..PageReq::default() });
+            assert_eq!(got.rows, want, "{name}: filter {f:?}");
+            checked += 1;
+            found += usize::from(!want.is_empty() && want.len() < report.sources.len());
+        }
+    }
+    assert!(checked > 400 && found > 40, "{checked} filters, {found} that kept some rows but not all");
 }
