@@ -1,6 +1,6 @@
 // The browser half of `cargo xtask bench`: chooses the export's files in the built page (as files,
 // not pasted), waits for the analysis, and prints the page's own timings and its longest task.
-// Usage: node tests/e2e/bench/page-bench.mjs DIR TARGET PORT [--cold | --after MS]  → one JSON line on stdout.
+// Usage: node tests/e2e/bench/page-bench.mjs DIR TARGET PORT [--cold | --after MS] [--no-settle]  → one JSON line on stdout.
 // --after MS: the files are chosen MS after the worker is ready, as a user who takes that long.
 // The page opens once the browser has finished its own start-up (harness.mjs, settle), as a user's
 // browser has long done; --no-settle opens it at once, as up to run 55 (BENCHMARKS.md item 51).

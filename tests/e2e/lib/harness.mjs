@@ -54,11 +54,17 @@ export async function launch() {
 export async function openPage({ target, port, settle: wait = true, init = async () => {} }) {
   const { server, base } = await serve();
   const browser = await launch();
-  const settledMs = wait ? await browser.settle() : null;
-  const page = await browser.context.newPage();
-  await init(page);
-  await page.goto(`${base}#to=${target}&port=${port}`);
-  return { page, settledMs, close: async () => { await browser.close(); server.close(); } };
+  const close = async () => { await browser.close(); server.close(); };
+  try {
+    const settledMs = wait ? await browser.settle() : null;
+    const page = await browser.context.newPage();
+    await init(page);
+    await page.goto(`${base}#to=${target}&port=${port}`);
+    return { page, settledMs, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
 
 /// Waits until the browser launched with `userDataDir` has finished its own start-up, and returns
