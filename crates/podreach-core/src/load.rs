@@ -1630,14 +1630,7 @@ fn build_groups(
         let Some(id) = opt_string(raw.group_id) else { continue };
         let ingress = convert_permissions(&file, &id, raw.ip_permissions, sink);
         let egress = convert_permissions(&file, &id, raw.ip_permissions_egress, sink);
-        let g = groups.entry(id.clone()).or_insert_with(|| SecurityGroup {
-            id,
-            name: None,
-            description: None,
-            vpc: None,
-            ingress: Vec::new(),
-            egress: Vec::new(),
-        });
+        let g = groups.entry(id.clone()).or_insert_with(|| SecurityGroup { id, ..SecurityGroup::default() });
         g.name = g.name.take().or(opt_string(raw.group_name));
         g.description = g.description.take().or(opt_string(raw.description));
         g.vpc = g.vpc.take().or(opt_string(raw.vpc_id));
@@ -1646,14 +1639,7 @@ fn build_groups(
     }
     for (file, raw) in each(sg_rules) {
         let Some((gid, egress, rule)) = convert_sg_rule(&file, raw, sink) else { continue };
-        let g = groups.entry(gid.clone()).or_insert_with(|| SecurityGroup {
-            id: gid,
-            name: None,
-            description: None,
-            vpc: None,
-            ingress: Vec::new(),
-            egress: Vec::new(),
-        });
+        let g = groups.entry(gid.clone()).or_insert_with(|| SecurityGroup { id: gid, ..SecurityGroup::default() });
         if egress {
             g.egress.push(rule);
         } else {

@@ -286,7 +286,7 @@ pub struct Rule {
     pub description: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SecurityGroup {
     pub id: String,
     pub name: Option<String>,
