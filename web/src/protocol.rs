@@ -57,16 +57,9 @@ impl Default for PageReq {
 pub enum Request {
     /// Load `inputs` (when given; otherwise keep the loaded ones) and analyse.
     Run { seq: u32, inputs: Option<Vec<InputMsg>>, query: Option<QueryMsg>, page: PageReq },
-    /// The bytes of input `id` of the `Run` numbered `run`, or why the page could not read them.
-    Bytes {
-        run: u32,
-        id: u32,
-        #[serde(with = "serde_bytes")]
-        bytes: Vec<u8>,
-        error: Option<String>,
-    },
-    /// How many bytes of input `id` of the `Run` numbered `run` the page has read so far (its
-    /// bytes follow in a `Bytes` request once all are read).
+    /// How many bytes of input `id` of the `Run` numbered `run` the page has read so far. The
+    /// bytes themselves come in `reader.js`'s `Bytes` messages, which only the worker reads
+    /// (`services::worker::Bytes`): they carry the page's byte arrays as they are.
     Read { run: u32, id: u32, read: u64 },
     /// Another page of rows from the current report.
     Page { seq: u32, page: PageReq },

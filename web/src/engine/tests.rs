@@ -108,7 +108,7 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
     let (waiting, all) = loading.progress();
     assert_eq!(all, total);
     assert!(waiting > 0 && waiting < total);
-    assert!(!loading.arrived(999, b"{}"), "no input 999 waits");
+    assert_eq!(loading.place(999, 0, 2, |to| to.copy_from_slice(b"{}")), None, "no input 999 waits");
     // Bytes read count before they arrive, up to the input's size, and never go back.
     let last = inputs.iter().rev().find(|i| i.id != 0).map(|i| (i.id, i.bytes.len() as u64)).unwrap();
     assert!(loading.reading(last.0, 10));
@@ -121,8 +121,10 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
     assert!(!loading.reading(0, 1), "the pasted text came with the request");
     for i in inputs.iter().skip(1).filter(|i| i.id != 0).rev() {
         assert!(!loading.complete());
-        assert!(loading.arrived(i.id, &i.bytes), "{} was waiting", i.name);
-        assert!(!loading.arrived(i.id, &i.bytes), "{} arrives once", i.name);
+        assert_eq!(place(&mut loading, i.id, 0, &i.bytes), Some(Placed::All), "{} was waiting", i.name);
+        assert!(loading.parse(i.id), "{} was waiting", i.name);
+        assert_eq!(place(&mut loading, i.id, 0, &i.bytes), None, "{} arrives once", i.name);
+        assert!(!loading.parse(i.id), "{} is parsed once", i.name);
     }
     assert!(loading.complete());
     assert_eq!(loading.progress().0, 0);
@@ -131,6 +133,52 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
     loading.finish(&mut e);
     assert_eq!(e.run(Some(&story_query()), &PageReq::default()), expected);
     assert_eq!(e.export("json"), whole.export("json"));
+}
+
+/// The page reads a large file in slices, several at once, so they come in any order.
+#[test]
+fn inputs_that_arrive_in_slices_in_any_order_give_the_same_view() {
+    let mut whole = Engine::default();
+    let inputs = example_inputs();
+    whole.set_inputs(inputs.clone());
+    let expected = whole.run(Some(&story_query()), &PageReq::default());
+    let mut sent = inputs.clone();
+    for i in &mut sent {
+        i.follows = Some(i.bytes.len() as u64);
+        i.bytes.clear();
+    }
+    let mut loading = Loading::new(sent);
+    // As the worker does while it waits: the largest input's slices then go into that buffer.
+    loading.prepare_largest();
+    for (n, i) in inputs.iter().enumerate() {
+        let len = i.bytes.len();
+        // Cuts of every size up to a few, last slice first, then the rest from the front.
+        let step = (len / (n % 4 + 2)).max(1);
+        let mut cuts: Vec<(usize, usize)> = (0..len).step_by(step).map(|a| (a, (a + step).min(len))).collect();
+        cuts.rotate_right(1);
+        assert!(cuts.len() >= 2, "{} is cut", i.name);
+        assert_eq!(place(&mut loading, i.id, len as u64, b"x"), None, "a slice past the end of {}", i.name);
+        for (k, (a, b)) in cuts.iter().enumerate() {
+            let placed = place(&mut loading, i.id, *a as u64, &i.bytes[*a..*b]);
+            let last = k + 1 == cuts.len();
+            assert_eq!(placed, Some(if last { Placed::All } else { Placed::More }), "{} slice {k}", i.name);
+            if !last {
+                assert_eq!(loading.size(i.id), len as u64);
+            }
+        }
+        assert!(loading.parse(i.id), "{} was waiting", i.name);
+    }
+    assert!(loading.complete());
+    assert_eq!(loading.progress().0, 0);
+    let mut e = Engine::default();
+    loading.finish(&mut e);
+    assert_eq!(e.run(Some(&story_query()), &PageReq::default()), expected);
+    assert_eq!(e.export("json"), whole.export("json"));
+}
+
+/// Places `bytes` as the worker does with a slice the page read.
+fn place(loading: &mut Loading, id: u32, offset: u64, bytes: &[u8]) -> Option<Placed> {
+    loading.place(id, offset, bytes.len(), |to| to.copy_from_slice(bytes))
 }
 
 /// The example's view with its query, as the worker sends it.

@@ -1,6 +1,6 @@
 //! The analysis worker: its message loop (in the worker) and its client (in the page).
 
-use crate::engine::{Engine, Loading, Warmup};
+use crate::engine::{Engine, Loading, Placed, Warmup};
 use crate::protocol::{PageReq, QueryMsg, Request, Response, Timings};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -26,14 +26,32 @@ thread_local! {
     /// Files' bytes that came before their run's request: the reader's channel and the page's
     /// requests are two queues, and the worker may take a message from either first (an e2e
     /// test lost files that way in two of ten runs). The run's request takes them.
-    static EARLY: RefCell<Vec<Early>> = const { RefCell::new(Vec::new()) };
+    static EARLY: RefCell<Vec<Bytes>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A `Request::Bytes` that came before its run.
-struct Early {
+/// A message to the worker: the page's requests, and the file reader's slices of bytes.
+enum Message {
+    Request(Request),
+    Bytes(Bytes),
+}
+
+/// `reader.js`'s message with a slice of a file's bytes.
+#[derive(serde::Deserialize)]
+enum FromReader {
+    Bytes(Bytes),
+}
+
+/// Bytes of input `id` of the `Run` numbered `run`, `offset` bytes into it (a large file comes
+/// in slices), or why the page could not read them. The bytes stay the page's array until they
+/// are copied, once, into place (`Loading::place`).
+#[derive(serde::Deserialize)]
+struct Bytes {
     run: u32,
     id: u32,
-    bytes: Vec<u8>,
+    #[serde(default)]
+    offset: u64,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    bytes: js_sys::Uint8Array,
     error: Option<String>,
 }
 
@@ -81,8 +99,14 @@ pub fn serve() {
             port.set_onmessage(js_sys::global().unchecked_into::<DedicatedWorkerGlobalScope>().onmessage().as_ref());
             return;
         }
-        match serde_wasm_bindgen::from_value::<Request>(ev.data()) {
-            Ok(req) => handle(req),
+        let data = ev.data();
+        let message = if js_sys::Reflect::has(&data, &JsValue::from_str("Bytes")).unwrap_or(false) {
+            serde_wasm_bindgen::from_value::<FromReader>(data).map(|FromReader::Bytes(b)| Message::Bytes(b))
+        } else {
+            serde_wasm_bindgen::from_value::<Request>(data).map(Message::Request)
+        };
+        match message {
+            Ok(m) => handle(m),
             Err(e) => post(&Response::Failed {
                 seq: 0,
                 message: format!("the page sent a request the worker cannot read: {e}"),
@@ -164,23 +188,6 @@ fn warm_while_waiting() {
     gloo::timers::callback::Timeout::new(0, warm_while_waiting).forget();
 }
 
-/// Writes `bytes` bytes of fresh memory and frees them, while the worker waits for the first
-/// file: the system maps a page of a grown wasm memory on its first write (under node here, a
-/// copy of 52 MB, the largest file at 5,000 nodes, took 54-56 ms into fresh pages and 9-10 ms
-/// into written ones). The copy of the largest file's bytes, which comes next and on the run's
-/// critical path, then reuses pages the allocator already holds. The memory would grow to this
-/// size anyway: the largest file's bytes are all in it at once.
-fn prefault(bytes: u64) {
-    let Ok(n) = usize::try_from(bytes) else { return };
-    let mut pages: Vec<u8> = Vec::new();
-    if pages.try_reserve_exact(n).is_err() {
-        return;
-    }
-    pages.resize(n, 0);
-    // Keeps the writes: they are to memory freed right after, which the optimiser could drop.
-    std::hint::black_box(&mut pages);
-}
-
 /// How long a warm-up slice holds a run that waits for bytes: at most this late do they start.
 const WAIT_SLICE_MS: f64 = 10.0;
 
@@ -190,19 +197,29 @@ const WAIT_SLICE_MS: f64 = 10.0;
 /// of 67-106 ms in cold runs).
 const WAIT_WARM_MIN_BYTES: u64 = 32_000_000;
 
-fn handle(req: Request) {
+fn handle(message: Message) {
     // The user's work comes first: a request ends the warm-up, or keeps it from starting.
     ASKED.with(|a| a.set(true));
     WARM.with(|w| w.borrow_mut().take());
+    let req = match message {
+        Message::Request(req) => req,
+        Message::Bytes(b) => {
+            if b.run > NEWEST_RUN.with(Cell::get) {
+                EARLY.with(|e| e.borrow_mut().push(b));
+            } else {
+                bytes_arrived(b);
+            }
+            return;
+        }
+    };
     match req {
         Request::Run { seq, inputs: Some(inputs), query, page } => {
             let bytes: u64 = inputs.iter().map(|i| i.follows.unwrap_or(i.bytes.len() as u64)).sum();
-            let largest = inputs.iter().filter_map(|i| i.follows).max().unwrap_or(0);
             post(&Response::Progress { seq, phase: format!("reading {} of json", human(bytes)), percent: 10 });
             let started = js_sys::Date::now();
             let mut loading = Loading::new(inputs);
             loading.parse_held();
-            let pending = Pending {
+            let mut pending = Pending {
                 run: seq,
                 seq,
                 query,
@@ -212,13 +229,13 @@ fn handle(req: Request) {
                 parse_ms: js_sys::Date::now() - started,
                 warm_rounds: 0,
             };
+            pending.loading.prepare_largest();
             PENDING.with(|p| *p.borrow_mut() = Some(pending));
             NEWEST_RUN.with(|n| n.set(n.get().max(seq)));
-            prefault(largest);
             // Bytes of this run that came first; those of older runs are of no use now.
             for early in EARLY.with(|e| std::mem::take(&mut *e.borrow_mut())) {
                 if early.run == seq {
-                    bytes_arrived(early.run, early.id, early.bytes, early.error);
+                    bytes_arrived(early);
                 }
             }
             advance();
@@ -245,13 +262,6 @@ fn handle(req: Request) {
                 run(seq, query.as_ref(), &page, Timings::default());
             }
         }
-        Request::Bytes { run, id, bytes, error } => {
-            if run > NEWEST_RUN.with(Cell::get) {
-                EARLY.with(|e| e.borrow_mut().push(Early { run, id, bytes, error }));
-            } else {
-                bytes_arrived(run, id, bytes, error);
-            }
-        }
         Request::Read { run, id, read } => {
             // Of the pending run only: a newer run's reads come before its request at most, and
             // are soon followed by its own.
@@ -274,9 +284,10 @@ fn handle(req: Request) {
     }
 }
 
-/// Parses a file's bytes for the pending run, if they are its (or fails the run if the file could
-/// not be read); bytes of a run that is no longer pending are dropped.
-fn bytes_arrived(run: u32, id: u32, bytes: Vec<u8>, error: Option<String>) {
+/// Puts a slice of a file's bytes in place for the pending run, if they are its, and parses the
+/// file once all of it is in (or fails the run if the file could not be read); bytes of a run
+/// that is no longer pending are dropped.
+fn bytes_arrived(Bytes { run, id, offset, bytes, error }: Bytes) {
     let took = PENDING.with(|p| {
         let mut p = p.borrow_mut();
         let pending = p.as_mut().filter(|x| x.run == run)?;
@@ -286,14 +297,18 @@ fn bytes_arrived(run: u32, id: u32, bytes: Vec<u8>, error: Option<String>) {
             *p = None;
             return Some(Err((seq, message)));
         }
+        if pending.loading.place(id, offset, bytes.length() as usize, |to| bytes.copy_to(to)) != Some(Placed::All) {
+            return Some(Ok(()));
+        }
         // Read whole now: the bar says so, and which file is parsed meanwhile (a large one takes
         // a while, and no message goes out until it is done).
-        if pending.loading.reading(id, u64::MAX) && bytes.len() >= 1_000_000 {
-            let phase = format!("parsing {} ({})", pending.loading.name(id), human(bytes.len() as u64));
+        let size = pending.loading.size(id);
+        if size >= 1_000_000 {
+            let phase = format!("parsing {} ({})", pending.loading.name(id), human(size));
             post(&Response::Progress { seq: pending.seq, phase, percent: read_percent(pending.loading.progress()) });
         }
         let t = js_sys::Date::now();
-        pending.loading.arrived(id, &bytes);
+        pending.loading.parse(id);
         pending.parse_ms += js_sys::Date::now() - t;
         Some(Ok(()))
     });
