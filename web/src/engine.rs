@@ -245,18 +245,24 @@ impl Loading {
         }
     }
 
-    /// Puts the slice of input `id` that starts `offset` bytes into it and is `len` bytes long in
-    /// place: `fill` writes it into the buffer it is given (the page reads a large file in
-    /// slices, several at once, so they come in any order: BENCHMARKS.md item 52). `None` if no
-    /// input `id` is waiting for bytes, or the slice does not lie within it.
-    pub fn place(&mut self, id: u32, offset: u64, len: usize, fill: impl FnOnce(&mut [u8])) -> Option<Placed> {
+    /// Puts `bytes`, the slice of input `id` that starts `offset` bytes into it, in place (the
+    /// page reads a large file in slices, several at once, so they come in any order:
+    /// BENCHMARKS.md item 52). A slice that is the whole file becomes its buffer, copied once;
+    /// others are copied into a buffer of the file's size. `None` if no input `id` is waiting for
+    /// bytes, or the slice does not lie within it.
+    pub fn place(&mut self, id: u32, offset: u64, bytes: &(impl Slice + ?Sized)) -> Option<Placed> {
         let k = self.names.iter().position(|(i, _)| *i == id)?;
         let Some(Part::Waiting { size, read, into, filled }) = self.parts.get_mut(k) else { return None };
+        let len = bytes.size();
         let end = offset.checked_add(len as u64).filter(|end| *end <= *size)?;
-        if into.len() as u64 != *size {
-            *into = written(usize::try_from(*size).ok()?)?;
+        if offset == 0 && end == *size && into.is_empty() {
+            *into = bytes.to_vec();
+        } else {
+            if into.len() as u64 != *size {
+                *into = written(usize::try_from(*size).ok()?)?;
+            }
+            bytes.copy_to(into.get_mut(usize::try_from(offset).ok()?..usize::try_from(end).ok()?)?);
         }
-        fill(into.get_mut(usize::try_from(offset).ok()?..usize::try_from(end).ok()?)?);
         *filled += len as u64;
         if *filled < *size {
             return Some(Placed::More);
@@ -350,6 +356,29 @@ impl Loading {
             })
             .collect();
         engine.set_parsed(self.names, parts);
+    }
+}
+
+/// A slice of a file's bytes as it comes to [`Loading::place`]: the page's array in the worker
+/// (`services::worker`), bytes in tests.
+pub trait Slice {
+    /// Its length in bytes.
+    fn size(&self) -> usize;
+    /// Copies it into `to`, which is [`Slice::size`] bytes long.
+    fn copy_to(&self, to: &mut [u8]);
+    /// A copy of it.
+    fn to_vec(&self) -> Vec<u8>;
+}
+
+impl Slice for [u8] {
+    fn size(&self) -> usize {
+        self.len()
+    }
+    fn copy_to(&self, to: &mut [u8]) {
+        to.copy_from_slice(self);
+    }
+    fn to_vec(&self) -> Vec<u8> {
+        self.into()
     }
 }
 

@@ -108,7 +108,7 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
     let (waiting, all) = loading.progress();
     assert_eq!(all, total);
     assert!(waiting > 0 && waiting < total);
-    assert_eq!(loading.place(999, 0, 2, |to| to.copy_from_slice(b"{}")), None, "no input 999 waits");
+    assert_eq!(place(&mut loading, 999, 0, b"{}"), None, "no input 999 waits");
     // Bytes read count before they arrive, up to the input's size, and never go back.
     let last = inputs.iter().rev().find(|i| i.id != 0).map(|i| (i.id, i.bytes.len() as u64)).unwrap();
     assert!(loading.reading(last.0, 10));
@@ -178,7 +178,7 @@ fn inputs_that_arrive_in_slices_in_any_order_give_the_same_view() {
 
 /// Places `bytes` as the worker does with a slice the page read.
 fn place(loading: &mut Loading, id: u32, offset: u64, bytes: &[u8]) -> Option<Placed> {
-    loading.place(id, offset, bytes.len(), |to| to.copy_from_slice(bytes))
+    loading.place(id, offset, bytes)
 }
 
 /// The example's view with its query, as the worker sends it.

@@ -1,6 +1,6 @@
 //! The analysis worker: its message loop (in the worker) and its client (in the page).
 
-use crate::engine::{Engine, Loading, Placed, Warmup};
+use crate::engine::{Engine, Loading, Placed, Slice, Warmup};
 use crate::protocol::{PageReq, QueryMsg, Request, Response, Timings};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -284,6 +284,18 @@ fn handle(message: Message) {
     }
 }
 
+impl Slice for js_sys::Uint8Array {
+    fn size(&self) -> usize {
+        self.length() as usize
+    }
+    fn copy_to(&self, to: &mut [u8]) {
+        js_sys::Uint8Array::copy_to(self, to);
+    }
+    fn to_vec(&self) -> Vec<u8> {
+        js_sys::Uint8Array::to_vec(self)
+    }
+}
+
 /// Puts a slice of a file's bytes in place for the pending run, if they are its, and parses the
 /// file once all of it is in (or fails the run if the file could not be read); bytes of a run
 /// that is no longer pending are dropped.
@@ -297,7 +309,7 @@ fn bytes_arrived(Bytes { run, id, offset, bytes, error }: Bytes) {
             *p = None;
             return Some(Err((seq, message)));
         }
-        if pending.loading.place(id, offset, bytes.length() as usize, |to| bytes.copy_to(to)) != Some(Placed::All) {
+        if pending.loading.place(id, offset, &bytes) != Some(Placed::All) {
             return Some(Ok(()));
         }
         // Read whole now: the bar says so, and which file is parsed meanwhile (a large one takes
