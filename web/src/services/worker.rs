@@ -1,7 +1,7 @@
 //! The analysis worker: its message loop (in the worker) and its client (in the page).
 
 use crate::engine::{Engine, Loading, Placed, Slice, Warmup};
-use crate::protocol::{PageReq, QueryMsg, Request, Response, Timings};
+use crate::protocol::{InputMsg, PageReq, QueryMsg, Request, Response, Timings};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -99,13 +99,7 @@ pub fn serve() {
             port.set_onmessage(js_sys::global().unchecked_into::<DedicatedWorkerGlobalScope>().onmessage().as_ref());
             return;
         }
-        let data = ev.data();
-        let message = if js_sys::Reflect::has(&data, &JsValue::from_str("Bytes")).unwrap_or(false) {
-            serde_wasm_bindgen::from_value::<FromReader>(data).map(|FromReader::Bytes(b)| Message::Bytes(b))
-        } else {
-            serde_wasm_bindgen::from_value::<Request>(data).map(Message::Request)
-        };
-        match message {
+        match read_message(ev.data()) {
             Ok(m) => handle(m),
             Err(e) => post(&Response::Failed {
                 seq: 0,
@@ -115,6 +109,7 @@ pub fn serve() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    warm_message_reader();
     post(&Response::Ready);
     // Only once the user has left the page alone for a moment: a request in the first moments
     // (files chosen right away) runs without the warm-up and the compiling it sets off.
@@ -125,6 +120,44 @@ pub fn serve() {
         }
     })
     .forget();
+}
+
+/// A message from the page or the file reader, read.
+fn read_message(data: JsValue) -> Result<Message, serde_wasm_bindgen::Error> {
+    if js_sys::Reflect::has(&data, &JsValue::from_str("Bytes")).unwrap_or(false) {
+        serde_wasm_bindgen::from_value::<FromReader>(data).map(|FromReader::Bytes(b)| Message::Bytes(b))
+    } else {
+        serde_wasm_bindgen::from_value::<Request>(data).map(Message::Request)
+    }
+}
+
+/// Reads a message of each kind a run brings (a `Run` with a file to come, a `Read`, a `Bytes`)
+/// and drops them, before the worker says it is ready. The code that reads a message is compiled
+/// lazily, on its first call: the first `Run` took 17 ms to read in a warm run at 5,000 nodes,
+/// on the run's critical path (BENCHMARKS.md item 52), as the warm-up calls the engine directly.
+fn warm_message_reader() {
+    let run = Request::Run {
+        seq: 0,
+        inputs: Some(vec![InputMsg { id: 0, name: String::new(), bytes: Vec::new(), follows: Some(0) }]),
+        query: Some(QueryMsg::default()),
+        page: PageReq::default(),
+    };
+    let slice = js_sys::Object::new();
+    for (k, v) in [("run", JsValue::from(0)), ("id", JsValue::from(0)), ("offset", JsValue::from(0))] {
+        let _ = js_sys::Reflect::set(&slice, &JsValue::from_str(k), &v);
+    }
+    let _ = js_sys::Reflect::set(&slice, &JsValue::from_str("bytes"), &js_sys::Uint8Array::new_with_length(0));
+    let _ = js_sys::Reflect::set(&slice, &JsValue::from_str("error"), &JsValue::NULL);
+    let bytes = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&bytes, &JsValue::from_str("Bytes"), &slice);
+    let messages = [
+        serde_wasm_bindgen::to_value(&run).ok(),
+        serde_wasm_bindgen::to_value(&Request::Read { run: 0, id: 0, read: 0 }).ok(),
+        Some(bytes.into()),
+    ];
+    for m in messages.into_iter().flatten() {
+        let _ = std::hint::black_box(read_message(m));
+    }
 }
 
 /// How long after it is ready the worker waits, idle, before it warms up. Files chosen within
