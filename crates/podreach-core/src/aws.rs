@@ -100,28 +100,28 @@ fn eni_tags<'de, D: serde::Deserializer<'de>>(d: D) -> Result<List<Tag>, D::Erro
     Ok(tags)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct IpRange {
     pub cidr_ip: S,
     pub description: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Ipv6Range {
     pub cidr_ipv6: S,
     pub description: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct PrefixListId {
     pub prefix_list_id: S,
     pub description: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct UserIdGroupPair {
     pub group_id: S,
@@ -133,7 +133,7 @@ pub struct UserIdGroupPair {
     pub description: S,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct IpPermission {
     pub ip_protocol: S,
@@ -145,7 +145,7 @@ pub struct IpPermission {
     pub user_id_group_pairs: List<UserIdGroupPair>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct SecurityGroup {
     pub group_id: S,

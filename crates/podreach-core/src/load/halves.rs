@@ -1,5 +1,5 @@
 //! One large document parsed in two halves at once, or, without a join, its big array read
-//! element by element in one run (each ENI and kubectl item by `load::fast` where it can).
+//! element by element in one run (each ENI, kubectl item and security group by `load::fast` where it can).
 //!
 //! A whole-account `describe-network-interfaces` is one object holding one long array, and it is
 //! more than half of a typical export: parsed whole, it keeps one thread busy while the other has
@@ -27,9 +27,10 @@ use crate::lenient::{List, Obj};
 use crate::par::Join;
 use serde::Deserialize;
 
-/// The arrays worth splitting: the ENIs of `describe-network-interfaces` and the items of a
-/// `kubectl get … -o json` list (pods are the second-largest file).
-const KEYS: [&str; 2] = ["\"NetworkInterfaces\"", "\"items\""];
+/// The arrays worth splitting, or reading element by element: the ENIs of
+/// `describe-network-interfaces`, the items of a `kubectl get … -o json` list (pods are the
+/// second-largest file) and the groups of `describe-security-groups` (the third).
+const KEYS: [&str; 3] = ["\"NetworkInterfaces\"", "\"items\"", "\"SecurityGroups\""];
 
 /// How far into the text the array must begin (kubectl prints `apiVersion` before `items`).
 const HEADER_MAX: usize = 4096;
@@ -56,10 +57,10 @@ pub(super) fn parse(text: &str, join: Option<&impl Join>) -> Option<(TopLevel, (
         Some(join) => Some((join, cut(text, open)?)),
         None => None,
     };
-    let (top, end) = if key == "\"NetworkInterfaces\"" {
-        document::<aws::NetworkInterface>(text, (start, open), split, key, |t| &mut t.enis)?
-    } else {
-        document::<aws::K8sObject>(text, (start, open), split, key, |t| &mut t.items)?
+    let (top, end) = match key {
+        "\"NetworkInterfaces\"" => document::<aws::NetworkInterface>(text, (start, open), split, key, |t| &mut t.enis)?,
+        "\"SecurityGroups\"" => document::<aws::SecurityGroup>(text, (start, open), split, key, |t| &mut t.sgs)?,
+        _ => document::<aws::K8sObject>(text, (start, open), split, key, |t| &mut t.items)?,
     };
     Some((top, (start, end)))
 }
@@ -199,6 +200,12 @@ trait Element: for<'de> Deserialize<'de> + Send {
 impl Element for aws::NetworkInterface {
     fn read(text: &str, at: usize) -> Option<(Self, usize)> {
         super::fast::network_interface(text, at)
+    }
+}
+
+impl Element for aws::SecurityGroup {
+    fn read(text: &str, at: usize) -> Option<(Self, usize)> {
+        super::fast::security_group(text, at)
     }
 }
 
