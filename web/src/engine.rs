@@ -277,7 +277,7 @@ impl Loading {
     /// fresh pages and 9-10 ms into written ones), and the copy of its bytes comes later, on the
     /// run's critical path. Set aside before any slice comes, it is also one block: a slice's
     /// buffer taken first from the same free memory would leave no room for it (at 50,000 nodes
-    /// the memory then grew by a third: item 52).
+    /// the memory then grew by two fifths: item 52).
     pub fn prepare_largest(&mut self) {
         let largest = self
             .parts
