@@ -256,13 +256,13 @@ pub struct PrefixListEntry {
     pub cidr: S,
 }
 
-#[derive(Deserialize, Default, Debug, PartialEq)]
+#[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct InstanceState {
     pub name: S,
 }
 
-#[derive(Deserialize, Default, Debug, PartialEq)]
+#[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Instance {
     pub instance_id: S,
@@ -273,7 +273,7 @@ pub struct Instance {
     pub network_interfaces: List<NetworkInterface>,
 }
 
-#[derive(Deserialize, Default, Debug, PartialEq)]
+#[derive(Deserialize, Default)]
 #[serde(default, rename_all = "PascalCase")]
 pub struct Reservation {
     pub instances: List<Instance>,

@@ -197,8 +197,8 @@ fn same_as_serde(input: &podreach_core::Input<'_>, part: podreach_core::Parsed, 
 }
 
 /// Every input of the corpus, read as `parse` reads it (the big array element by element, ENIs,
-/// kubectl items, security groups and reservations by their own readers), gives what serde's
-/// readers alone give.
+/// kubectl items and security groups by their own readers), gives what serde's readers alone
+/// give.
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn inputs_read_by_element_match_serde() {

@@ -1,8 +1,7 @@
 //! Hand-written readers for the elements that make most of a whole-account export: an ENI as
 //! `describe-network-interfaces` prints it (half the bytes at 5,000 nodes), a kubectl item (a
-//! pod or a node; pods are most of the rest), a security group as `describe-security-groups`
-//! prints it (the next largest) and a reservation of `describe-instances` (its instances and
-//! their ENIs: a few KB per instance in a real account).
+//! pod or a node; pods are most of the rest) and a security group as `describe-security-groups`
+//! prints it (the next largest).
 //!
 //! serde's derived reader for an ENI is generic over every lenient wrapper and compiles to one
 //! large function; these read the fields podreach keeps straight from the text, compare keys and
@@ -18,9 +17,9 @@
 //! the corpus tests on every input, and the fuzz target on any bytes.
 
 use crate::aws::{
-    Association, Attachment, GroupIdentifier, Instance, InstanceState, IpPermission, IpRange, Ipv4PrefixSpec, Ipv6Addr,
-    Ipv6PrefixSpec, Ipv6Range, K8sObject, K8sSpec, K8sStatus, NetworkInterface, NodeAddress, ObjectMeta,
-    OwnerReference, PodIp, PrefixListId, PrivateIp, Reservation, SecurityGroup, Tag, UserIdGroupPair,
+    Association, Attachment, GroupIdentifier, IpPermission, IpRange, Ipv4PrefixSpec, Ipv6Addr, Ipv6PrefixSpec,
+    Ipv6Range, K8sObject, K8sSpec, K8sStatus, NetworkInterface, NodeAddress, ObjectMeta, OwnerReference, PodIp,
+    PrefixListId, PrivateIp, SecurityGroup, Tag, UserIdGroupPair,
 };
 use crate::lenient::{meta_keys, Field, Ip, List, Obj, StrMap};
 use std::borrow::Cow;
@@ -33,13 +32,7 @@ use std::borrow::Cow;
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 pub(crate) fn network_interface(text: &str, at: usize) -> Option<(NetworkInterface, usize)> {
     let mut c = Cursor { text, at };
-    let read = eni(&mut c)?;
-    Some((read, c.at))
-}
-
-/// An ENI, at the top of `describe-network-interfaces` or in an instance of `describe-instances`.
-fn eni(c: &mut Cursor<'_>) -> Option<NetworkInterface> {
-    c.fields(|c, e: &mut NetworkInterface, seen, key| match key {
+    let read = c.fields(|c, e: &mut NetworkInterface, seen, key| match key {
         k if same(k, "NetworkInterfaceId") => seen.put(0, &mut e.network_interface_id, c.string()),
         k if same(k, "VpcId") => seen.put(1, &mut e.vpc_id, c.string()),
         k if same(k, "SubnetId") => seen.put(2, &mut e.subnet_id, c.string()),
@@ -58,7 +51,8 @@ fn eni(c: &mut Cursor<'_>) -> Option<NetworkInterface> {
         k if same(k, "TagSet") => seen.put(15, &mut e.tag_set, c.kept_list(tag)),
         k if same(k, "Association") => seen.put(16, &mut e.association, c.optional(association)),
         _ => c.skip(),
-    })
+    })?;
+    Some((read, c.at))
 }
 
 fn group(c: &mut Cursor<'_>) -> Option<GroupIdentifier> {
@@ -274,46 +268,11 @@ fn group_pair(c: &mut Cursor<'_>) -> Option<UserIdGroupPair> {
     })
 }
 
-/// A security group's or an instance's tag: every one is kept (an ENI keeps only those podreach
-/// reads, [`tag`]).
+/// A security group's tag: every one is kept (an ENI keeps only those podreach reads, [`tag`]).
 fn group_tag(c: &mut Cursor<'_>) -> Option<Tag> {
     c.fields(|c, t: &mut Tag, seen, key| match key {
         k if same(k, "Key") => seen.put(0, &mut t.key, c.string()),
         k if same(k, "Value") => seen.put(1, &mut t.value, c.string()),
-        _ => c.skip(),
-    })
-}
-
-/// Reads the reservation (of `describe-instances`) that starts at `at`, as [`network_interface`]
-/// reads an ENI: its instances, with their ENIs.
-#[cfg_attr(target_arch = "wasm32", inline(never))]
-pub(crate) fn reservation(text: &str, at: usize) -> Option<(Reservation, usize)> {
-    let mut c = Cursor { text, at };
-    let read = c.fields(|c, r: &mut Reservation, seen, key| match key {
-        k if same(k, "Instances") => seen.put(0, &mut r.instances, c.list(instance)),
-        _ => c.skip(),
-    })?;
-    Some((read, c.at))
-}
-
-/// A call per instance, in a browser too: one reservation may hold thousands (as an EC2 fleet's
-/// does), and V8 optimises a function while it runs only for the calls that begin after.
-#[cfg_attr(target_arch = "wasm32", inline(never))]
-fn instance(c: &mut Cursor<'_>) -> Option<Instance> {
-    c.fields(|c, i: &mut Instance, seen, key| match key {
-        k if same(k, "InstanceId") => seen.put(0, &mut i.instance_id, c.string()),
-        k if same(k, "InstanceType") => seen.put(1, &mut i.instance_type, c.string()),
-        k if same(k, "PrivateIpAddress") => seen.put(2, &mut i.private_ip_address, c.string()),
-        k if same(k, "State") => seen.put(3, &mut i.state, c.optional(instance_state)),
-        k if same(k, "Tags") => seen.put(4, &mut i.tags, c.list(group_tag)),
-        k if same(k, "NetworkInterfaces") => seen.put(5, &mut i.network_interfaces, c.list(eni)),
-        _ => c.skip(),
-    })
-}
-
-fn instance_state(c: &mut Cursor<'_>) -> Option<InstanceState> {
-    c.fields(|c, s: &mut InstanceState, seen, key| match key {
-        k if same(k, "Name") => seen.put(0, &mut s.name, c.string()),
         _ => c.skip(),
     })
 }
@@ -783,7 +742,7 @@ impl<'t> Cursor<'t> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests fail loudly")]
-    use super::{k8s_object, network_interface, reservation, security_group};
+    use super::{k8s_object, network_interface, security_group};
     use crate::lenient::{meta_keys, Field, Ip, Obj};
     use serde::Deserialize;
     use std::fmt::Debug;
@@ -971,8 +930,6 @@ mod tests {
         assert_eq!((tried, taken), (11_056, 5_941));
         let (tried, taken) = one_byte_away(security_group, SG);
         assert_eq!((tried, taken), (42_451, 19_763));
-        let (tried, taken) = one_byte_away(reservation, RESERVATION);
-        assert_eq!((tried, taken), (45_259, 19_509));
     }
 
     /// A pod as kubectl prints it, with labels and annotations podreach reads and others.
@@ -1039,52 +996,6 @@ mod tests {
     "Tags": [{"Key": "Name", "Value": "db"}, {"Key": "team", "Value": null}],
     "VpcId": "vpc-1"
 }"#;
-
-    /// A reservation as `describe-instances` prints it: an instance with its state, tags and an
-    /// ENI, a second with `null`s, and values of every JSON kind in fields the reader skips.
-    const RESERVATION: &str = r#"{
-    "Groups": [],
-    "Instances": [
-        {
-            "InstanceId": "i-0a",
-            "InstanceType": "m5.large",
-            "NetworkInterfaces": [
-                {
-                    "Attachment": {"AttachTime": "2026-11-20T09:12:44+00:00", "DeviceIndex": 0, "NetworkCardIndex": 0},
-                    "Groups": [{"GroupId": "sg-0nodes", "GroupName": "nodes"}],
-                    "InterfaceType": "interface",
-                    "NetworkInterfaceId": "eni-0a",
-                    "PrivateIpAddress": "10.0.0.16",
-                    "PrivateIpAddresses": [{"Primary": true, "PrivateIpAddress": "10.0.0.16"}]
-                }
-            ],
-            "Placement": {"AvailabilityZone": "us-east-1a", "Tenancy": "default"},
-            "PrivateIpAddress": "10.0.0.16",
-            "State": {"Code": 16, "Name": "running"},
-            "Tags": [{"Key": "eks:nodegroup-name", "Value": "ng-0"}, {"Key": "Name", "Value": null}],
-            "Extra": [1, -2.5e3, true, {"a": [null]}]
-        },
-        {"InstanceId": "i-0b", "State": null, "Tags": null, "NetworkInterfaces": []}
-    ],
-    "OwnerId": "111122223333",
-    "ReservationId": "r-0a"
-}"#;
-
-    #[test]
-    fn reads_a_reservation_as_serde_does() {
-        assert!(agrees_with(reservation, RESERVATION));
-        let (r, _) = reservation(RESERVATION, 0).unwrap();
-        assert_eq!(r.instances.items.len(), 2);
-        let first = &r.instances.items[0];
-        assert_eq!(first.instance_id, Field::Value("i-0a".to_owned()));
-        assert_eq!(first.tags.items.len(), 2);
-        assert_eq!(first.network_interfaces.items[0].network_interface_id, Field::Value("eni-0a".to_owned()));
-        let compact: String = RESERVATION.lines().map(str::trim).collect();
-        assert!(agrees_with(reservation, &compact));
-        // An ENI the reader is not sure of leaves the whole reservation to serde.
-        let odd = RESERVATION.replacen("\"DeviceIndex\": 0", "\"DeviceIndex\": \"0\"", 1);
-        assert!(reservation(&odd, 0).is_none());
-    }
 
     #[test]
     fn reads_a_security_group_as_serde_does() {

@@ -1,6 +1,5 @@
 //! One large document parsed in two halves at once, or, without a join, its big array read
-//! element by element in one run (each ENI, kubectl item, security group and reservation by
-//! `load::fast` where it can).
+//! element by element in one run (each ENI, kubectl item and security group by `load::fast` where it can).
 //!
 //! A whole-account `describe-network-interfaces` is one object holding one long array, and it is
 //! more than half of a typical export: parsed whole, it keeps one thread busy while the other has
@@ -30,9 +29,8 @@ use serde::Deserialize;
 
 /// The arrays worth splitting, or reading element by element: the ENIs of
 /// `describe-network-interfaces`, the items of a `kubectl get … -o json` list (pods are the
-/// second-largest file), the groups of `describe-security-groups` (the third) and the
-/// reservations of `describe-instances`.
-const KEYS: [&str; 4] = ["\"NetworkInterfaces\"", "\"items\"", "\"SecurityGroups\"", "\"Reservations\""];
+/// second-largest file) and the groups of `describe-security-groups` (the third).
+const KEYS: [&str; 3] = ["\"NetworkInterfaces\"", "\"items\"", "\"SecurityGroups\""];
 
 /// How far into the text the array must begin (kubectl prints `apiVersion` before `items`).
 const HEADER_MAX: usize = 4096;
@@ -62,7 +60,6 @@ pub(super) fn parse(text: &str, join: Option<&impl Join>) -> Option<(TopLevel, (
     let (top, end) = match key {
         "\"NetworkInterfaces\"" => document::<aws::NetworkInterface>(text, (start, open), split, key, |t| &mut t.enis)?,
         "\"SecurityGroups\"" => document::<aws::SecurityGroup>(text, (start, open), split, key, |t| &mut t.sgs)?,
-        "\"Reservations\"" => document::<aws::Reservation>(text, (start, open), split, key, |t| &mut t.reservations)?,
         _ => document::<aws::K8sObject>(text, (start, open), split, key, |t| &mut t.items)?,
     };
     Some((top, (start, end)))
@@ -209,12 +206,6 @@ impl Element for aws::NetworkInterface {
 impl Element for aws::SecurityGroup {
     fn read(text: &str, at: usize) -> Option<(Self, usize)> {
         super::fast::security_group(text, at)
-    }
-}
-
-impl Element for aws::Reservation {
-    fn read(text: &str, at: usize) -> Option<(Self, usize)> {
-        super::fast::reservation(text, at)
     }
 }
 
