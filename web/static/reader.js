@@ -8,7 +8,7 @@
 // worker puts them together and parses the file while the next is read. While a file is read,
 // the reader tells the worker how far it has got (the browser's progress events, about every
 // 50 ms), for the page's progress bar. The messages are the worker's `Request::Read` and
-// `Request::Bytes`.
+// `services::worker::Bytes`.
 const SLICE_BYTES = 16 << 20;
 const LANES = 4;
 let port = null;
