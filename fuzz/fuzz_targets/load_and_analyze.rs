@@ -1,7 +1,6 @@
 //! Fuzzes loading and analysis: any bytes, split into up to three inputs, then the matrix and a
-//! reachability query against the first ENI found, and each input read element by element, in
-//! halves and while its bytes arrive (a `Stream` fed a longer prefix each time, in steps the
-//! split bytes choose) against the same input read by serde alone. Any panic is a bug.
+//! reachability query against the first ENI found, and each input read element by element and in
+//! halves against the same input read by serde alone. Any panic is a bug.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -25,16 +24,7 @@ fuzz_target!(|data: &[u8]| {
     for input in &inputs {
         let reference = podreach_core::assemble([podreach_core::load::parse_with_serde(input)]);
         let halves = podreach_core::load::parse_in_halves(input, &podreach_core::Sequential);
-        let mut stream = podreach_core::Stream::with_run(0);
-        let step = 1 + (a ^ b) % 64;
-        let mut n = 0;
-        while n + step < input.bytes.len() {
-            n += step;
-            stream.feed(&input.bytes[..n]);
-        }
-        stream.feed(input.bytes);
-        let streamed = stream.finish_streamed(input);
-        for part in [Some(podreach_core::parse(input)), halves, streamed].into_iter().flatten() {
+        for part in [Some(podreach_core::parse(input)), halves].into_iter().flatten() {
             let other = podreach_core::assemble([part]);
             assert_eq!(reference.diagnostics, other.diagnostics);
             assert_eq!(reference.documents, other.documents);

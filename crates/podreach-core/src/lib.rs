@@ -36,7 +36,7 @@ pub mod render;
 pub mod report;
 
 pub use diag::{Diagnostic, Severity};
-pub use load::{assemble, assemble_with, load, parse, parse_with, Document, Input, Loaded, Parsed, Stream};
+pub use load::{assemble, assemble_with, load, parse, parse_with, Document, Input, Loaded, Parsed};
 pub use net::{Flow, Proto};
 pub use par::{Join, Sequential};
 pub use reach::{Query, QueryError, TargetSpec, Verdict};

@@ -17,9 +17,6 @@ use std::fmt;
 
 mod fast;
 mod halves;
-mod stream;
-
-pub use stream::Stream;
 
 /// One text to load: a file's bytes, or what was pasted.
 #[derive(Clone, Copy, Debug)]
@@ -121,16 +118,6 @@ pub fn parse_in_halves(input: &Input<'_>, join: &impl Join) -> Option<Parsed> {
 #[doc(hidden)]
 pub fn parse_with_serde(input: &Input<'_>) -> Parsed {
     read(input, Reading::<Sequential>::Serde).0
-}
-
-/// The one document of input `name`, `top`, read around its array by `load::stream`: `text` is
-/// the text after any byte-order mark, at least up to the document's first byte (`span.0`).
-fn parsed_document(name: &str, text: &str, top: TopLevel, span: (usize, usize)) -> Parsed {
-    let mut parsed = Parsed { acc: Acc::default(), sink: Sink::default(), documents: Vec::new() };
-    let (line, column) = Lines::new(text).at(span.0);
-    let loc = Location { file: name.to_owned(), line, column };
-    accept(top, &loc, span, &mut parsed.acc, &mut parsed.sink, &mut parsed.documents);
-    parsed
 }
 
 /// How a text's one big array may be read.

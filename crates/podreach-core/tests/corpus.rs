@@ -243,41 +243,6 @@ fn inputs_parsed_in_halves_on_threads_match_whole_inputs() {
     halves_match(&Threads);
 }
 
-/// Every input read while its bytes arrive (`Stream`, as the page reads a large file in slices),
-/// fed a longer prefix each time in steps of one byte to a few kilobytes, gives what serde's
-/// readers alone give (and so what `parse` gives).
-#[cfg_attr(not(target_arch = "wasm32"), test)]
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn inputs_read_while_they_arrive_match_serde() {
-    let mut streamed = [0; 4];
-    for case in podreach_fixtures::CASES {
-        for input in case.inputs() {
-            for (k, step) in [1, 61, 977, 4096].into_iter().enumerate() {
-                let mut stream = podreach_core::Stream::with_run(0);
-                let mut n = 0;
-                while n + step < input.bytes.len() {
-                    n += step;
-                    stream.feed(&input.bytes[..n]);
-                }
-                // Elements read before the last bytes came.
-                let early = stream.streaming();
-                stream.feed(input.bytes);
-                let what = format!("{} {} in steps of {step}", case.name, input.name);
-                // Left to `parse` when `None`, which `inputs_read_by_element_match_serde` checks.
-                if let Some(part) = stream.finish_streamed(&input) {
-                    streamed[k] += usize::from(early);
-                    same_as_serde(&input, part, &what);
-                }
-            }
-        }
-    }
-    // The inputs longer than the header the usual parse looks for the array in (4 KiB) and
-    // printed as `parse_in_halves` splits them, with an element beginning after the header:
-    // the rest are read whole once all their bytes are in. Longer steps leave fewer elements to
-    // read before the last bytes come. A new fixture of that shape raises the counts.
-    assert_eq!(streamed, [20, 20, 9, 3], "inputs read in part while they arrived");
-}
-
 /// Matrices built on request are the ones built up front: all of them, and the first `n` with
 /// drifted instances first, for every `n` up to one past the count, on every corpus case and on
 /// the inputs of every case loaded together (no single case has instances with and without

@@ -30,49 +30,42 @@ use serde::Deserialize;
 /// The arrays worth splitting, or reading element by element: the ENIs of
 /// `describe-network-interfaces`, the items of a `kubectl get … -o json` list (pods are the
 /// second-largest file) and the groups of `describe-security-groups` (the third).
-pub(super) const KEYS: [&str; 3] = ["\"NetworkInterfaces\"", "\"items\"", "\"SecurityGroups\""];
+const KEYS: [&str; 3] = ["\"NetworkInterfaces\"", "\"items\"", "\"SecurityGroups\""];
 
 /// How far into the text the array must begin (kubectl prints `apiVersion` before `items`).
-pub(super) const HEADER_MAX: usize = 4096;
+const HEADER_MAX: usize = 4096;
 
 /// Parses `text`, one JSON object whose array under one of [`KEYS`] is split between the two
 /// sides of `join`, or read in one run without a join (`load::parse`: the elements then go
 /// through their own readers all the same). Returns the document and its span (first byte, one
 /// past the last), or `None` when the text does not have that shape.
 pub(super) fn parse(text: &str, join: Option<&impl Join>) -> Option<(TopLevel, (usize, usize))> {
-    let start = first_non_ws(text, 0);
-    let (key, open) = array(text, start)?;
-    let split = match join {
-        Some(join) => Some((join, cut(text, open)?)),
-        None => None,
-    };
-    let (top, end) = match key {
-        "\"NetworkInterfaces\"" => document::<aws::NetworkInterface>(text, (start, open), split, key)?,
-        "\"SecurityGroups\"" => document::<aws::SecurityGroup>(text, (start, open), split, key)?,
-        _ => document::<aws::K8sObject>(text, (start, open), split, key)?,
-    };
-    Some((top, (start, end)))
-}
-
-/// The key of the array worth reading element by element in the object that opens at `start`
-/// (one of [`KEYS`], found in the object's first [`HEADER_MAX`] bytes), and the offset of the
-/// array's `[`; `None` when the text does not have that shape.
-pub(super) fn array(text: &str, start: usize) -> Option<(&'static str, usize)> {
     let bytes = text.as_bytes();
+    let start = first_non_ws(text, 0);
     if bytes.get(start) != Some(&b'{') {
         return None;
     }
     let head = text.get(start..(start + HEADER_MAX).min(text.len()))?;
-    KEYS.iter().find_map(|k| {
+    let (key, open) = KEYS.iter().find_map(|k| {
         let at = start + head.find(k)?;
         let after = skip_ws(bytes, at + k.len());
         (bytes.get(after) == Some(&b':')).then_some(())?;
         let open = skip_ws(bytes, after + 1);
         (bytes.get(open) == Some(&b'[')).then_some((*k, open))
-    })
+    })?;
+    let split = match join {
+        Some(join) => Some((join, cut(text, open)?)),
+        None => None,
+    };
+    let (top, end) = match key {
+        "\"NetworkInterfaces\"" => document::<aws::NetworkInterface>(text, (start, open), split, key, |t| &mut t.enis)?,
+        "\"SecurityGroups\"" => document::<aws::SecurityGroup>(text, (start, open), split, key, |t| &mut t.sgs)?,
+        _ => document::<aws::K8sObject>(text, (start, open), split, key, |t| &mut t.items)?,
+    };
+    Some((top, (start, end)))
 }
 
-/// The document whose array (under `key`, opening at `open`) is `T`'s: the array parsed in
+/// The document whose array (under `key`, opening at `open`) is `field`: the array parsed in
 /// halves through `join` when it is cut (at `cut`), else in one run, and the rest of the document
 /// around it, which must have read that key as an empty array. Returns the document and the
 /// offset one past its end.
@@ -81,20 +74,23 @@ fn document<T: Element>(
     (start, open): (usize, usize),
     split: Option<(&impl Join, (usize, usize))>,
     key: &str,
+    field: fn(&mut TopLevel) -> &mut Option<List<T>>,
 ) -> Option<(TopLevel, usize)> {
     let (list, close) = match split {
         Some((join, cut)) => halves::<T>(text, open, cut, join)?,
         None => elements::<T>(text, open + 1, None)?,
     };
-    let top = envelope(text.get(start..=open)?, text.get(close..)?, key, list)?;
-    let end = text.trim_end_matches([' ', '\t', '\n', '\r']).len();
+    let (mut top, end) = envelope(text, start, open, close, key)?;
+    let slot = field(&mut top);
+    slot.as_ref().is_some_and(|l| l.items.is_empty() && l.dropped == 0).then_some(())?;
+    *slot = Some(list);
     Some((top, end))
 }
 
-/// The line that begins each element of the array that opens at `open`: a newline, the first
-/// element's indentation and `{`. `None` when the array is not printed one element per indented
-/// block.
-pub(super) fn element_line(text: &str, open: usize) -> Option<String> {
+/// Where the second half begins: the byte offset of the `,` before a line that holds only the
+/// first element's indentation and `{`, at or after the middle of the array. `None` when the array
+/// is not printed one element per indented block.
+fn cut(text: &str, open: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
     let first = skip_ws(bytes, open + 1);
     if bytes.get(first) != Some(&b'{') {
@@ -105,24 +101,8 @@ pub(super) fn element_line(text: &str, open: usize) -> Option<String> {
     if line_start <= open || indent.is_empty() || !indent.bytes().all(|b| b == b' ' || b == b'\t') {
         return None;
     }
-    Some(format!("\n{indent}{{"))
-}
-
-/// The comma before the element whose line (`element_line`) begins at `at`, if white space
-/// alone comes between them.
-pub(super) fn comma_before(bytes: &[u8], at: usize) -> Option<usize> {
-    let comma = bytes.get(..at)?.iter().rposition(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
-    (bytes.get(comma) == Some(&b',')).then_some(comma)
-}
-
-/// Where the second half begins: the byte offset of the `,` before an element's line (see
-/// [`element_line`]) at or after the middle of the array. `None` when the array is not printed
-/// one element per indented block.
-fn cut(text: &str, open: usize) -> Option<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let needle = element_line(text, open)?;
+    let needle = format!("\n{indent}{{");
     let needle = needle.as_bytes();
-    let first = skip_ws(bytes, open + 1);
     // The first such line at or after the middle, or else the last one before it (an array of
     // two or three elements). Bytes, not text: the middle may fall inside a character.
     let middle = open + (text.len() - open) / 2;
@@ -134,7 +114,9 @@ fn cut(text: &str, open: usize) -> Option<(usize, usize)> {
             let before = bytes.get(first..(middle + needle.len()).min(bytes.len()))?;
             before.windows(needle.len()).rposition(|w| w == needle).map(|i| first + i)
         })?;
-    Some((comma_before(bytes, at)?, at + needle.len() - 1))
+    let second = at + needle.len() - 1;
+    let comma = bytes.get(..at)?.iter().rposition(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))?;
+    (bytes.get(comma) == Some(&b',')).then_some((comma, second))
 }
 
 /// Parses the array that opens at `open` in two halves, the second from `cut.1`, and returns the
@@ -156,7 +138,7 @@ fn halves<T: Element>(
 /// Array elements from `from`, as [`List`] reads them, up to the comma at `until` (which must
 /// follow an element) or, without `until`, up to the closing `]`; returns the list and where it
 /// stopped.
-pub(super) fn elements<T: Element>(text: &str, from: usize, until: Option<usize>) -> Option<(List<T>, usize)> {
+fn elements<T: Element>(text: &str, from: usize, until: Option<usize>) -> Option<(List<T>, usize)> {
     let bytes = text.as_bytes();
     let mut list = List::default();
     let mut at = from;
@@ -180,22 +162,21 @@ pub(super) fn elements<T: Element>(text: &str, from: usize, until: Option<usize>
     }
 }
 
-/// The document around an array: `before` (from the document's first byte to the array's `[`)
-/// and `after` (from its `]` to the end of the text) parsed as the usual parse would, with `list`
-/// put in the array's place. The array's key must occur in neither part (a key given twice keeps
-/// its last value), and the rest of the document must read it as an empty array.
-pub(super) fn envelope<T: Element>(before: &str, after: &str, key: &str, list: List<T>) -> Option<TopLevel> {
+/// The document with its array left empty: the text before the array's `[` and from its `]` on,
+/// parsed as the usual parse would. The array's key must occur in neither part (a key given twice
+/// keeps its last value). Returns the document and the offset one past its end.
+fn envelope(text: &str, start: usize, open: usize, close: usize, key: &str) -> Option<(TopLevel, usize)> {
+    let before = text.get(start..=open)?;
+    let after = text.get(close..)?;
     if before.matches(key).count() != 1 || after.contains(key) {
         return None;
     }
     let mut doc = String::with_capacity(before.len() + after.len());
     doc.push_str(before);
     doc.push_str(after);
-    let mut top: TopLevel = serde_json::from_str(&doc).ok()?;
-    let slot = T::slot(&mut top);
-    slot.as_ref().is_some_and(|l| l.items.is_empty() && l.dropped == 0).then_some(())?;
-    *slot = Some(list);
-    Some(top)
+    let top: TopLevel = serde_json::from_str(&doc).ok()?;
+    let end = text.trim_end_matches([' ', '\t', '\n', '\r']).len();
+    Some((top, end))
 }
 
 /// The element at `at` read by serde (`None` inside when it is not an object, which [`List`]
@@ -207,21 +188,18 @@ fn by_serde<T: Element>(text: &str, at: usize) -> Option<(Option<T>, usize)> {
     Some((item.0, at + stream.byte_offset()))
 }
 
-/// An element type of a splittable array, with its own reader.
-pub(super) trait Element: for<'de> Deserialize<'de> + Send + Sized {
+/// An element type of a splittable array, with its own reader where it has one.
+trait Element: for<'de> Deserialize<'de> + Send {
     /// The element that starts at `at` (white space allowed before it) and the offset one past
     /// its end, or `None` when serde must read it.
-    fn read(text: &str, at: usize) -> Option<(Self, usize)>;
-    /// Where a document keeps the array.
-    fn slot(top: &mut TopLevel) -> &mut Option<List<Self>>;
+    fn read(_text: &str, _at: usize) -> Option<(Self, usize)> {
+        None
+    }
 }
 
 impl Element for aws::NetworkInterface {
     fn read(text: &str, at: usize) -> Option<(Self, usize)> {
         super::fast::network_interface(text, at)
-    }
-    fn slot(top: &mut TopLevel) -> &mut Option<List<Self>> {
-        &mut top.enis
     }
 }
 
@@ -229,21 +207,15 @@ impl Element for aws::SecurityGroup {
     fn read(text: &str, at: usize) -> Option<(Self, usize)> {
         super::fast::security_group(text, at)
     }
-    fn slot(top: &mut TopLevel) -> &mut Option<List<Self>> {
-        &mut top.sgs
-    }
 }
 
 impl Element for aws::K8sObject {
     fn read(text: &str, at: usize) -> Option<(Self, usize)> {
         super::fast::k8s_object(text, at)
     }
-    fn slot(top: &mut TopLevel) -> &mut Option<List<Self>> {
-        &mut top.items
-    }
 }
 
-pub(super) fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
+fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
     while matches!(bytes.get(at), Some(b' ' | b'\t' | b'\n' | b'\r')) {
         at += 1;
     }
