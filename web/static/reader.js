@@ -7,7 +7,8 @@
 // and each slice's bytes are moved (not copied) to the worker as soon as they are read; the
 // worker puts them together and parses the file while the next is read. While a file is read,
 // the reader tells the worker how far it has got (the browser's progress events, about every
-// 50 ms), for the page's progress bar. The messages are the worker's `Request::Read` and
+// 50 ms, and each slice once it is read: a slice read in less than that has no event of its
+// own), for the page's progress bar. The messages are the worker's `Request::Read` and
 // `services::worker::Bytes`.
 const SLICE_BYTES = 16 << 20;
 const LANES = 4;
@@ -41,6 +42,7 @@ async function send(run, id, file) {
       try {
         const bytes = new Uint8Array(await read(blob, (read) => { loaded[k] = read; progress(); }));
         loaded[k] = blob.size;
+        progress();
         port.postMessage({ Bytes: { run, id, offset, bytes, error: null } }, [bytes.buffer]);
       } catch (err) {
         error = String(err && err.message ? err.message : err);
