@@ -714,7 +714,7 @@ fn accept(
     if let Some(list) = t.reservations {
         recognised = true;
         dropped += list.dropped;
-        let instances: Vec<aws::Instance> = list.items.into_iter().flat_map(|r| r.instances.items).collect();
+        let instances = instances_of(list.items);
         doc(ExportKind::Instances, instances.len(), acc);
         acc.instances.push(Batch { file: file.clone(), items: instances });
     }
@@ -725,8 +725,7 @@ fn accept(
             let kind_of = |item: &aws::K8sObject| item_kind(item, kind);
             let (mut pods, mut nodes, mut other) = (Vec::new(), Vec::new(), 0usize);
             // A list of one kind (`kubectl get pods`) moves whole.
-            let one_kind = list.items.first().map(kind_of).filter(|&k| list.items.iter().all(|i| kind_of(i) == k));
-            match one_kind {
+            match one_kind(&list.items, kind) {
                 Some("Pod") => pods = list.items,
                 Some("Node") => nodes = list.items,
                 _ => {
@@ -825,6 +824,25 @@ fn accept(
             Some(loc.clone()),
         );
     }
+}
+
+/// The instances of `describe-instances`' reservations, in order: a loop over every instance of
+/// an export, in a function of its own for the reason [`one_kind`] gives.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn instances_of(reservations: Vec<aws::Reservation>) -> Vec<aws::Instance> {
+    reservations.into_iter().flat_map(|r| r.instances.items).collect()
+}
+
+/// The kind ([`item_kind`]) every item of a kubectl list of kind `list_kind` has, if they share one.
+///
+/// Why a function of its own: it walks every pod of an export, once per load. In a browser, V8
+/// optimises a function once it has run for a while, and a call keeps the code it began with:
+/// inside [`accept`], this walk made all of `accept` a job for the optimising compiler that
+/// served only the next load (BENCHMARKS.md item 55). On its own it is a small job.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn one_kind(items: &[aws::K8sObject], list_kind: &str) -> Option<&'static str> {
+    let first = item_kind(items.first()?, list_kind);
+    items.iter().all(|i| item_kind(i, list_kind) == first).then_some(first)
 }
 
 /// "Pod", "Node" or "" (another kind) for an item of a kubectl list of kind `list_kind`.
@@ -1434,6 +1452,19 @@ struct Network {
     from_instances: bool,
 }
 
+/// An ENI's role and instance, once every copy of it is merged.
+///
+/// Why a function of its own: in a browser, V8 optimises a function once it has run for a while,
+/// and a call keeps the code it began with. As the body of [`build_enis`]' loop over every ENI it
+/// ran on baseline code for the whole loop and added to `build_enis`' job for the optimising
+/// compiler, which served only the next load (BENCHMARKS.md item 55); on its own it is optimised
+/// for the rest of the loop.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn settle_role(e: &mut Eni) {
+    e.role = classify(e);
+    e.instance = e.attachment.as_ref().and_then(|a| a.instance.clone());
+}
+
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterface>, sink: &mut Sink) -> Network {
     let mut by_instance: BTreeMap<String, Instance> = BTreeMap::new();
@@ -1505,8 +1536,7 @@ fn build_enis(instances: Pile<aws::Instance>, raw_enis: Pile<aws::NetworkInterfa
         enis.sort_by(|a, b| a.id.cmp(&b.id));
     }
     for e in &mut enis {
-        e.role = classify(e);
-        e.instance = e.attachment.as_ref().and_then(|a| a.instance.clone());
+        settle_role(e);
     }
     // A branch ENI belongs to the instance of its trunk.
     let trunk_instance: FastMap<String, String> = enis
@@ -1766,6 +1796,31 @@ fn ip_owners(model: &Model, sink: &mut Sink) -> FastMap<u32, usize> {
     owners
 }
 
+/// One ENI's entries in the index, and its place among its instance's ENIs.
+///
+/// Why a function of its own: in a browser, V8 optimises a function once it has run for a while,
+/// and a call keeps the code it began with. As the body of [`lookups`]' loop over every ENI, it
+/// ran on baseline code for the whole loop and made all of `lookups` a job for the optimising
+/// compiler that served only the next load (BENCHMARKS.md item 55); on its own it is optimised
+/// for the rest of the loop.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn index_eni<'m>(idx: &mut Index, instance_enis: &mut FastMap<&'m str, Vec<usize>>, i: usize, e: &'m Eni) {
+    idx.eni_by_id.insert(e.id.clone(), i);
+    for p in &e.prefixes {
+        idx.prefix_owner.push((*p, i));
+    }
+    // Ids are copied once per group and instance, not once per ENI that names them.
+    for g in &e.groups {
+        match idx.members.get_mut(g.id.as_str()) {
+            Some(list) => list.push(i),
+            None => _ = idx.members.insert(g.id.clone(), vec![i]),
+        }
+    }
+    if let Some(inst) = &e.instance {
+        instance_enis.entry(inst.as_str()).or_default().push(i);
+    }
+}
+
 /// The look-ups by id, prefix, group, instance, node and subnet.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn lookups(model: &Model) -> Index {
@@ -1775,20 +1830,7 @@ fn lookups(model: &Model) -> Index {
     // by text for every ENI.
     let mut instance_enis: FastMap<&str, Vec<usize>> = FastMap::default();
     for (i, e) in model.enis.iter().enumerate() {
-        idx.eni_by_id.insert(e.id.clone(), i);
-        for p in &e.prefixes {
-            idx.prefix_owner.push((*p, i));
-        }
-        // Ids are copied once per group and instance, not once per ENI that names them.
-        for g in &e.groups {
-            match idx.members.get_mut(g.id.as_str()) {
-                Some(list) => list.push(i),
-                None => _ = idx.members.insert(g.id.clone(), vec![i]),
-            }
-        }
-        if let Some(inst) = &e.instance {
-            instance_enis.entry(inst.as_str()).or_default().push(i);
-        }
+        index_eni(&mut idx, &mut instance_enis, i, e);
     }
     idx.prefix_owner.sort();
     for (i, n) in model.nodes.iter().enumerate() {

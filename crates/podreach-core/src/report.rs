@@ -435,23 +435,13 @@ impl Prepared {
                 (drifts, out, rows)
             },
             || {
-                let pods: Vec<PodRef> = model
-                    .pods
-                    .iter()
-                    .map(|p| PodRef { namespace: Arc::from(p.namespace.as_str()), name: Arc::from(p.name.as_str()) })
-                    .collect();
+                let pods: Vec<PodRef> = model.pods.iter().map(pod_ref).collect();
                 let mut pods_by_ip = Vec::new();
                 // Keyed by borrowed names: a whole account has a hundred thousand pods on a few
                 // thousand workloads, and each key is copied once.
-                let mut workloads: FastMap<(&str, &str, &str), Vec<u32>> = FastMap::default();
+                let mut workloads: Workloads<'_> = FastMap::default();
                 for (i, p) in (0u32..).zip(&model.pods) {
-                    pods_by_ip.extend(p.ips.iter().map(|ip| (u32::from(*ip), i)));
-                    if let Some(owner) = &p.owner {
-                        workloads
-                            .entry((p.namespace.as_str(), owner.kind.as_str(), owner.name.as_str()))
-                            .or_default()
-                            .push(i);
-                    }
+                    place_pod(&mut pods_by_ip, &mut workloads, i, p);
                 }
                 pods_by_ip.sort_unstable();
                 // Every index comes from enumerating the model's pods, which `pods` maps one to one,
@@ -738,17 +728,7 @@ fn coverage_diagnostics(model: &Model, query: bool, out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-    // Prefix lists referenced by rules without entries.
-    let mut unresolved: BTreeSet<&str> = BTreeSet::new();
-    for g in model.groups.values() {
-        for r in g.ingress.iter().chain(&g.egress) {
-            if let Peer::PrefixList(id) = &r.peer {
-                if model.prefix_lists.get(id).and_then(|p| p.cidrs.as_ref()).is_none() {
-                    unresolved.insert(id.as_str());
-                }
-            }
-        }
-    }
+    let unresolved = unresolved_prefix_lists(model);
     if !unresolved.is_empty() {
         let list: Vec<&str> = unresolved.into_iter().collect();
         out.push(Diagnostic::new(
@@ -760,7 +740,7 @@ fn coverage_diagnostics(model: &Model, query: bool, out: &mut Vec<Diagnostic>) {
             ),
         ));
     }
-    let v6_only = model.pods.iter().filter(|p| p.ips.is_empty() && !p.ipv6.is_empty()).count();
+    let (v6_only, pending) = pods_without_ipv4(&model.pods);
     if v6_only > 0 && query {
         out.push(Diagnostic::new(
             Severity::Warning,
@@ -770,7 +750,6 @@ fn coverage_diagnostics(model: &Model, query: bool, out: &mut Vec<Diagnostic>) {
             ),
         ));
     }
-    let pending = model.pods.iter().filter(|p| p.ips.is_empty() && p.ipv6.is_empty()).count();
     if pending > 0 {
         out.push(Diagnostic::new(
             Severity::Info,
@@ -778,6 +757,66 @@ fn coverage_diagnostics(model: &Model, query: bool, out: &mut Vec<Diagnostic>) {
             format!("{pending} pods have no address yet (pending) and are not placed"),
         ));
     }
+}
+
+/// A pod's names, shared by every row of its addresses.
+///
+/// This and [`place_pod`] are the per-pod steps of [`Prepared::build`]. In a browser, V8
+/// optimises a function once it has run for a while, and a call keeps the code it began with:
+/// as the bodies of its loops over every pod, they ran on baseline code for the whole loop and
+/// made all of `Prepared::build` a job for the optimising compiler that served only the next load
+/// (BENCHMARKS.md item 55). On their own they are optimised for the rest of the loop.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn pod_ref(p: &Pod) -> PodRef {
+    PodRef { namespace: Arc::from(p.namespace.as_str()), name: Arc::from(p.name.as_str()) }
+}
+
+/// Pods by workload: (namespace, owner kind, owner name) to the pods' indexes.
+type Workloads<'m> = FastMap<(&'m str, &'m str, &'m str), Vec<u32>>;
+
+/// Pod `i`'s addresses and its place in its workload.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn place_pod<'m>(pods_by_ip: &mut Vec<(u32, u32)>, workloads: &mut Workloads<'m>, i: u32, p: &'m Pod) {
+    pods_by_ip.extend(p.ips.iter().map(|ip| (u32::from(*ip), i)));
+    if let Some(owner) = &p.owner {
+        workloads.entry((p.namespace.as_str(), owner.kind.as_str(), owner.name.as_str())).or_default().push(i);
+    }
+}
+
+/// Prefix lists referenced by rules without entries.
+///
+/// This and [`pods_without_ipv4`] are the loops over every rule and every pod that
+/// [`coverage_diagnostics`] runs once per load. In a browser, V8 optimises a function once it has
+/// run for a while, and a call keeps the code it began with: inside it, these loops made the
+/// whole function a job for the optimising compiler that served only the next load (BENCHMARKS.md
+/// item 55). On their own they are small jobs.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn unresolved_prefix_lists(model: &Model) -> BTreeSet<&str> {
+    let mut unresolved: BTreeSet<&str> = BTreeSet::new();
+    for g in model.groups.values() {
+        for r in g.ingress.iter().chain(&g.egress) {
+            if let Peer::PrefixList(id) = &r.peer {
+                if model.prefix_lists.get(id).and_then(|p| p.cidrs.as_ref()).is_none() {
+                    unresolved.insert(id.as_str());
+                }
+            }
+        }
+    }
+    unresolved
+}
+
+/// Pods with no IPv4 address: (those with only IPv6 addresses, those with no address at all).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn pods_without_ipv4(pods: &[Pod]) -> (usize, usize) {
+    let (mut v6_only, mut pending) = (0, 0);
+    for p in pods.iter().filter(|p| p.ips.is_empty()) {
+        if p.ipv6.is_empty() {
+            pending += 1;
+        } else {
+            v6_only += 1;
+        }
+    }
+    (v6_only, pending)
 }
 
 fn target_label(t: &Eni) -> String {
