@@ -58,8 +58,8 @@ pub struct Drift {
 pub fn drift(model: &Model) -> Vec<Drift> {
     let mut out = Vec::new();
     for (instance, enis) in &model.index.instance_enis {
-        if let Some(primary) = drifting_primary(model, enis) {
-            instance_drift(model, instance, enis, primary, &mut out);
+        if let Some((primary, pset)) = drifting_primary(model, enis) {
+            instance_drift(model, instance, enis, primary, &pset, &mut out);
         }
     }
     out.sort_by(|a, b| (&a.instance, a.device_index, &a.eni).cmp(&(&b.instance, b.device_index, &b.eni)));
@@ -71,45 +71,48 @@ fn compared(e: &Eni) -> bool {
     matches!(e.role, Role::CniSecondary | Role::OtherSecondary | Role::Trunk)
 }
 
-/// An instance's primary ENI if one of its compared ENIs has another set of groups.
-///
-/// Why a function of its own: most instances do not drift, so this is the one per-instance step
-/// that runs thousands of times. In a browser, V8 optimises a function once it has run for a
-/// while, and a call keeps the code it began with; as the loop's body inside `drift` it made all
-/// of `drift` (with every message below) a job for the optimising compiler that served only the
-/// next run (BENCHMARKS.md item 55). On its own it is small, and is optimised for the rest of
-/// this run.
+/// An instance's primary ENI and its groups, if one of its compared ENIs has another set of
+/// groups. Most instances do not drift, so this check is the walk over every instance, in a
+/// function of its own so that it does not get all of [`drift`] optimised mid-run (crate docs;
+/// BENCHMARKS.md items 50 and 55).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn drifting_primary<'m>(model: &'m Model, enis: &[usize]) -> Option<&'m Eni> {
+fn drifting_primary<'m>(model: &'m Model, enis: &[usize]) -> Option<(&'m Eni, BTreeSet<&'m str>)> {
     let primary = enis.iter().filter_map(|&i| model.enis.get(i)).find(|e| e.role == Role::InstancePrimary)?;
     let pset = primary.group_ids();
     let differs = enis.iter().filter_map(|&i| model.enis.get(i)).any(|e| compared(e) && e.group_ids() != pset);
-    differs.then_some(primary)
+    differs.then_some((primary, pset))
 }
 
-/// The drift of one instance whose `primary` differs from one of its compared ENIs.
+/// The drift of one instance whose `primary` (with groups `pset`) differs from one of its
+/// compared ENIs.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn instance_drift(model: &Model, instance: &str, enis: &[usize], primary: &Eni, out: &mut Vec<Drift>) {
-    let pset = primary.group_ids();
+fn instance_drift(
+    model: &Model,
+    instance: &str,
+    enis: &[usize],
+    primary: &Eni,
+    pset: &BTreeSet<&str>,
+    out: &mut Vec<Drift>,
+) {
     let others: Vec<&Eni> = enis.iter().filter_map(|&i| model.enis.get(i)).filter(|e| compared(e)).collect();
     let node = model.node_of_instance(instance);
-    let differing: Vec<&&Eni> = others.iter().filter(|e| e.group_ids() != pset).collect();
+    let differing: Vec<&&Eni> = others.iter().filter(|e| e.group_ids() != *pset).collect();
     // Custom networking: known from the node label, or likely when every CNI secondary ENI
     // agrees with the others, sits outside the primary's subnet, and differs from the primary.
     let cni: Vec<&&Eni> = others.iter().filter(|e| e.role == Role::CniSecondary).collect();
     let cni_sets: BTreeSet<BTreeSet<&str>> = cni.iter().map(|e| e.group_ids()).collect();
-    let consistent = cni_sets.len() == 1 && cni.iter().all(|e| e.group_ids() != pset);
+    let consistent = cni_sets.len() == 1 && cni.iter().all(|e| e.group_ids() != *pset);
     let other_subnet = cni.iter().all(|e| e.subnet.is_some() && e.subnet != primary.subnet);
     let eni_config = node.and_then(|n| n.eni_config.clone());
     let custom_known = eni_config.is_some();
     let custom_likely = !cni.is_empty() && consistent && other_subnet;
-    let matching_others = others.iter().filter(|e| e.group_ids() == pset).count();
+    let matching_others = others.iter().filter(|e| e.group_ids() == *pset).count();
     let differing_count = differing.len();
     let differing_sets_agree = differing.iter().map(|e| e.group_ids()).collect::<BTreeSet<_>>().len() == 1;
     for e in differing {
         let eset = e.group_ids();
         let missing: Vec<String> = pset.difference(&eset).map(|s| (*s).to_owned()).collect();
-        let extra: Vec<String> = eset.difference(&pset).map(|s| (*s).to_owned()).collect();
+        let extra: Vec<String> = eset.difference(pset).map(|s| (*s).to_owned()).collect();
         let eth = e.eth().unwrap_or_else(|| "?".to_owned());
         let cause = if e.tag(EniTag::NoManage) == Some("true") {
             Cause::NoManage

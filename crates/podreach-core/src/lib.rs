@@ -18,7 +18,7 @@
 //! `--one-caller-inline-max-function-size=100` (index.html) so that the marks survive. The same
 //! marks keep a long walk (over every source, row or group) out of a large once-per-run function:
 //! the walk spends V8's tiering budget, and a function whose budget runs out mid-run is optimised
-//! for the next run only (BENCHMARKS.md item 50). Native builds are not affected.
+//! for the next run only (BENCHMARKS.md items 50 and 55). Native builds are not affected.
 #![warn(clippy::disallowed_methods)]
 #![forbid(unsafe_code)]
 

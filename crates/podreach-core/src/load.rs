@@ -826,19 +826,16 @@ fn accept(
     }
 }
 
-/// The instances of `describe-instances`' reservations, in order: a loop over every instance of
-/// an export, in a function of its own for the reason [`one_kind`] gives.
+/// The instances of `describe-instances`' reservations, in order. A function of its own for the
+/// reason [`one_kind`] is: it walks every instance.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn instances_of(reservations: Vec<aws::Reservation>) -> Vec<aws::Instance> {
     reservations.into_iter().flat_map(|r| r.instances.items).collect()
 }
 
-/// The kind ([`item_kind`]) every item of a kubectl list of kind `list_kind` has, if they share one.
-///
-/// Why a function of its own: it walks every pod of an export, once per load. In a browser, V8
-/// optimises a function once it has run for a while, and a call keeps the code it began with:
-/// inside [`accept`], this walk made all of `accept` a job for the optimising compiler that
-/// served only the next load (BENCHMARKS.md item 55). On its own it is a small job.
+/// The kind ([`item_kind`]) every item of a kubectl list of kind `list_kind` has, if they share
+/// one. The walk over every pod is a function of its own so that it does not get all of
+/// [`accept`] optimised mid-run (crate docs; BENCHMARKS.md items 50 and 55).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn one_kind(items: &[aws::K8sObject], list_kind: &str) -> Option<&'static str> {
     let first = item_kind(items.first()?, list_kind);
@@ -1452,13 +1449,8 @@ struct Network {
     from_instances: bool,
 }
 
-/// An ENI's role and instance, once every copy of it is merged.
-///
-/// Why a function of its own: in a browser, V8 optimises a function once it has run for a while,
-/// and a call keeps the code it began with. As the body of [`build_enis`]' loop over every ENI it
-/// ran on baseline code for the whole loop and added to `build_enis`' job for the optimising
-/// compiler, which served only the next load (BENCHMARKS.md item 55); on its own it is optimised
-/// for the rest of the loop.
+/// An ENI's role and instance, once every copy of it is merged. The body of a walk over every
+/// ENI, out of [`build_enis`] (crate docs; BENCHMARKS.md item 55).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn settle_role(e: &mut Eni) {
     e.role = classify(e);
@@ -1796,13 +1788,8 @@ fn ip_owners(model: &Model, sink: &mut Sink) -> FastMap<u32, usize> {
     owners
 }
 
-/// One ENI's entries in the index, and its place among its instance's ENIs.
-///
-/// Why a function of its own: in a browser, V8 optimises a function once it has run for a while,
-/// and a call keeps the code it began with. As the body of [`lookups`]' loop over every ENI, it
-/// ran on baseline code for the whole loop and made all of `lookups` a job for the optimising
-/// compiler that served only the next load (BENCHMARKS.md item 55); on its own it is optimised
-/// for the rest of the loop.
+/// One ENI's entries in the index, and its place among its instance's ENIs. The body of a walk
+/// over every ENI, out of [`lookups`] (crate docs; BENCHMARKS.md item 55).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn index_eni<'m>(idx: &mut Index, instance_enis: &mut FastMap<&'m str, Vec<usize>>, i: usize, e: &'m Eni) {
     idx.eni_by_id.insert(e.id.clone(), i);

@@ -759,13 +759,8 @@ fn coverage_diagnostics(model: &Model, query: bool, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A pod's names, shared by every row of its addresses.
-///
-/// This and [`place_pod`] are the per-pod steps of [`Prepared::build`]. In a browser, V8
-/// optimises a function once it has run for a while, and a call keeps the code it began with:
-/// as the bodies of its loops over every pod, they ran on baseline code for the whole loop and
-/// made all of `Prepared::build` a job for the optimising compiler that served only the next load
-/// (BENCHMARKS.md item 55). On their own they are optimised for the rest of the loop.
+/// A pod's names, shared by every row of its addresses. This and [`place_pod`] are the bodies of
+/// walks over every pod, out of [`Prepared::build`] (crate docs; BENCHMARKS.md item 55).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn pod_ref(p: &Pod) -> PodRef {
     PodRef { namespace: Arc::from(p.namespace.as_str()), name: Arc::from(p.name.as_str()) }
@@ -783,13 +778,8 @@ fn place_pod<'m>(pods_by_ip: &mut Vec<(u32, u32)>, workloads: &mut Workloads<'m>
     }
 }
 
-/// Prefix lists referenced by rules without entries.
-///
-/// This and [`pods_without_ipv4`] are the loops over every rule and every pod that
-/// [`coverage_diagnostics`] runs once per load. In a browser, V8 optimises a function once it has
-/// run for a while, and a call keeps the code it began with: inside it, these loops made the
-/// whole function a job for the optimising compiler that served only the next load (BENCHMARKS.md
-/// item 55). On their own they are small jobs.
+/// Prefix lists referenced by rules without entries. This and [`pods_without_ipv4`] walk every
+/// rule and every pod, out of [`coverage_diagnostics`] (crate docs; BENCHMARKS.md item 55).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn unresolved_prefix_lists(model: &Model) -> BTreeSet<&str> {
     let mut unresolved: BTreeSet<&str> = BTreeSet::new();
