@@ -18,14 +18,18 @@ export const SUBPATH = '/tools/podreach/';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 
-export function serve() {
+/// Serves dist/; `hold(rel)` may return how many ms to wait before serving the file at `rel` (a
+/// test's slow network for one file).
+export function serve({ hold = () => 0 } = {}) {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/index.html is missing: run `cargo xtask web` first');
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (!url.pathname.startsWith(SUBPATH)) { res.writeHead(404); res.end('not here'); return; }
     let rel = decodeURIComponent(url.pathname.slice(SUBPATH.length)) || 'index.html';
     const file = path.join(dist, path.normalize(rel));
     if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) { res.writeHead(404); res.end('missing'); return; }
+    const ms = hold(rel);
+    if (ms > 0) await new Promise((r) => setTimeout(r, ms));
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
     fs.createReadStream(file).pipe(res);
   });

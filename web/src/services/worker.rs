@@ -444,8 +444,9 @@ pub fn warm_view_reader() {
     let _ = std::hint::black_box(Response::from_json(crate::example::VIEW_JSON));
 }
 
-/// Messages (and the buffers they transfer) waiting for the worker to be ready; `None` once it is.
-type Queue = Rc<RefCell<Option<Vec<(JsValue, js_sys::Array)>>>>;
+/// Messages (and the buffers they transfer) waiting for the worker to be ready, each with the
+/// worker it is for (the analysis worker or the file reader); `None` once it is ready.
+type Queue = Rc<RefCell<Option<Vec<(Worker, JsValue, js_sys::Array)>>>>;
 
 /// The page's handle on the worker. Requests wait in a queue until the worker says it is ready.
 pub struct Client {
@@ -462,7 +463,7 @@ impl Client {
         let worker =
             Worker::new("./worker_loader.js").map_err(|e| format!("cannot start the analysis worker: {e:?}"))?;
         let queue: Queue = Rc::new(RefCell::new(Some(Vec::new())));
-        let (q, w) = (queue.clone(), worker.clone());
+        let q = queue.clone();
         let on_response = Rc::new(on_response);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
@@ -479,8 +480,8 @@ impl Client {
                 }
                 Ok(Response::Ready) => {
                     crate::services::browser::mark("podreach:worker-ready");
-                    for (msg, transfer) in q.borrow_mut().take().unwrap_or_default() {
-                        let _ = w.post_message_with_transfer(&msg, &transfer);
+                    for (to, msg, transfer) in q.borrow_mut().take().unwrap_or_default() {
+                        let _ = to.post_message_with_transfer(&msg, &transfer);
                     }
                 }
                 // A view is read in this task and drawn in the next: the first view also compiles
@@ -524,9 +525,12 @@ impl Client {
         let msg = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("run"), &JsValue::from(*run));
         let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("files"), &list);
-        // The bytes may reach the worker before the run's request (two queues): the worker
+        // Not before the worker is ready: the reader's messages would wait on the worker's end of
+        // the channel and reach it together with the request, all of a file read before its
+        // progress could be shown (an e2e test saw the bar go from nothing read to parsing). The
+        // bytes may still reach the worker before the run's request (two queues): the worker
         // keeps them until it comes (`EARLY`).
-        self.reader.post_message(&msg).map_err(|e| format!("{e:?}"))
+        send(&self.reader, &self.queue, msg.into(), js_sys::Array::new())
     }
 }
 
@@ -543,10 +547,11 @@ fn spawn_reader(worker: &Worker, queue: &Queue) -> Result<Worker, String> {
     Ok(reader)
 }
 
-/// Posts a message to the worker, or queues it until the worker is ready.
+/// Posts a message to `worker` (the analysis worker or the file reader), or queues it until the
+/// analysis worker is ready.
 fn send(worker: &Worker, queue: &Queue, v: JsValue, transfer: js_sys::Array) -> Result<(), String> {
     if let Some(waiting) = queue.borrow_mut().as_mut() {
-        waiting.push((v, transfer));
+        waiting.push((worker.clone(), v, transfer));
         return Ok(());
     }
     worker.post_message_with_transfer(&v, &transfer).map_err(|e| format!("{e:?}"))
