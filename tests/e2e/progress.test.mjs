@@ -33,6 +33,33 @@ async function progressShown({ hold, beforeReady = false }) {
   const { server, base } = await serve({ hold });
   const browser = await launch();
   try {
+    // What passed between the page and its workers, for a failure's message: the page's messages
+    // to the analysis worker and the reader ([ms, 'to' or 'to reader', kind, seq]) and the
+    // analysis worker's answers ([ms, 'from', kind, seq, percent, phase]). A drawn phase that is
+    // missing can then be told from one that never came.
+    await browser.context.addInitScript(() => {
+      window.__messages = [];
+      const log = (entry) => window.__messages.push([Math.round(performance.now()), ...entry]);
+      const Base = window.Worker;
+      window.Worker = class extends Base {
+        constructor(url, options) {
+          super(url, options);
+          this.to = String(url).includes('worker_loader') ? 'to' : 'to reader';
+          if (this.to !== 'to') return;
+          this.addEventListener('message', (e) => {
+            const d = e.data ?? {};
+            const kind = typeof d === 'string' ? d : typeof d.json === 'string' ? d.json.slice(2, d.json.indexOf('"', 2)) : Object.keys(d)[0];
+            const body = d.Progress ?? {};
+            log(['from', kind, body.seq, body.percent, body.phase]);
+          });
+        }
+        postMessage(data, transfer) {
+          const kind = data && typeof data === 'object' ? Object.keys(data)[0] : typeof data;
+          log([this.to, kind, data?.[kind]?.seq]);
+          return super.postMessage(data, transfer);
+        }
+      };
+    });
     const s = await open(browser.context, `${base}#to=eni-00000000000000000&port=5432`);
     // Every state of the progress bar as drawn: [percent, text].
     await s.page.evaluate(() => {
@@ -53,7 +80,8 @@ async function progressShown({ hold, beforeReady = false }) {
     }
     await new PodreachPage(s.page).waitForView();
     const states = await s.page.evaluate(() => window.__progress);
-    const shown = JSON.stringify(states);
+    const messages = await s.page.evaluate(() => window.__messages);
+    const shown = `drawn: ${JSON.stringify(states)}\nmessages: ${JSON.stringify(messages)}`;
     for (let i = 1; i < states.length; i++) assert.ok(states[i][0] >= states[i - 1][0], `the bar went back: ${shown}`);
     const first = (matches) => states.findIndex(([, text]) => matches(text));
     const reading = first((t) => /^reading [\d.]+ MB of json…$/.test(t));
