@@ -532,6 +532,14 @@ struct TopLevel {
     not_object: Option<&'static str>,
 }
 
+/// The value after a key of a top-level document. In WebAssembly a call of its own for each type:
+/// inlined, every list's reader made `visit_map` one large function that V8 took 30-60 ms to
+/// optimise while a cold run waits for its files (BENCHMARKS.md item 57).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn value<'de, T: Deserialize<'de>, A: MapAccess<'de>>(map: &mut A) -> Result<T, A::Error> {
+    map.next_value()
+}
+
 struct TopVisitor;
 
 impl<'de> Visitor<'de> for TopVisitor {
@@ -543,33 +551,33 @@ impl<'de> Visitor<'de> for TopVisitor {
         let mut t = TopLevel::default();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
-                "NetworkInterfaces" => t.enis = Some(map.next_value()?),
-                "SecurityGroups" => t.sgs = Some(map.next_value()?),
-                "SecurityGroupRules" => t.sg_rules = Some(map.next_value()?),
-                "NetworkAcls" => t.nacls = Some(map.next_value()?),
-                "Subnets" => t.subnets = Some(map.next_value()?),
-                "PrefixLists" => t.prefix_lists = Some(map.next_value()?),
-                "Entries" => t.entries = Some(map.next_value()?),
-                "PrefixListId" => t.entries_label = map.next_value::<Field<String>>()?.into_option(),
-                "Reservations" => t.reservations = Some(map.next_value()?),
-                "kind" => t.kind = map.next_value::<Field<String>>()?.into_option(),
-                "items" => t.items = Some(map.next_value()?),
-                "metadata" => t.metadata = map.next_value::<Obj<aws::ObjectMeta>>()?.0,
-                "spec" => t.spec = map.next_value::<Obj<aws::K8sSpec>>()?.0,
-                "status" => t.status = map.next_value::<Obj<aws::K8sStatus>>()?.0,
+                "NetworkInterfaces" => t.enis = Some(value(&mut map)?),
+                "SecurityGroups" => t.sgs = Some(value(&mut map)?),
+                "SecurityGroupRules" => t.sg_rules = Some(value(&mut map)?),
+                "NetworkAcls" => t.nacls = Some(value(&mut map)?),
+                "Subnets" => t.subnets = Some(value(&mut map)?),
+                "PrefixLists" => t.prefix_lists = Some(value(&mut map)?),
+                "Entries" => t.entries = Some(value(&mut map)?),
+                "PrefixListId" => t.entries_label = value::<Field<String>, _>(&mut map)?.into_option(),
+                "Reservations" => t.reservations = Some(value(&mut map)?),
+                "kind" => t.kind = value::<Field<String>, _>(&mut map)?.into_option(),
+                "items" => t.items = Some(value(&mut map)?),
+                "metadata" => t.metadata = value::<Obj<aws::ObjectMeta>, _>(&mut map)?.0,
+                "spec" => t.spec = value::<Obj<aws::K8sSpec>, _>(&mut map)?.0,
+                "status" => t.status = value::<Obj<aws::K8sStatus>, _>(&mut map)?.0,
                 "NextToken" | "nextToken" => {
-                    let v = map.next_value::<Field<String>>()?;
+                    let v = value::<Field<String>, _>(&mut map)?;
                     t.next_token = v.as_str().is_some_and(|s| !s.is_empty());
                 }
                 "ResponseMetadata" => {
-                    map.next_value::<IgnoredAny>()?;
+                    value::<IgnoredAny, _>(&mut map)?;
                     t.response_metadata = true;
                 }
                 other => {
                     if t.other_keys.len() < 5 {
                         t.other_keys.push(other.to_owned());
                     }
-                    map.next_value::<IgnoredAny>()?;
+                    value::<IgnoredAny, _>(&mut map)?;
                 }
             }
         }

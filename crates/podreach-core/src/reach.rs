@@ -324,90 +324,36 @@ pub fn analyze(model: &Model, query: &Query) -> Result<Analysis, QueryError> {
             Ports::EPHEMERAL.to
         ));
     }
-    let mut results = Vec::with_capacity(model.index.sources.len());
-    let mut traces: Vec<Trace> = Vec::new();
     // Sources on one ENI that fall on the same side of every address boundary the rules draw
     // evaluate identically: evaluate once, share the trace.
     let boundaries = address_boundaries(model, &target);
-    // ENIs that the rules cannot tell apart share a class: the same groups, subnet, VPC, region,
-    // kind, relation to the target's instance, and SNAT path.
-    let mut classes: FastMap<ClassKey<'_>, usize> = FastMap::default();
-    let mut class_of: Vec<Option<usize>> = vec![None; model.enis.len()];
-    let tgt_eni = model.enis.get(target.eni);
-    let mut cache: Vec<SigMap> = Vec::new();
-    // A source's signature: whether it is a host, and how each boundary covers it.
-    let mut sig: Vec<u8> = Vec::with_capacity(boundaries.len() + 1);
-    let mut next_sig: Vec<u8> = Vec::with_capacity(boundaries.len() + 1);
-    // Bumped whenever `sig` changes, so equal generations mean equal signatures.
-    let mut sig_gen = 0u64;
     // Where a boundary starts or ends. Between two neighbouring edges every boundary covers all or
-    // nothing, so sources of one kind there share a signature: `span` is the previous source's
-    // [edge, next edge) and kind, when the source lay inside it.
+    // nothing, so sources of one kind there share a signature.
     let mut edges: Vec<u64> = boundaries.iter().flat_map(|b| [u64::from(b.first()), u64::from(b.last()) + 1]).collect();
     edges.sort_unstable();
     edges.dedup();
-    let mut span: Option<(u64, u64, bool)> = None;
-    // Sources come in address order, so neighbours are mostly on one ENI and one side of every
-    // boundary: the previous source's answer is checked before any map.
-    let mut last: Option<(usize, u64, usize)> = None;
+    let mut walk = Walk {
+        model,
+        ctx: &ctx,
+        target_eni: model.enis.get(target.eni),
+        public: target.public,
+        sig: Vec::with_capacity(boundaries.len() + 1),
+        next_sig: Vec::with_capacity(boundaries.len() + 1),
+        boundaries,
+        edges,
+        classes: FastMap::default(),
+        class_of: vec![None; model.enis.len()],
+        cache: Vec::new(),
+        sig_gen: 0,
+        span: None,
+        last: None,
+        results: Vec::with_capacity(model.index.sources.len()),
+        traces: Vec::new(),
+    };
     for (addr, eni) in sources(model, target.eni) {
-        let (first, end, host) = (u64::from(addr.first()), u64::from(addr.last()), addr.len == 32);
-        if !span.is_some_and(|(lo, hi, h)| lo <= first && end < hi && h == host) {
-            next_sig.clear();
-            next_sig.push(u8::from(host));
-            next_sig.extend(boundaries.iter().map(|b| match b.cover(addr) {
-                Cover::All => 2u8,
-                Cover::Part => 1,
-                Cover::None => 0,
-            }));
-            if next_sig != sig {
-                std::mem::swap(&mut sig, &mut next_sig);
-                sig_gen += 1;
-            }
-            let i = edges.partition_point(|e| *e <= first);
-            let lo = i.checked_sub(1).and_then(|j| edges.get(j)).copied().unwrap_or(0);
-            let hi = edges.get(i).copied().unwrap_or(u64::MAX);
-            span = (end < hi).then_some((lo, hi, host));
-        }
-        if let Some((e, g, t)) = last {
-            if e == eni && g == sig_gen {
-                results.push(SourceResult { addr, eni, trace: t });
-                continue;
-            }
-        }
-        let class = match class_of.get(eni).copied().flatten() {
-            Some(c) => c,
-            None => {
-                let key = model
-                    .enis
-                    .get(eni)
-                    .map_or((u32::MAX, false, None), |e| class_key(model, eni, e, tgt_eni, target.public));
-                let next = classes.len();
-                let c = *classes.entry(key).or_insert(next);
-                if let Some(slot) = class_of.get_mut(eni) {
-                    *slot = Some(c);
-                }
-                if cache.len() <= c {
-                    cache.resize_with(c + 1, SigMap::default);
-                }
-                c
-            }
-        };
-        let known = cache.get(class).and_then(|m| m.get(sig.as_slice())).copied();
-        let trace = match known {
-            Some(t) => t,
-            None => {
-                traces.push(ctx.evaluate(addr, eni));
-                let t = traces.len() - 1;
-                if let Some(m) = cache.get_mut(class) {
-                    m.insert(sig.clone(), t);
-                }
-                t
-            }
-        };
-        results.push(SourceResult { addr, eni, trace });
-        last = Some((eni, sig_gen, trace));
+        walk.step(addr, eni);
     }
+    let Walk { results, traces, .. } = walk;
     let snat_seen = traces.iter().any(|t| t.steps.iter().any(|s| s.code == "snat"));
     if snat_seen {
         assumptions.push(
@@ -435,6 +381,103 @@ impl Analysis {
 
     pub fn verdict(&self, r: &SourceResult) -> Verdict {
         self.trace(r).map_or(Verdict::Unknown, |t| t.verdict)
+    }
+}
+
+/// The walk of [`analyze`] over every source, one [`Walk::step`] per source.
+struct Walk<'w, 'm> {
+    model: &'m Model,
+    ctx: &'w Ctx<'m>,
+    target_eni: Option<&'m Eni>,
+    public: bool,
+    /// The address boundaries the target's rules draw, and where each starts or ends (sorted).
+    boundaries: Vec<Cidr4>,
+    edges: Vec<u64>,
+    /// ENIs that the rules cannot tell apart share a class: the same groups, subnet, VPC,
+    /// region, kind, relation to the target's instance, and SNAT path.
+    classes: FastMap<ClassKey<'m>, usize>,
+    class_of: Vec<Option<usize>>,
+    /// Per class, the trace of each signature seen.
+    cache: Vec<SigMap>,
+    /// A source's signature: whether it is a host, and how each boundary covers it.
+    sig: Vec<u8>,
+    next_sig: Vec<u8>,
+    /// Bumped whenever `sig` changes, so equal generations mean equal signatures.
+    sig_gen: u64,
+    /// The previous source's [edge, next edge) and kind, when the source lay inside it: sources
+    /// of one kind there share a signature.
+    span: Option<(u64, u64, bool)>,
+    /// The previous source's ENI, signature generation and trace. Sources come in address
+    /// order, so neighbours are mostly on one ENI and one side of every boundary: its answer is
+    /// checked before any map.
+    last: Option<(usize, u64, usize)>,
+    results: Vec<SourceResult>,
+    traces: Vec<Trace>,
+}
+
+impl Walk<'_, '_> {
+    /// One source. A call of its own in WebAssembly: V8 optimises a function only after it has
+    /// run a while and a running call keeps its code, so inlined into [`analyze`]'s loop the whole
+    /// walk ran on baseline code in a cold run, and the optimised `analyze` served only the next
+    /// query (BENCHMARKS.md item 57).
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
+    fn step(&mut self, addr: Cidr4, eni: usize) {
+        let (first, end, host) = (u64::from(addr.first()), u64::from(addr.last()), addr.len == 32);
+        if !self.span.is_some_and(|(lo, hi, h)| lo <= first && end < hi && h == host) {
+            self.next_sig.clear();
+            self.next_sig.push(u8::from(host));
+            self.next_sig.extend(self.boundaries.iter().map(|b| match b.cover(addr) {
+                Cover::All => 2u8,
+                Cover::Part => 1,
+                Cover::None => 0,
+            }));
+            if self.next_sig != self.sig {
+                std::mem::swap(&mut self.sig, &mut self.next_sig);
+                self.sig_gen += 1;
+            }
+            let i = self.edges.partition_point(|e| *e <= first);
+            let lo = i.checked_sub(1).and_then(|j| self.edges.get(j)).copied().unwrap_or(0);
+            let hi = self.edges.get(i).copied().unwrap_or(u64::MAX);
+            self.span = (end < hi).then_some((lo, hi, host));
+        }
+        if let Some((e, g, t)) = self.last {
+            if e == eni && g == self.sig_gen {
+                self.results.push(SourceResult { addr, eni, trace: t });
+                return;
+            }
+        }
+        let class = match self.class_of.get(eni).copied().flatten() {
+            Some(c) => c,
+            None => {
+                let key =
+                    self.model.enis.get(eni).map_or((u32::MAX, false, None), |e| {
+                        class_key(self.model, eni, e, self.target_eni, self.public)
+                    });
+                let next = self.classes.len();
+                let c = *self.classes.entry(key).or_insert(next);
+                if let Some(slot) = self.class_of.get_mut(eni) {
+                    *slot = Some(c);
+                }
+                if self.cache.len() <= c {
+                    self.cache.resize_with(c + 1, SigMap::default);
+                }
+                c
+            }
+        };
+        let known = self.cache.get(class).and_then(|m| m.get(self.sig.as_slice())).copied();
+        let trace = match known {
+            Some(t) => t,
+            None => {
+                self.traces.push(self.ctx.evaluate(addr, eni));
+                let t = self.traces.len() - 1;
+                if let Some(m) = self.cache.get_mut(class) {
+                    m.insert(self.sig.clone(), t);
+                }
+                t
+            }
+        };
+        self.results.push(SourceResult { addr, eni, trace });
+        self.last = Some((eni, self.sig_gen, trace));
     }
 }
 

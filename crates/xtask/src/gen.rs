@@ -392,6 +392,12 @@ pub fn generate(nodes: u32, seed: u64, dir: &Path) -> Result<Generated, String> 
 
     let mut files = Vec::new();
     let mut bytes = 0;
+    // kubectl prints a list in the API server's key order: by namespace, then name.
+    let key = |v: &Value, k: &str| {
+        v.pointer(&format!("/metadata/{k}")).and_then(Value::as_str).unwrap_or_default().to_owned()
+    };
+    pods.sort_by_cached_key(|p| (key(p, "namespace"), key(p, "name")));
+    k8s_nodes.sort_by_cached_key(|n| key(n, "name"));
     let docs: [(&str, Value); 8] = [
         ("enis.json", json!({"NetworkInterfaces": enis})),
         ("sgs.json", json!({"SecurityGroups": sgs})),

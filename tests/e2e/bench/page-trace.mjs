@@ -1,14 +1,15 @@
 // Where the page's main thread spends a long task: chooses an export's files in the built page
 // (as page-bench.mjs does), records a Chrome trace (timeline and V8 wasm compilation), and prints
 // each main-thread task over 40 ms with its parts (script, lazy wasm compilation, style, layout).
-// Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json] [--warm] [--profile] [--threads]
+// Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json] [--warm] [--profile [--within REGEX]] [--threads]
 // Files are chosen the moment the worker is ready, or with --warm once it has warmed up.
 // --profile also samples the worker (V8's CPU profiler) and prints where its time went, by
 // function (self time, warm-up rounds apart): names need a worker built with its name section
 // (wasm-opt -g), for example `wasm-opt -Os -g target/wasm-bindgen/release/worker_bg.wasm` into a
 // copy of dist/ given as PODREACH_DIST. With --callers REGEX (and --profile) it also prints, for
 // the functions whose names match, the time of each caller chain two frames up (--depth N: N
-// frames in all). --threads prints the CPU time of the page, the worker, V8's optimising
+// frames in all). With --within REGEX (and --profile) only the samples under a function whose
+// name matches count (for example `set_parsed`, the model's build). --threads prints the CPU time of the page, the worker, V8's optimising
 // compiler and the IO thread per 100 ms after the files were chosen.
 import fs from 'node:fs';
 import { openPage } from '../lib/harness.mjs';
@@ -18,10 +19,11 @@ const warm = args.includes('--warm');
 const profile = args.includes('--profile');
 const threads = args.includes('--threads');
 // Options that take a value: their values are not positional arguments.
-const valued = ['--callers', '--depth'].map((f) => args.indexOf(f) + 1).filter((i) => i > 0);
+const valued = ['--callers', '--depth', '--within'].map((f) => args.indexOf(f) + 1).filter((i) => i > 0);
 const valueOf = (flag) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
 const callers = valueOf('--callers') !== undefined ? new RegExp(valueOf('--callers')) : null;
 const depth = Number(valueOf('--depth') ?? 3);
+const within = valueOf('--within') !== undefined ? new RegExp(valueOf('--within')) : null;
 const [dir, target, port, out] = args.filter((a, i) => !a.startsWith('--') && !valued.includes(i));
 const files = exportFiles(dir);
 // Once the browser has finished its own start-up, as in page-bench.mjs (harness.mjs, settle).
@@ -107,6 +109,7 @@ try {
         for (let n = worker.nodes.get(id); n; n = worker.nodes.get(n.parent)) stack.push(name(n));
         if (stack.some((f) => f.includes('warm_round'))) { warmup += dt; return; }
         if (stack[0] === '(idle)') return;
+        if (within && !stack.some((f) => within.test(f))) return;
         self.set(stack[0], (self.get(stack[0]) ?? 0) + dt);
         if (callers?.test(stack[0])) {
           const chain = stack.slice(0, depth).map((f) => f.replace(/::h[0-9a-f]{16}$/, '').slice(-60)).join(' < ');

@@ -104,6 +104,7 @@ fn attachment(c: &mut Cursor<'_>) -> Option<Attachment> {
 
 /// An ENI's tag, `Some(None)` when its key is not one podreach reads ([`crate::model::ENI_TAGS`],
 /// as `aws::eni_tags` cuts serde's list): its text is checked but not kept.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
 fn tag<'t>(c: &mut Cursor<'t>) -> Option<Option<Tag>> {
     let (key, value) = c.fields(|c, t: &mut (Field<Cow<'t, str>>, Field<Cow<'t, str>>), seen, key| match key {
         k if same(k, "Key") => seen.put(0, &mut t.0, c.text()),
@@ -395,6 +396,18 @@ impl<'t> Cursor<'t> {
     /// skipped eight spaces at a time: the AWS CLI indents by four per level.
     #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
+        match *self.text.as_bytes().get(self.at)? {
+            b' ' | b'\n' | b'\r' | b'\t' => self.past_space(),
+            b => Some(b),
+        }
+    }
+
+    /// [`Cursor::peek`] past white space. In WebAssembly a call of its own: inlined at each of
+    /// the ENI reader's forty-odd places that look for the next byte, its two loops made that
+    /// reader the slowest function for V8 to optimise (BENCHMARKS.md item 57).
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline(always))]
+    fn past_space(&mut self) -> Option<u8> {
         let bytes = self.text.as_bytes();
         loop {
             let b = *bytes.get(self.at)?;
@@ -589,6 +602,7 @@ impl<'t> Cursor<'t> {
     }
 
     /// A list whose items `read` may leave out (`Some(None)`).
+    #[cfg_attr(target_arch = "wasm32", inline(never))]
     fn kept_list<T>(&mut self, read: impl Fn(&mut Self) -> Option<Option<T>>) -> Option<List<T>> {
         self.or_null(List::default(), |c, _| {
             c.eat(b'[')?;
