@@ -78,9 +78,18 @@ fn compared(e: &Eni) -> bool {
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn drifting_primary<'m>(model: &'m Model, enis: &[usize]) -> Option<(&'m Eni, BTreeSet<&'m str>)> {
     let primary = enis.iter().filter_map(|&i| model.enis.get(i)).find(|e| e.role == Role::InstancePrimary)?;
-    let pset = primary.group_ids();
-    let differs = enis.iter().filter_map(|&i| model.enis.get(i)).any(|e| compared(e) && e.group_ids() != pset);
-    differs.then_some((primary, pset))
+    // The same groups in the same order are the same set, and the sets are built only when not:
+    // a set per ENI of every instance took 4 ms of a warm page's model at 5,000 nodes.
+    fn listed(e: &Eni) -> impl Iterator<Item = &str> {
+        e.groups.iter().map(|g| g.id.as_str())
+    }
+    let mut pset = None;
+    let differs = enis.iter().filter_map(|&i| model.enis.get(i)).any(|e| {
+        compared(e)
+            && !listed(e).eq(listed(primary))
+            && e.group_ids() != *pset.get_or_insert_with(|| primary.group_ids())
+    });
+    differs.then(|| (primary, pset.unwrap_or_else(|| primary.group_ids())))
 }
 
 /// The drift of one instance whose `primary` (with groups `pset`) differs from one of its
