@@ -89,7 +89,8 @@ fn drifting_primary<'m>(model: &'m Model, enis: &[usize]) -> Option<(&'m Eni, BT
             && !listed(e).eq(listed(primary))
             && e.group_ids() != *pset.get_or_insert_with(|| primary.group_ids())
     });
-    differs.then(|| (primary, pset.unwrap_or_else(|| primary.group_ids())))
+    // An ENI that differs has had the primary's set built.
+    pset.filter(|_| differs).map(|set| (primary, set))
 }
 
 /// The drift of one instance whose `primary` (with groups `pset`) differs from one of its
