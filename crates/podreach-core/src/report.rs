@@ -628,8 +628,9 @@ impl Prepared {
             traces.get(t).map(|s| s.why.cause.as_str())
         };
         out.workloads = workload_rows(a, &self.workloads, &pod_verdict, cause_of);
-        out.fixes = build_fixes(model, a, &self.drifts, |addr| !self.pods_in(addr).is_empty());
-        out.headline = Some(make_headline(model, a, &out.summary));
+        let runs = source_runs(a);
+        out.fixes = build_fixes(model, a, &runs, &self.drifts, |addr| !self.pods_in(addr).is_empty());
+        out.headline = Some(make_headline(model, a, &runs, &out.summary));
         out.assumptions.clone_from(&a.assumptions);
     }
 
@@ -1044,7 +1045,7 @@ fn workload_rows<'c>(
 }
 
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
+fn make_headline(model: &Model, a: &Analysis, runs: &[Run<'_>], s: &Summary) -> String {
     let total = s.reachable + s.blocked + s.unknown;
     let target = model.enis.get(a.target.eni).map(target_label).unwrap_or_default();
     let what = if total == 1 { "source address" } else { "source addresses" };
@@ -1059,22 +1060,11 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     } else {
         format!("no address is blocked from {target} on {}, but {} of {total} are unknown", a.flow, s.unknown)
     };
-    // Blocked sources by (eni, trace): the sentence depends on which ENIs and which causes, and a
-    // whole-account export has a hundred thousand sources on a few hundred of them.
-    // Runs of neighbouring sources, then sorted and merged: (pair, count), in pair order.
-    let mut blocked = blocked_runs(a, &trace_verdicts(a));
-    blocked.sort_unstable_by_key(|(pair, _)| *pair);
-    blocked.dedup_by(|later, kept| {
-        let same = later.0 == kept.0;
-        if same {
-            kept.1 += later.1;
-        }
-        same
-    });
-    let blocked_total: usize = blocked.iter().map(|(_, n)| n).sum();
-    if !blocked.is_empty() {
-        let mut eni_ids: Vec<usize> = blocked.iter().map(|((e, _), _)| *e).collect();
-        eni_ids.dedup();
+    // Blocked sources by ENI and by trace: the sentence depends on which ENIs and which causes, and
+    // a whole-account export has a hundred thousand sources on a few hundred of them.
+    let (eni_ids, by_trace) = blocked_tally(model.enis.len(), a.traces.len(), runs, &trace_verdicts(a));
+    let blocked_total: usize = by_trace.iter().sum();
+    if blocked_total > 0 {
         let enis: Vec<&Eni> = eni_ids.iter().filter_map(|&i| model.enis.get(i)).collect();
         let all_secondary = enis.iter().all(|e| matches!(e.role, Role::CniSecondary | Role::OtherSecondary));
 
@@ -1116,12 +1106,6 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
             let groups: Vec<String> = lacking.iter().map(|g| model.group_label(g)).collect();
             out.push_str(&format!(": all on secondary enis of {inst} that lack {}", groups.join(", ")));
         } else {
-            let mut by_trace = vec![0usize; a.traces.len()];
-            for ((_, t), n) in &blocked {
-                if let Some(c) = by_trace.get_mut(*t) {
-                    *c += n;
-                }
-            }
             let mut causes: BTreeMap<String, usize> = BTreeMap::new();
             for (t, n) in by_trace.into_iter().enumerate().filter(|(_, n)| *n > 0) {
                 *causes.entry(a.traces.get(t).map(Trace::cause).unwrap_or_default()).or_default() += n;
@@ -1147,44 +1131,91 @@ fn make_headline(model: &Model, a: &Analysis, s: &Summary) -> String {
     out
 }
 
-/// The blocked sources as runs of neighbours with the same (eni, trace): (pair, count), in address
-/// order. The walk over every source is a function of its own so that its loop spends V8's
-/// tiering budget here, not in the headline's large body, which would otherwise be optimised in
-/// the middle of a cold run for the next run only (BENCHMARKS.md item 50).
+/// A run of neighbouring sources (in address order) on one ENI with one trace: everything but
+/// their addresses is the same, and the 5,000-node export has about seven sources per run.
+type Run<'a> = &'a [SourceResult];
+
+/// The runs of `a`'s sources, in order. A function of its own for the reason [`blocked_tally`] is.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn blocked_runs(a: &Analysis, verdicts: &[Verdict]) -> Vec<((usize, usize), usize)> {
-    let mut blocked: Vec<((usize, usize), usize)> = Vec::new();
-    for r in blocked_sources(a, verdicts) {
-        match blocked.last_mut() {
-            Some((pair, n)) if *pair == (r.eni, r.trace) => *n += 1,
-            _ => blocked.push(((r.eni, r.trace), 1)),
+fn source_runs(a: &Analysis) -> Vec<Run<'_>> {
+    a.sources.chunk_by(|x, y| (x.eni, x.trace) == (y.eni, y.trace)).collect()
+}
+
+/// The runs whose trace blocks, by the traces' `verdicts` ([`trace_verdicts`]), each with its
+/// first source.
+fn blocked_runs<'a: 'v, 'v>(
+    runs: &'v [Run<'a>],
+    verdicts: &'v [Verdict],
+) -> impl Iterator<Item = (Run<'a>, &'a SourceResult)> + 'v {
+    runs.iter()
+        .filter_map(|run| Some((*run, run.first()?)))
+        .filter(|(_, r)| verdicts.get(r.trace) == Some(&Verdict::Blocked))
+}
+
+/// The ENIs that hold a blocked source, in ENI order, and per trace its blocked sources: one pass,
+/// no sort. The walk over every run is a function of its own so that its loop spends V8's tiering
+/// budget here, not in the headline's large body, which would otherwise be optimised in the middle
+/// of a cold run for the next run only (BENCHMARKS.md item 50).
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn blocked_tally(
+    eni_count: usize,
+    trace_count: usize,
+    runs: &[Run<'_>],
+    verdicts: &[Verdict],
+) -> (Vec<usize>, Vec<usize>) {
+    let mut on_eni = vec![false; eni_count];
+    let mut by_trace = vec![0usize; trace_count];
+    for (run, r) in blocked_runs(runs, verdicts) {
+        if let Some(m) = on_eni.get_mut(r.eni) {
+            *m = true;
+        }
+        if let Some(c) = by_trace.get_mut(r.trace) {
+            *c += run.len();
         }
     }
-    blocked
+    let enis = on_eni.iter().enumerate().filter(|(_, on)| **on).map(|(i, _)| i).collect();
+    (enis, by_trace)
 }
 
 /// The first blocked source of each (eni, trace), in address order, with its trace. A function
-/// of its own for the reason [`blocked_runs`] is.
+/// of its own for the reason [`blocked_tally`] is.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn first_blocked<'a>(a: &'a Analysis, verdicts: &[Verdict]) -> Vec<(&'a SourceResult, &'a Trace)> {
+fn first_blocked<'a>(
+    a: &'a Analysis,
+    runs: &[Run<'a>],
+    eni_count: usize,
+    verdicts: &[Verdict],
+) -> Vec<(&'a SourceResult, &'a Trace)> {
+    // Per ENI, the trace of its first blocked run, and whether it has had others: most ENIs have
+    // one, and the set holds only the pairs of those that have more.
+    let mut first_of_eni: Vec<(usize, bool)> = vec![(usize::MAX, false); eni_count];
     let mut seen_pairs: FastSet<(usize, usize)> = FastSet::default();
-    let mut previous = None;
-    blocked_sources(a, verdicts)
-        .filter_map(|r| Some((r, a.trace(r)?)))
-        .filter(|(r, _)| {
-            let pair = (r.eni, r.trace);
-            // Neighbouring sources mostly share the pair: skip the set for them.
-            previous.replace(pair) != Some(pair) && seen_pairs.insert(pair)
+    blocked_runs(runs, verdicts)
+        .filter_map(|(_, r)| Some((r, a.trace(r)?)))
+        .filter(|(r, _)| match first_of_eni.get_mut(r.eni) {
+            Some((first, _)) if *first == usize::MAX => {
+                *first = r.trace;
+                true
+            }
+            Some((first, _)) if *first == r.trace => false,
+            Some((first, more)) => {
+                if !*more {
+                    *more = true;
+                    seen_pairs.insert((r.eni, *first));
+                }
+                seen_pairs.insert((r.eni, r.trace))
+            }
+            None => seen_pairs.insert((r.eni, r.trace)),
         })
         .collect()
 }
 
 /// The ENIs that hold a source and are not branch ENIs, in ENI order (marked in one pass over the
-/// sources). A function of its own for the reason [`blocked_runs`] is.
+/// runs). A function of its own for the reason [`blocked_tally`] is.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn node_enis_with_sources(model: &Model, a: &Analysis) -> Vec<usize> {
+fn node_enis_with_sources(model: &Model, runs: &[Run<'_>]) -> Vec<usize> {
     let mut holds = vec![false; model.enis.len()];
-    for r in &a.sources {
+    for r in runs.iter().filter_map(|run| run.first()) {
         if let Some(m) = holds.get_mut(r.eni) {
             *m = true;
         }
@@ -1200,7 +1231,7 @@ fn node_enis_with_sources(model: &Model, a: &Analysis) -> Vec<usize> {
 }
 
 /// The first blocked source (in address order) whose address holds a pod, else the first blocked
-/// source. A function of its own for the reason [`blocked_runs`] is.
+/// source. A function of its own for the reason [`blocked_tally`] is.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn representative_blocked<'a>(
     a: &'a Analysis,
@@ -1220,58 +1251,85 @@ fn blocked_sources<'a: 'v, 'v>(
 }
 
 /// The blocked source blocks behind each NACL and direction (see [`NaclGroup`]). A function of
-/// its own for the reason [`blocked_runs`] is: it walks every source.
+/// its own for the reason [`blocked_tally`] is: it walks every source.
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn nacl_groups<'a>(model: &'a Model, a: &'a Analysis, target: &Eni) -> Vec<NaclGroup<'a>> {
+fn nacl_groups<'a>(model: &'a Model, a: &'a Analysis, runs: &[Run<'a>], target: &Eni) -> Vec<NaclGroup<'a>> {
     let mut nacl_groups: Vec<NaclGroup<'_>> = Vec::new();
     let subnet_cidr = |eni: &Eni| eni.subnet.as_ref().and_then(|s| model.subnets.get(s)).and_then(|s| s.cidr);
     let target_block = subnet_cidr(target).unwrap_or(Cidr4::host(a.target.ip));
     // Per ENI, its subnet's block, looked up once; per trace, whether it passes through SNAT.
     let mut subnet_of: Vec<Option<Option<Cidr4>>> = vec![None; model.enis.len()];
     let mut subnet_by_id: FastMap<&str, Option<Cidr4>> = FastMap::default();
+    // Neighbouring ENIs are mostly in one subnet: the last one looked up is tried first.
+    let mut last_subnet: Option<(&str, Option<Cidr4>)> = None;
     let snat_of: Vec<bool> = a.traces.iter().map(|t| t.steps.iter().any(|s| s.code == "snat")).collect();
     let mut last_key: Option<(&str, bool, Cidr4)> = None;
     let by_nacl: Vec<bool> =
         a.traces.iter().map(|t| t.verdict == Verdict::Blocked && matches!(t.block, Some(Block::Nacl { .. }))).collect();
-    for (r, t) in
-        a.sources.iter().filter(|r| by_nacl.get(r.trace) == Some(&true)).filter_map(|r| Some((r, a.trace(r)?)))
-    {
-        let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { continue };
-        let peer_block = if *peer == Cidr4::host(a.target.ip) {
-            target_block
-        } else {
-            // Widen the address the target sees to the subnet of the ENI that holds it, so one
-            // entry serves every pod there. That is the source's own ENI, or after SNAT the
-            // node's primary ENI, whose address the block names (with custom networking the two
-            // are in different subnets).
-            let snat = snat_of.get(r.trace).copied().unwrap_or(false);
-            let seen = if snat { *peer } else { r.addr };
-            let holder = if snat { model.owner_of(std::net::Ipv4Addr::from(peer.first())) } else { Some(r.eni) };
-            let subnet = holder.and_then(|h| {
-                let slot = subnet_of.get_mut(h)?;
-                *slot.get_or_insert_with(|| {
-                    let id = model.enis.get(h)?.subnet.as_deref()?;
-                    *subnet_by_id.entry(id).or_insert_with(|| model.subnets.get(id).and_then(|s| s.cidr))
-                })
-            });
-            subnet.unwrap_or(seen)
-        };
-        // Neighbouring sources mostly share their block: skip the look-ups for them.
-        let key = (nacl.as_str(), *egress, peer_block);
-        if last_key == Some(key) {
-            continue;
-        }
-        last_key = Some(key);
-        let group = match nacl_groups.iter_mut().position(|g| g.nacl == nacl.as_str() && g.egress == *egress) {
-            Some(i) => nacl_groups.get_mut(i),
-            None => {
-                nacl_groups.push(NaclGroup { nacl, egress: *egress, blocks: Vec::new(), seen: BTreeSet::new() });
-                nacl_groups.last_mut()
+    // Per ENI, the trace of its last source whose block depended on nothing else: another source
+    // with that ENI and trace adds nothing, so of most runs only the first source is looked at.
+    let mut done: Vec<usize> = vec![usize::MAX; model.enis.len()];
+    let blocked = runs.iter().filter(|run| run.first().is_some_and(|r| by_nacl.get(r.trace) == Some(&true)));
+    for run in blocked {
+        // The sources of a run share their ENI and trace: what ends one ends the run, and once
+        // the block is known to depend on nothing else, so do the others.
+        for r in run.iter() {
+            let Some(t) = a.trace(r) else { break };
+            let Some(Block::Nacl { nacl, egress, entry, peer, ports }) = &t.block else { break };
+            if done.get(r.eni) == Some(&r.trace) {
+                break;
             }
-        };
-        if let Some(g) = group {
-            if g.seen.insert(peer_block) {
-                g.blocks.push((peer_block, *entry, *ports));
+            let (peer_block, per_pair) = if *peer == Cidr4::host(a.target.ip) {
+                (target_block, true)
+            } else {
+                // Widen the address the target sees to the subnet of the ENI that holds it, so one
+                // entry serves every pod there. That is the source's own ENI, or after SNAT the
+                // node's primary ENI, whose address the block names (with custom networking the two
+                // are in different subnets).
+                let snat = snat_of.get(r.trace).copied().unwrap_or(false);
+                let seen = if snat { *peer } else { r.addr };
+                let holder = if snat { model.owner_of(std::net::Ipv4Addr::from(peer.first())) } else { Some(r.eni) };
+                let subnet = holder.and_then(|h| {
+                    let slot = subnet_of.get_mut(h)?;
+                    *slot.get_or_insert_with(|| {
+                        let id = model.enis.get(h)?.subnet.as_deref()?;
+                        match last_subnet {
+                            Some((last, cidr)) if last == id => cidr,
+                            _ => {
+                                let cidr = *subnet_by_id
+                                    .entry(id)
+                                    .or_insert_with(|| model.subnets.get(id).and_then(|s| s.cidr));
+                                last_subnet = Some((id, cidr));
+                                cidr
+                            }
+                        }
+                    })
+                });
+                // Without the subnet, the block is the address itself, which only SNAT fixes.
+                subnet.map_or((seen, snat), |s| (s, true))
+            };
+            if per_pair {
+                if let Some(d) = done.get_mut(r.eni) {
+                    *d = r.trace;
+                }
+            }
+            // Neighbouring sources mostly share their block: skip the look-ups for them.
+            let key = (nacl.as_str(), *egress, peer_block);
+            if last_key == Some(key) {
+                continue;
+            }
+            last_key = Some(key);
+            let group = match nacl_groups.iter_mut().position(|g| g.nacl == nacl.as_str() && g.egress == *egress) {
+                Some(i) => nacl_groups.get_mut(i),
+                None => {
+                    nacl_groups.push(NaclGroup { nacl, egress: *egress, blocks: Vec::new(), seen: BTreeSet::new() });
+                    nacl_groups.last_mut()
+                }
+            };
+            if let Some(g) = group {
+                if g.seen.insert(peer_block) {
+                    g.blocks.push((peer_block, *entry, *ports));
+                }
             }
         }
     }
@@ -1292,7 +1350,13 @@ struct NaclGroup<'a> {
 }
 
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(Cidr4) -> bool) -> Vec<FixOut> {
+fn build_fixes<'a>(
+    model: &'a Model,
+    a: &'a Analysis,
+    runs: &[Run<'a>],
+    drifts: &[Drift],
+    has_pods: impl Fn(Cidr4) -> bool,
+) -> Vec<FixOut> {
     let mut fixes = Vec::new();
     let flow = a.flow;
     let perm_ports = match (flow.proto, flow.port) {
@@ -1304,7 +1368,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     // The first blocked source of each (eni, trace), in address order: everything below but the
     // representative source depends only on these.
     let verdicts = trace_verdicts(a);
-    let distinct = first_blocked(a, &verdicts);
+    let distinct = first_blocked(a, runs, model.enis.len(), &verdicts);
     let Some(target) = model.enis.get(a.target.eni) else { return fixes };
 
     // 1. Ingress: admit a group that every blocked source (ideally every node eni) carries.
@@ -1319,7 +1383,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
         let mut blocked_enis: Vec<usize> = ingress_blocked.iter().map(|(_, e, _)| *e).collect();
         blocked_enis.sort_unstable();
         blocked_enis.dedup();
-        let all_node_enis = node_enis_with_sources(model, a);
+        let all_node_enis = node_enis_with_sources(model, runs);
         let everywhere = reach::common_groups(model, &all_node_enis);
         let among_blocked = reach::common_groups(model, &blocked_enis);
         let pick = |set: &BTreeSet<&str>| -> Option<String> {
@@ -1480,7 +1544,7 @@ fn build_fixes(model: &Model, a: &Analysis, drifts: &[Drift], has_pods: impl Fn(
     // `NACL_ENTRIES_MAX` blocks, one entry for the smallest block that covers them all.
     // Every blocked source counts (a trace's block names only its first source's address); the
     // subnet of the previous source's ENI is reused, as sources come in address order.
-    let nacl_groups = nacl_groups(model, a, target);
+    let nacl_groups = nacl_groups(model, a, runs, target);
     for g in &nacl_groups {
         let Some(n) = model.nacls.iter().find(|x| x.id == g.nacl) else { continue };
         let entries = if g.egress { &n.egress } else { &n.ingress };
