@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 mod sources;
+use sources::Slot;
 use sources::Traced;
 pub use sources::{Source, Sources, SourcesIter};
 
@@ -382,6 +383,8 @@ pub struct Prepared {
     pods_in_ip_order: Arc<[PodRef]>,
     /// Per ENI, what each of its source rows shares (names, role).
     source_enis: Arc<[SourceEni]>,
+    /// Per model source (`Index::sources`, in its order), its address, ENI and pods.
+    source_slots: Arc<[Slot]>,
     /// Pods no exported ENI holds, and IPv6-only pods: (index into `pods`, row).
     unmapped: Vec<(u32, UnmappedPod)>,
     /// Pods by owning workload (namespace, kind, name), sorted; pods in model order.
@@ -395,6 +398,7 @@ struct PreparedRest {
     pods_by_ip: Vec<(u32, u32)>,
     pods_in_ip_order: Arc<[PodRef]>,
     source_enis: Arc<[SourceEni]>,
+    source_slots: Arc<[Slot]>,
     unmapped: Vec<(u32, UnmappedPod)>,
     workloads: Vec<WorkloadPods>,
 }
@@ -456,6 +460,7 @@ impl Prepared {
                 };
                 PreparedRest {
                     diagnostics: [diags(false), diags(true)],
+                    source_slots: source_slots(&model.index.sources, &pods_by_ip),
                     pods_by_ip,
                     pods_in_ip_order,
                     source_enis: model.enis.iter().map(|e| source_eni(model, e)).collect(),
@@ -493,6 +498,7 @@ impl Prepared {
             pods_by_ip: rest.pods_by_ip,
             pods_in_ip_order: rest.pods_in_ip_order,
             source_enis: rest.source_enis,
+            source_slots: rest.source_slots,
             unmapped: rest.unmapped,
             workloads: rest.workloads,
             pods: rest.pods,
@@ -570,23 +576,33 @@ impl Prepared {
             a.traces.iter().map(|t| Traced { verdict: t.verdict.as_str().into(), why: source_why(t) }).collect();
         let summary = &mut out.summary;
         let mut sources = Sources::over(
+            Arc::clone(&self.source_slots),
             Arc::clone(&self.source_enis),
             Arc::clone(&traces),
             Arc::clone(&self.pods_in_ip_order),
             a.sources.len(),
         );
-        // Sources come in address order: the pods of each are found by walking the pod index.
-        let mut cursor = 0usize;
+        // The analysis' sources are the model's (`Index::sources`) without the target's, in the
+        // same order: each one's slot is mostly the one after the previous row's.
+        let slots = &self.source_slots;
+        let mut at = 0usize;
         let verdicts = trace_verdicts(a);
         for r in &a.sources {
             let Some(&verdict) = verdicts.get(r.trace) else { continue };
-            let rest = self.pods_by_ip.get(cursor..).unwrap_or(&[]);
-            cursor += rest.iter().take_while(|(ip, _)| *ip < r.addr.first()).count();
-            let rest = self.pods_by_ip.get(cursor..).unwrap_or(&[]);
-            let pods = rest.get(..rest.iter().take_while(|(ip, _)| *ip <= r.addr.last()).count()).unwrap_or(&[]);
-            if !sources.push(r.addr, r.eni, r.trace, cursor..cursor + pods.len()) {
+            let holds = |s: &Slot| s.ip == r.addr && s.eni as usize == r.eni;
+            if !slots.get(at).is_some_and(holds) {
+                // Past the target's sources, or an analysis in some other order: look it up.
+                let key = (r.addr.first(), r.addr.len, r.eni);
+                at = slots.partition_point(|s| (s.ip.first(), s.ip.len, s.eni as usize) < key);
+            }
+            let Some(slot) = slots.get(at).filter(|s| holds(s)) else { continue };
+            let pushed = sources.push(at, r.trace);
+            at += 1;
+            if !pushed {
                 continue;
             }
+            let start = slot.pods as usize;
+            let pods = self.pods_by_ip.get(start..start.saturating_add(slot.pod_count as usize)).unwrap_or(&[]);
             for &(_, i) in pods {
                 let i = i as usize;
                 if let Some(v) = pod_verdict.get_mut(i) {
@@ -641,6 +657,24 @@ impl Prepared {
         let n = rest.partition_point(|(ip, _)| *ip <= block.last());
         rest.get(..n).unwrap_or(&[])
     }
+}
+
+/// Per source, its slot: its address, ENI and the run of `pods_by_ip` in its block. Both are
+/// sorted by address, so one cursor walks the pods.
+#[cfg_attr(target_arch = "wasm32", inline(never))]
+fn source_slots(sources: &[(Cidr4, usize)], pods_by_ip: &[(u32, u32)]) -> Arc<[Slot]> {
+    let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut cursor = 0usize;
+    sources
+        .iter()
+        .map(|(addr, eni)| {
+            let rest = pods_by_ip.get(cursor..).unwrap_or(&[]);
+            cursor += rest.iter().take_while(|(ip, _)| *ip < addr.first()).count();
+            let rest = pods_by_ip.get(cursor..).unwrap_or(&[]);
+            let count = rest.iter().take_while(|(ip, _)| *ip <= addr.last()).count();
+            Slot { ip: *addr, eni: at(*eni), pods: at(cursor), pod_count: at(count) }
+        })
+        .collect()
 }
 
 /// Pods that no exported ENI holds an address of, and IPv6-only pods, with why.

@@ -95,6 +95,36 @@ proptest! {
         }
     }
 
+    /// A report's rows are the analysis' sources, whatever their order: in the model's order each
+    /// row's address, ENI and pods come from the load's table beside it, and in any other order
+    /// they are looked up.
+    #[test]
+    fn rows_follow_the_analysis_in_any_order(world in world(), rot in 1usize..7) {
+        let texts = world.texts();
+        let inputs: Vec<Input<'_>> = texts.iter().map(|(n, b)| Input { name: n, bytes: b }).collect();
+        let loaded = podreach_core::load(&inputs);
+        let q = podreach_core::make_query("eni-t", "tcp", Some(world.port)).unwrap();
+        let prepared = report::Prepared::new(&loaded.model, &loaded.diagnostics, &loaded.documents);
+        let a = reach::analyze(&loaded.model, &q).unwrap();
+        let rows = |a: &reach::Analysis| -> Vec<_> {
+            prepared.report_with(&loaded.model, Some(a)).sources.iter().map(|s| s.owned()).collect()
+        };
+        let straight = rows(&a);
+        prop_assert_eq!(straight.len(), a.sources.len());
+        for (row, r) in straight.iter().zip(&a.sources) {
+            prop_assert_eq!(row.ip, r.addr);
+            prop_assert_eq!(&row.on.eni, &loaded.model.enis[r.eni].id);
+        }
+        let mut turned = a.clone();
+        let n = turned.sources.len();
+        turned.sources.rotate_left(rot.min(n));
+        turned.sources.reverse();
+        let mut expected = straight.clone();
+        expected.rotate_left(rot.min(n));
+        expected.reverse();
+        prop_assert_eq!(rows(&turned), expected);
+    }
+
     /// Adding an allow rule never turns `reachable` into anything else.
     #[test]
     fn an_added_allow_rule_never_blocks(world in world(), extra in rule(), group in 0usize..4, egress in any::<bool>()) {

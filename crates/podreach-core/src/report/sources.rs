@@ -1,8 +1,8 @@
 //! A report's source rows, compact: a whole account has more than a million of them.
 //!
-//! Each row is its address and three indexes: into the ENIs its rows share, into the traces (a
-//! few thousand for a million rows) and into the pods in address order. Building a row touches
-//! nothing but the row, and a new query on loaded data builds only rows and traces.
+//! Each row is two indexes: into the slots, which hold each source's address, ENI and pods and
+//! are built once per load, and into the traces (a few thousand for a million rows). Building a
+//! row touches nothing but the row, and a new query on loaded data builds only rows and traces.
 
 use super::{Label, PodRef, ReasonOut, SourceEni, SourceOut, SourceWhy};
 use crate::net::Cidr4;
@@ -13,20 +13,28 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     rows: Vec<Row>,
+    slots: Arc<[Slot]>,
     enis: Arc<[SourceEni]>,
     traces: Arc<[Traced]>,
     pods: Arc<[PodRef]>,
 }
 
-/// One row: its address and where its shared parts are.
+/// One row: its source's slot and its trace. Eight bytes: a new query on a whole account writes
+/// a hundred thousand of them.
 #[derive(Clone, Copy, Debug)]
 struct Row {
-    ip: Cidr4,
-    eni: u32,
+    slot: u32,
     trace: u32,
-    /// The row's pods are `pods[pods..pods + pod_count]`.
-    pods: u32,
-    pod_count: u32,
+}
+
+/// What a source's rows share whatever the query: its address, its ENI and its pods.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    pub ip: Cidr4,
+    pub eni: u32,
+    /// The source's pods are `pods[pods..pods + pod_count]`.
+    pub pods: u32,
+    pub pod_count: u32,
 }
 
 /// What the rows of one trace share: the verdict and why.
@@ -106,21 +114,26 @@ impl<'r> Source<'r> {
 
 impl Sources {
     /// Rows over shared tables; [`Sources::push`] adds rows that index them.
-    pub(crate) fn over(enis: Arc<[SourceEni]>, traces: Arc<[Traced]>, pods: Arc<[PodRef]>, capacity: usize) -> Sources {
-        Sources { rows: Vec::with_capacity(capacity), enis, traces, pods }
+    pub(crate) fn over(
+        slots: Arc<[Slot]>,
+        enis: Arc<[SourceEni]>,
+        traces: Arc<[Traced]>,
+        pods: Arc<[PodRef]>,
+        capacity: usize,
+    ) -> Sources {
+        Sources { rows: Vec::with_capacity(capacity), slots, enis, traces, pods }
     }
 
-    /// Adds a row; false (and nothing added) when an index is out of its table.
-    pub(crate) fn push(&mut self, ip: Cidr4, eni: usize, trace: usize, pods: std::ops::Range<usize>) -> bool {
-        let fits =
-            eni < self.enis.len() && trace < self.traces.len() && pods.start <= pods.end && pods.end <= self.pods.len();
-        let (Ok(eni), Ok(trace), Ok(start), Ok(count)) =
-            (u32::try_from(eni), u32::try_from(trace), u32::try_from(pods.start), u32::try_from(pods.len()))
-        else {
-            return false;
-        };
+    /// Adds a row; false (and nothing added) when an index is out of its table, or the slot's are.
+    pub(crate) fn push(&mut self, slot: usize, trace: usize) -> bool {
+        let fits = trace < self.traces.len()
+            && self.slots.get(slot).is_some_and(|s| {
+                (s.eni as usize) < self.enis.len()
+                    && (s.pods as usize).checked_add(s.pod_count as usize).is_some_and(|end| end <= self.pods.len())
+            });
+        let (Ok(slot), Ok(trace)) = (u32::try_from(slot), u32::try_from(trace)) else { return false };
         if fits {
-            self.rows.push(Row { ip, eni, trace, pods: start, pod_count: count });
+            self.rows.push(Row { slot, trace });
         }
         fits
     }
@@ -175,14 +188,15 @@ impl Sources {
 
     fn view(&self, r: &Row) -> Option<Source<'_>> {
         let t = self.traces.get(r.trace as usize)?;
-        let start = r.pods as usize;
+        let s = self.slots.get(r.slot as usize)?;
+        let start = s.pods as usize;
         Some(Source {
-            ip: r.ip,
-            on: self.enis.get(r.eni as usize)?,
+            ip: s.ip,
+            on: self.enis.get(s.eni as usize)?,
             verdict: &t.verdict,
             why: &t.why,
-            pods: self.pods.get(start..start + r.pod_count as usize)?,
-            eni_at: r.eni,
+            pods: self.pods.get(start..start.checked_add(s.pod_count as usize)?)?,
+            eni_at: s.eni,
             trace_at: r.trace,
         })
     }
@@ -232,23 +246,19 @@ impl PartialEq for Sources {
 /// gets its own table entries.
 impl FromIterator<SourceOut> for Sources {
     fn from_iter<I: IntoIterator<Item = SourceOut>>(rows: I) -> Sources {
-        let (mut enis, mut traces, mut pods, mut out) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut slots, mut enis, mut traces, mut pods, mut out) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for s in rows {
             let (start, count) = (pods.len(), s.pods.len());
             pods.extend(s.pods.iter().cloned());
             // Tables this size have indexes that fit: u32 holds every row a report can have.
             let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-            out.push(Row {
-                ip: s.ip,
-                eni: at(enis.len()),
-                trace: at(traces.len()),
-                pods: at(start),
-                pod_count: at(count),
-            });
+            out.push(Row { slot: at(slots.len()), trace: at(traces.len()) });
+            slots.push(Slot { ip: s.ip, eni: at(enis.len()), pods: at(start), pod_count: at(count) });
             enis.push(Arc::unwrap_or_clone(s.on));
             traces.push(Traced { verdict: s.verdict, why: Arc::unwrap_or_clone(s.why) });
         }
-        Sources { rows: out, enis: enis.into(), traces: traces.into(), pods: pods.into() }
+        Sources { rows: out, slots: slots.into(), enis: enis.into(), traces: traces.into(), pods: pods.into() }
     }
 }
 
@@ -311,12 +321,18 @@ mod tests {
         }]
         .into();
         let pods: Arc<[PodRef]> = vec![PodRef { namespace: "ns".into(), name: "p".into() }].into();
-        let mut s = Sources::over(enis, traces, pods, 4);
         let ip = Cidr4::parse("10.0.0.1").unwrap();
-        assert!(s.push(ip, 0, 0, 0..1));
-        assert!(!s.push(ip, 1, 0, 0..0));
-        assert!(!s.push(ip, 0, 1, 0..0));
-        assert!(!s.push(ip, 0, 0, 1..2));
+        let slot = |eni, pods, pod_count| Slot { ip, eni, pods, pod_count };
+        let slots: Arc<[Slot]> = vec![slot(0, 0, 1), slot(1, 0, 0), slot(0, 1, 1), slot(0, u32::MAX, 2)].into();
+        let mut s = Sources::over(slots, enis, traces, pods, 4);
+        assert!(s.push(0, 0));
+        // An ENI past its table, a trace past its table, pods past their table, a slot past its
+        // table, pods whose end overflows.
+        assert!(!s.push(1, 0));
+        assert!(!s.push(0, 1));
+        assert!(!s.push(2, 0));
+        assert!(!s.push(4, 0));
+        assert!(!s.push(3, 0));
         assert_eq!(s.len(), 1);
         assert_eq!(s.get(0).map(|v| v.pods.len()), Some(1));
     }
@@ -330,10 +346,11 @@ mod tests {
         };
         let traces: Arc<[Traced]> =
             vec![traced("blocked", "no rule"), traced("unknown", "unused"), traced("reachable", "rule r1")].into();
-        let mut s = Sources::over(enis, traces, Arc::from(Vec::new()), 4);
         let ip = Cidr4::parse("10.0.0.1").unwrap();
+        let slots: Arc<[Slot]> = vec![Slot { ip, eni: 0, pods: 0, pod_count: 0 }].into();
+        let mut s = Sources::over(slots, enis, traces, Arc::from(Vec::new()), 4);
         for trace in [2, 0, 2, 2] {
-            assert!(s.push(ip, 0, trace, 0..0));
+            assert!(s.push(0, trace));
         }
         assert_eq!(s.by_trace(), [("blocked", "no rule", 1), ("reachable", "rule r1", 3)]);
         // The same counts as a walk over the rows' views.
