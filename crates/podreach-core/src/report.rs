@@ -1293,8 +1293,7 @@ fn nacl_groups<'a>(model: &'a Model, a: &'a Analysis, runs: &[Run<'a>], target: 
     let target_block = subnet_cidr(target).unwrap_or(Cidr4::host(a.target.ip));
     // Per ENI, its subnet's block, looked up once; per trace, whether it passes through SNAT.
     let mut subnet_of: Vec<Option<Option<Cidr4>>> = vec![None; model.enis.len()];
-    let mut subnet_by_id: FastMap<&str, Option<Cidr4>> = FastMap::default();
-    // Neighbouring ENIs are mostly in one subnet: the last one looked up is tried first.
+    // Neighbouring ENIs are mostly in one subnet: the last one looked up is tried before the map.
     let mut last_subnet: Option<(&str, Option<Cidr4>)> = None;
     let snat_of: Vec<bool> = a.traces.iter().map(|t| t.steps.iter().any(|s| s.code == "snat")).collect();
     let mut last_key: Option<(&str, bool, Cidr4)> = None;
@@ -1330,9 +1329,7 @@ fn nacl_groups<'a>(model: &'a Model, a: &'a Analysis, runs: &[Run<'a>], target: 
                         match last_subnet {
                             Some((last, cidr)) if last == id => cidr,
                             _ => {
-                                let cidr = *subnet_by_id
-                                    .entry(id)
-                                    .or_insert_with(|| model.subnets.get(id).and_then(|s| s.cidr));
+                                let cidr = model.subnets.get(id).and_then(|s| s.cidr);
                                 last_subnet = Some((id, cidr));
                                 cidr
                             }
