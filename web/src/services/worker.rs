@@ -19,8 +19,6 @@ thread_local! {
     static ASKED: Cell<bool> = const { Cell::new(false) };
     /// Whether the idle warm-up ran to its end: then the code is optimised already.
     static WARMED: Cell<bool> = const { Cell::new(false) };
-    /// Whether warm-up slices are scheduled while a run waits for its files' bytes.
-    static WAIT_WARMING: Cell<bool> = const { Cell::new(false) };
     /// The newest run whose request has come.
     static NEWEST_RUN: Cell<u32> = const { Cell::new(0) };
     /// Files' bytes that came before their run's request: the reader's channel and the page's
@@ -200,29 +198,19 @@ fn warm_slice() {
 /// How long the warm-up holds the worker before it looks for requests.
 const SLICE_MS: f64 = 25.0;
 
-/// While a large run waits for the bytes of its next file and has nothing else to parse (files
-/// chosen before the idle warm-up could run: the page reads the largest first, which takes a
-/// few hundred milliseconds at 5,000 nodes), the worker runs warm-up rounds, the same code the
-/// parse is about to take, in slices of [`WAIT_SLICE_MS`]; bytes that arrive are handled between
-/// two slices. V8 then starts optimising that code before the parse begins rather than during it.
+/// While a large run waits for the bytes of its largest file (files chosen before the idle
+/// warm-up could run: the page reads the largest first, which takes a hundred milliseconds or
+/// more at 5,000 nodes), the worker reads the example's long lists once (`engine::warm_parse`),
+/// so that V8 starts optimising the readers before the parse begins rather than during it
+/// (BENCHMARKS.md item 47). Nothing more: the worker has by then spent most of the wait writing
+/// the largest file's buffer (`Loading::prepare_largest`), and the warm-up rounds of the example
+/// that used to follow held the worker when the file's slices came. The first round alone took
+/// 30-40 ms of lazy compiling, and a cold run at 5,000 nodes began its parse 50-110 ms after the
+/// last slice was read (item 59).
 fn warm_while_waiting() {
-    let waiting = PENDING.with(|p| p.borrow().as_ref().is_some_and(|x| !x.loading.complete()));
-    if !waiting || WARMED.with(Cell::get) {
-        WAIT_WARMING.with(|w| w.set(false));
-        return;
-    }
-    let start = now();
-    let mut rounds = 0;
-    while now() - start < WAIT_SLICE_MS {
-        crate::engine::warm_round();
-        rounds += 1;
-    }
-    PENDING.with(|p| p.borrow_mut().as_mut().map(|x| x.warm_rounds += rounds));
-    gloo::timers::callback::Timeout::new(0, warm_while_waiting).forget();
+    crate::engine::warm_parse(&crate::engine::parse_warm_texts());
+    PENDING.with(|p| p.borrow_mut().as_mut().map(|x| x.warm_rounds += 1));
 }
-
-/// How long a warm-up slice holds a run that waits for bytes: at most this late do they start.
-const WAIT_SLICE_MS: f64 = 10.0;
 
 /// The inputs' size from which a run warms up while it waits. Smaller exports are read in a
 /// moment, and the optimising it would set off then competes on two cores with the page drawing
@@ -272,14 +260,9 @@ fn handle(message: Message) {
                 }
             }
             advance();
-            if bytes >= WAIT_WARM_MIN_BYTES && !WAIT_WARMING.with(|w| w.replace(true)) {
-                let waiting = PENDING.with(|p| p.borrow().as_ref().is_some_and(|x| !x.loading.complete()));
-                if waiting && !WARMED.with(Cell::get) {
-                    // Long lists first, so that V8 optimises the readers while the worker waits.
-                    crate::engine::warm_parse(&crate::engine::parse_warm_texts());
-                    PENDING.with(|p| p.borrow_mut().as_mut().map(|x| x.warm_rounds += 1));
-                }
-                gloo::timers::callback::Timeout::new(0, warm_while_waiting).forget();
+            let waiting = PENDING.with(|p| p.borrow().as_ref().is_some_and(|x| !x.loading.complete()));
+            if bytes >= WAIT_WARM_MIN_BYTES && waiting && !WARMED.with(Cell::get) {
+                warm_while_waiting();
             }
         }
         Request::Run { seq, inputs: None, query, page } => {
