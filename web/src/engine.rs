@@ -302,6 +302,33 @@ impl Loading {
         true
     }
 
+    /// Takes the parsed form of input `id` that another worker made of its bytes (the page's
+    /// second worker parses a kubectl export while this one parses the ENIs). False if input `id`
+    /// is not waiting for its bytes.
+    pub fn hand_over(&mut self, id: u32, parsed: Parsed) -> bool {
+        let Some(k) = self.names.iter().position(|(i, _)| *i == id) else { return false };
+        let Some(part) = self.parts.get_mut(k) else { return false };
+        if !matches!(part, Part::Waiting { .. }) {
+            return false;
+        }
+        *part = Part::Parsed(Box::new(parsed));
+        true
+    }
+
+    /// Takes the bytes of input `id` once [`Loading::place`] has said they are all in, instead of
+    /// parsing them here; the input then counts as empty. `None` if they are not all in.
+    pub fn take_whole(&mut self, id: u32) -> Option<Vec<u8>> {
+        let k = self.names.iter().position(|(i, _)| *i == id)?;
+        match self.parts.get_mut(k)? {
+            Part::Waiting { size, filled, into, .. } if filled == size && into.len() as u64 == *size => {
+                let bytes = std::mem::take(into);
+                *self.parts.get_mut(k)? = Part::Held(Vec::new());
+                Some(bytes)
+            }
+            _ => None,
+        }
+    }
+
     /// Records that `read` bytes of input `id` have been read; false if no input `id` is
     /// waiting for its bytes.
     pub fn reading(&mut self, id: u32, read: u64) -> bool {

@@ -187,6 +187,10 @@ pub struct Timings {
     pub memory_bytes: f64,
     /// Warm-up rounds the worker ran while it waited for bytes (`services::worker`).
     pub warm_rounds: u32,
+    /// What the second worker spent parsing a kubectl export beside this one (its bytes never
+    /// came here), and what reading its result back took is in `parse_ms`.
+    #[serde(default)]
+    pub helper_ms: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

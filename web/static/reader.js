@@ -10,24 +10,56 @@
 // 50 ms, and each slice once it is read: a slice read in less than that has no event of its
 // own), for the page's progress bar. The messages are the worker's `Request::Read` and
 // `services::worker::Bytes`.
+//
+// When the page says a run may use the second worker (`helper`: the files are large and it is
+// ready), the largest file that begins as a kubectl list of pods goes to the second worker
+// instead, read at the same time as the others; it parses the file and hands the analysis worker
+// the result (`services::worker::serve_helper`). Progress still goes to the analysis worker. The
+// guess from a file's first bytes only picks where the file is parsed: a file that holds anything
+// else comes back to the analysis worker whole.
 const SLICE_BYTES = 16 << 20;
 const LANES = 4;
+// Files smaller than this are parsed in the analysis worker in less time than the hand-over saves.
+const HELP_MIN_BYTES = 4 << 20;
 let port = null;
+let helperPort = null;
 
 onmessage = async (e) => {
   if (e.data && e.data.connect) {
     port = e.ports[0];
     return;
   }
-  const { run, files } = e.data;
-  for (const { id, file } of files) {
-    await send(run, id, file);
+  if (e.data && e.data.helper === true && e.ports.length > 0) {
+    helperPort = e.ports[0];
+    return;
+  }
+  const { run, files, helper } = e.data;
+  const aside = helper && helperPort !== null ? await kubectlPods(files) : null;
+  // One at a time, largest first, as without a second worker: read at the same time as the
+  // largest, the kubectl export slowed it, and the analysis worker waits for the largest.
+  for (const f of files) {
+    await send(run, f, f === aside ? helperPort : port);
   }
 };
 
-// Reads `file` in slices and posts each slice's bytes with its offset, or, if a slice cannot be
-// read, why (then the worker fails the run).
-async function send(run, id, file) {
+// The largest of `files` (largest first) that begins as `kubectl get pods -o json` prints, if any.
+async function kubectlPods(files) {
+  for (const f of files) {
+    if (f.file.size < HELP_MIN_BYTES) return null;
+    try {
+      const head = await f.file.slice(0, 4096).text();
+      if (/"kind"\s*:\s*"(Pod|PodList)"/.test(head)) return f;
+    } catch {
+      // Unreadable here: `send` says why.
+    }
+  }
+  return null;
+}
+
+// Reads `file` in slices and posts each slice's bytes with its offset (and the file's size and
+// name, which the second worker needs) to `to`, or, if a slice cannot be read, why (then the
+// worker fails the run).
+async function send(run, { id, name, file }, to) {
   const count = Math.max(1, Math.ceil(file.size / SLICE_BYTES));
   const step = Math.ceil(file.size / count);
   const loaded = new Array(count).fill(0);
@@ -43,7 +75,7 @@ async function send(run, id, file) {
         const bytes = new Uint8Array(await read(blob, (read) => { loaded[k] = read; progress(); }));
         loaded[k] = blob.size;
         progress();
-        port.postMessage({ Bytes: { run, id, offset, bytes, error: null } }, [bytes.buffer]);
+        to.postMessage({ Bytes: { run, id, offset, bytes, error: null, size: file.size, name } }, [bytes.buffer]);
       } catch (err) {
         error = String(err && err.message ? err.message : err);
       }
@@ -51,7 +83,7 @@ async function send(run, id, file) {
   };
   await Promise.all(Array.from({ length: Math.min(LANES, count) }, lane));
   if (error !== null) {
-    port.postMessage({ Bytes: { run, id, offset: 0, bytes: new Uint8Array(0), error } });
+    to.postMessage({ Bytes: { run, id, offset: 0, bytes: new Uint8Array(0), error, size: file.size, name } });
   }
 }
 

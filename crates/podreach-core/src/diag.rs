@@ -74,6 +74,11 @@ pub struct Sink {
 }
 
 impl Sink {
+    /// Whether nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.folded.is_empty()
+    }
+
     /// Adds a diagnostic; those with the same severity, code and `key` fold into one.
     pub fn push(&mut self, severity: Severity, code: &'static str, key: &str, message: String) {
         self.push_at(severity, code, key, message, None);

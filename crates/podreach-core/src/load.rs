@@ -17,6 +17,7 @@ use std::fmt;
 
 mod fast;
 mod halves;
+mod wire;
 
 /// One text to load: a file's bytes, or what was pasted.
 #[derive(Clone, Copy, Debug)]
@@ -87,6 +88,24 @@ impl Parsed {
     /// The documents read so far, in the order they appear in the input.
     pub fn documents(&self) -> &[Document] {
         &self.documents
+    }
+
+    /// Converts this input's pods and nodes into the model's form now rather than when the model
+    /// is built: the page does it on a second worker while the first parses the ENIs. What
+    /// [`assemble`] makes of the input does not change.
+    pub fn convert_k8s(&mut self) {
+        fn convert<C>(pile: &mut [K8s<C>], mut f: impl FnMut(&str, aws::K8sObject) -> Option<C>) {
+            for b in pile {
+                if let K8s::Raw(raw) = b {
+                    let file = std::mem::take(&mut raw.file);
+                    let items = std::mem::take(&mut raw.items).into_iter().filter_map(|o| f(&file, o)).collect();
+                    *b = K8s::Converted(Batch { file, items });
+                }
+            }
+        }
+        let sink = &mut self.sink;
+        convert(&mut self.acc.pods, |file, o| convert_pod(file, o, sink));
+        convert(&mut self.acc.nodes, |_, o| convert_node(o));
     }
 }
 
@@ -172,6 +191,13 @@ struct Batch<T> {
 /// Every batch of one kind, in input order.
 type Pile<T> = Vec<Batch<T>>;
 
+/// One document's pods or nodes: as read, or converted already by [`Parsed::convert_k8s`] (on
+/// the page's second worker, which hands them over in [`Parsed::to_wire`]'s form).
+enum K8s<C> {
+    Raw(Batch<aws::K8sObject>),
+    Converted(Batch<C>),
+}
+
 /// Raw items gathered from every document, each batch with the file it came from.
 #[derive(Default)]
 struct Acc {
@@ -184,8 +210,8 @@ struct Acc {
     labelled_entries: Vec<(String, Vec<aws::PrefixListEntry>)>,
     unlabelled_entries: usize,
     instances: Pile<aws::Instance>,
-    pods: Pile<aws::K8sObject>,
-    nodes: Pile<aws::K8sObject>,
+    pods: Vec<K8s<Pod>>,
+    nodes: Vec<K8s<Node>>,
     coverage: Coverage,
 }
 
@@ -749,12 +775,12 @@ fn accept(
             if !pods.is_empty() || kind == "PodList" {
                 recognised = true;
                 doc(ExportKind::Pods, pods.len(), acc);
-                acc.pods.push(Batch { file: file.clone(), items: pods });
+                acc.pods.push(K8s::Raw(Batch { file: file.clone(), items: pods }));
             }
             if !nodes.is_empty() || kind == "NodeList" {
                 recognised = true;
                 doc(ExportKind::Nodes, nodes.len(), acc);
-                acc.nodes.push(Batch { file: file.clone(), items: nodes });
+                acc.nodes.push(K8s::Raw(Batch { file: file.clone(), items: nodes }));
             }
             if kind == "List" && !recognised && other == 0 {
                 recognised = true;
@@ -788,10 +814,10 @@ fn accept(
         recognised = true;
         if kind == "Pod" {
             doc(ExportKind::Pods, 1, acc);
-            acc.pods.push(Batch { file: file.clone(), items: vec![obj] });
+            acc.pods.push(K8s::Raw(Batch { file: file.clone(), items: vec![obj] }));
         } else {
             doc(ExportKind::Nodes, 1, acc);
-            acc.nodes.push(Batch { file: file.clone(), items: vec![obj] });
+            acc.nodes.push(K8s::Raw(Batch { file: file.clone(), items: vec![obj] }));
         }
     }
     if dropped > 0 {
@@ -1692,13 +1718,41 @@ fn build_groups(
 
 /// Pods and nodes, each kept once by name (the first in input order).
 #[cfg_attr(target_arch = "wasm32", inline(never))]
-fn build_k8s(pods: Pile<aws::K8sObject>, nodes: Pile<aws::K8sObject>, sink: &mut Sink) -> (Vec<Pod>, Vec<Node>) {
-    let pods: Vec<Pod> = each(pods).filter_map(|(file, o)| convert_pod(&file, o, sink)).collect();
+fn build_k8s(pods: Vec<K8s<Pod>>, nodes: Vec<K8s<Node>>, sink: &mut Sink) -> (Vec<Pod>, Vec<Node>) {
+    let pods = converted(pods, sink, convert_pod);
     let order = first_of_each(pods.iter().map(|p| (p.namespace.as_str(), p.name.as_str())));
     let pods = in_order(pods, order);
-    let nodes: Vec<Node> = each(nodes).filter_map(|(_, o)| convert_node(o)).collect();
+    let nodes = converted(nodes, sink, |_, o, _| convert_node(o));
     let order = first_of_each(nodes.iter().map(|n| n.name.as_str()));
     (pods, in_order(nodes, order))
+}
+
+/// Every pod (or node) of a pile in input order: those read converted now, with `convert`, and
+/// those converted already taken as they are.
+fn converted<C>(
+    pile: Vec<K8s<C>>,
+    sink: &mut Sink,
+    convert: impl Fn(&str, aws::K8sObject, &mut Sink) -> Option<C>,
+) -> Vec<C> {
+    let count = pile
+        .iter()
+        .map(|b| match b {
+            K8s::Raw(b) => b.items.len(),
+            K8s::Converted(b) => b.items.len(),
+        })
+        .sum();
+    let mut out = Vec::with_capacity(count);
+    for batch in pile {
+        match batch {
+            K8s::Raw(b) => {
+                for o in b.items {
+                    out.extend(convert(&b.file, o, sink));
+                }
+            }
+            K8s::Converted(b) => concat(&mut out, b.items),
+        }
+    }
+    out
 }
 
 /// The indexes of `keys` in key order, keeping the first (in input order) of equal keys: with

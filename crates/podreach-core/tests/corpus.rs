@@ -184,6 +184,44 @@ fn parsed_parts_on_threads_match_one_load() {
     parts_match(&Threads);
 }
 
+/// Every case gives the same diagnostics, documents and report bytes when each input's pods and
+/// nodes are converted as soon as it is parsed (as the page's second worker does), and, where an
+/// input holds only those, when it is handed over in the compact form and read back.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn pods_converted_early_or_handed_over_match_one_load() {
+    let (mut compared, mut handed) = (0, 0);
+    for case in podreach_fixtures::CASES {
+        let spec = case.spec().unwrap();
+        let inputs = case.inputs();
+        let whole = podreach_core::load(&inputs);
+        let parts = inputs.iter().map(|input| {
+            let mut p = podreach_core::parse(input);
+            p.convert_k8s();
+            match p.to_wire() {
+                Some(wire) => {
+                    handed += 1;
+                    podreach_core::Parsed::from_wire(&wire).unwrap()
+                }
+                None => p,
+            }
+        });
+        let assembled = podreach_core::assemble(parts.collect::<Vec<_>>());
+        assert_eq!(whole.diagnostics, assembled.diagnostics, "{}", case.name);
+        assert_eq!(whole.documents, assembled.documents, "{}", case.name);
+        let mut queries = vec![None];
+        queries.extend(spec.queries.iter().map(|q| podreach_core::make_query(&q.to, &q.protocol, q.port).ok()));
+        for q in queries {
+            let a = podreach_core::report::build(&whole, q.as_ref()).map(|r| podreach_core::render::json(&r));
+            let b = podreach_core::report::build(&assembled, q.as_ref()).map(|r| podreach_core::render::json(&r));
+            assert_eq!(a.map_err(|e| e.0), b.map_err(|e| e.0), "{}", case.name);
+            compared += 1;
+        }
+    }
+    assert!(compared > 60, "compared {compared} reports");
+    assert!(handed >= 8, "only {handed} inputs were handed over in the compact form");
+}
+
 /// `part` gives what serde's readers alone give for `input`: the same diagnostics, documents
 /// and report bytes.
 fn same_as_serde(input: &podreach_core::Input<'_>, part: podreach_core::Parsed, what: &str) {

@@ -22,6 +22,25 @@ export function eniExport(n) {
   return JSON.stringify({ NetworkInterfaces: enis }, null, 4);
 }
 
+/// A `kubectl get pods -A -o json` export of `n` pods on the ENIs of `eniExport(n)`: pod `i` has
+/// the second address of ENI `i`, as the VPC CNI hands out an ENI's secondary addresses.
+export function podExport(n) {
+  const items = [];
+  for (let i = 0; i < n; i++) {
+    const ip = `10.${(i >> 8) & 255}.${i & 255}.11`;
+    items.push({
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: {
+        name: `web-7f9c4-${i}`, namespace: 'shop', labels: { app: 'web', 'pod-template-hash': '7f9c4' },
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7f9c4', controller: true, uid: `0e2e-${i}` }],
+      },
+      spec: { nodeName: `node-${i >> 2}`, containers: [{ name: 'web', image: 'public.ecr.aws/nginx/nginx:1.27', ports: [{ containerPort: 8080, protocol: 'TCP' }] }] },
+      status: { phase: 'Running', hostIP: `10.${(i >> 8) & 255}.${i & 255}.10`, podIP: ip, podIPs: [{ ip }] },
+    });
+  }
+  return JSON.stringify({ apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } }, null, 4);
+}
+
 /// The JSON files of an export directory (as `cargo xtask gen-export` writes it), in name order,
 /// as paths: what the bench tools choose in the page.
 export function exportFiles(dir) {

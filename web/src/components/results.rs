@@ -96,9 +96,18 @@ fn Summary(props: &ViewProps) -> Html {
                 }
             </ul>
             if timing.parse_ms + timing.model_ms + timing.analyse_ms > 0.0 {
-                <p class="timing" data-testid="timing">{ format!("parsed in {:.0} ms (and {:.0} ms waiting for files{}), modelled in {:.0} ms, analysed in {:.0} ms, in this browser; the analysis holds {:.0} MB", timing.parse_ms, timing.files_ms, warming(timing.warm_rounds), timing.model_ms, timing.analyse_ms, timing.memory_bytes / 1e6) }</p>
+                <p class="timing" data-testid="timing">{ format!("parsed in {:.0} ms (and {:.0} ms waiting for files{}){}, modelled in {:.0} ms, analysed in {:.0} ms, in this browser; the analysis holds {:.0} MB", timing.parse_ms, timing.files_ms, warming(timing.warm_rounds), helped(timing.helper_ms), timing.model_ms, timing.analyse_ms, timing.memory_bytes / 1e6) }</p>
             }
         </div>
+    }
+}
+
+/// The timing line's note on the second worker's part, if it had one.
+fn helped(ms: f64) -> String {
+    if ms > 0.0 {
+        format!(" with {ms:.0} ms more on a second worker beside it")
+    } else {
+        String::new()
     }
 }
 

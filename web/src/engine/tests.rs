@@ -176,6 +176,56 @@ fn inputs_that_arrive_in_slices_in_any_order_give_the_same_view() {
     assert_eq!(e.export("json"), whole.export("json"));
 }
 
+/// The second worker's path: it puts a file together in a `Loading` of its own and takes its
+/// bytes whole; the analysis worker takes what it made of them in the file's place. The view is
+/// the one the analysis worker alone gives, whether the file is handed over in the compact form
+/// (the example's pods) or goes back whole (anything else).
+#[test]
+fn inputs_parsed_by_the_second_worker_give_the_same_view() {
+    let mut whole = Engine::default();
+    let inputs = example_inputs();
+    whole.set_inputs(inputs.clone());
+    let expected = whole.run(Some(&story_query()), &PageReq::default());
+    let mut sent = inputs.clone();
+    for i in &mut sent {
+        i.follows = Some(i.bytes.len() as u64);
+        i.bytes.clear();
+    }
+    let mut loading = Loading::new(sent.clone());
+    let mut handed = 0;
+    for (i, s) in inputs.iter().zip(&sent) {
+        // The second worker, with the reader's slices in two.
+        let mut helper = Loading::new(vec![s.clone()]);
+        helper.prepare_largest();
+        let half = i.bytes.len() / 2;
+        assert_eq!(place(&mut helper, i.id, half as u64, &i.bytes[half..]), Some(Placed::More));
+        assert_eq!(helper.take_whole(i.id), None, "{}: not all in", i.name);
+        assert_eq!(place(&mut helper, i.id, 0, &i.bytes[..half]), Some(Placed::All));
+        let bytes = helper.take_whole(i.id).unwrap();
+        assert_eq!(bytes, i.bytes);
+        assert_eq!(helper.take_whole(i.id), None, "{}: taken once", i.name);
+        let mut parsed = podreach_core::parse(&podreach_core::Input { name: &i.name, bytes: &bytes });
+        parsed.convert_k8s();
+        match parsed.to_wire() {
+            Some(wire) => {
+                handed += 1;
+                assert!(loading.hand_over(i.id, podreach_core::Parsed::from_wire(&wire).unwrap()));
+                assert!(!loading.hand_over(i.id, podreach_core::Parsed::from_wire(&wire).unwrap()), "once");
+            }
+            None => {
+                assert_eq!(place(&mut loading, i.id, 0, &bytes), Some(Placed::All));
+                assert!(loading.parse(i.id));
+            }
+        }
+    }
+    assert_eq!(handed, 2, "the example's pods and nodes are handed over, nothing else");
+    assert!(loading.complete());
+    let mut e = Engine::default();
+    loading.finish(&mut e);
+    assert_eq!(e.run(Some(&story_query()), &PageReq::default()), expected);
+    assert_eq!(e.export("json"), whole.export("json"));
+}
+
 /// Places `bytes` as the worker does with a slice the page read.
 fn place(loading: &mut Loading, id: u32, offset: u64, bytes: &[u8]) -> Option<Placed> {
     loading.place(id, offset, bytes)

@@ -24,19 +24,49 @@ thread_local! {
     /// Files' bytes that came before their run's request: the reader's channel and the page's
     /// requests are two queues, and the worker may take a message from either first (an e2e
     /// test lost files that way in two of ten runs). The run's request takes them.
-    static EARLY: RefCell<Vec<Bytes>> = const { RefCell::new(Vec::new()) };
+    static EARLY: RefCell<Vec<Message>> = const { RefCell::new(Vec::new()) };
+    /// In the second worker: the file it is putting together, and its channel to the analysis
+    /// worker.
+    static HELPING: RefCell<Option<Job>> = const { RefCell::new(None) };
+    static TO_WORKER: RefCell<Option<web_sys::MessagePort>> = const { RefCell::new(None) };
+}
+
+/// The name the page gives the second worker: the same module, started to parse a kubectl
+/// export beside the analysis worker ([`serve_helper`]).
+pub const HELPER_NAME: &str = "podreach-helper";
+
+/// A file the second worker is putting together from the reader's slices.
+struct Job {
+    run: u32,
+    id: u32,
+    name: String,
+    loading: Loading,
 }
 
 /// A message to the worker: the page's requests, and the file reader's slices of bytes.
 enum Message {
     Request(Request),
     Bytes(Bytes),
+    Converted(Converted),
 }
 
-/// `reader.js`'s message with a slice of a file's bytes.
+/// `reader.js`'s message with a slice of a file's bytes, or the second worker's with what it made
+/// of a file.
 #[derive(serde::Deserialize)]
 enum FromReader {
     Bytes(Bytes),
+    Converted(Converted),
+}
+
+/// Input `id` of the `Run` numbered `run`, parsed by the second worker, in the compact form of
+/// `Parsed::to_wire`; `ms` is what that took there.
+#[derive(serde::Deserialize)]
+struct Converted {
+    run: u32,
+    id: u32,
+    #[serde(with = "serde_wasm_bindgen::preserve")]
+    bytes: js_sys::Uint8Array,
+    ms: f64,
 }
 
 /// Bytes of input `id` of the `Run` numbered `run`, `offset` bytes into it (a large file comes
@@ -51,6 +81,11 @@ struct Bytes {
     #[serde(with = "serde_wasm_bindgen::preserve")]
     bytes: js_sys::Uint8Array,
     error: Option<String>,
+    /// The whole file's size and name: the second worker needs them, as it has no request.
+    #[serde(default)]
+    size: u64,
+    #[serde(default)]
+    name: String,
 }
 
 /// A `Run` waiting for the bytes of its files.
@@ -66,6 +101,8 @@ struct Pending {
     parse_ms: f64,
     /// Warm-up rounds run while waiting for bytes (the long lists read first count as one).
     warm_rounds: u32,
+    /// What the second worker spent on the inputs it parsed.
+    helper_ms: f64,
 }
 
 /// Posts a response to the page.
@@ -90,6 +127,10 @@ fn post(r: &Response) {
 /// Runs in the worker: answers every request from the page.
 pub fn serve() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    if scope.name() == HELPER_NAME {
+        serve_helper();
+        return;
+    }
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         // The page's one message with a port: the file reader's channel (`reader.js`), whose
         // messages are requests like the page's.
@@ -122,8 +163,12 @@ pub fn serve() {
 
 /// A message from the page or the file reader, read.
 fn read_message(data: JsValue) -> Result<Message, serde_wasm_bindgen::Error> {
-    if js_sys::Reflect::has(&data, &JsValue::from_str("Bytes")).unwrap_or(false) {
-        serde_wasm_bindgen::from_value::<FromReader>(data).map(|FromReader::Bytes(b)| Message::Bytes(b))
+    let has = |k: &str| js_sys::Reflect::has(&data, &JsValue::from_str(k)).unwrap_or(false);
+    if has("Bytes") || has("Converted") {
+        serde_wasm_bindgen::from_value::<FromReader>(data).map(|m| match m {
+            FromReader::Bytes(b) => Message::Bytes(b),
+            FromReader::Converted(c) => Message::Converted(c),
+        })
     } else {
         serde_wasm_bindgen::from_value::<Request>(data).map(Message::Request)
     }
@@ -222,16 +267,19 @@ fn handle(message: Message) {
     // The user's work comes first: a request ends the warm-up, or keeps it from starting.
     ASKED.with(|a| a.set(true));
     WARM.with(|w| w.borrow_mut().take());
+    let of_run = match &message {
+        Message::Request(_) => None,
+        Message::Bytes(b) => Some(b.run),
+        Message::Converted(c) => Some(c.run),
+    };
+    if of_run.is_some_and(|r| r > NEWEST_RUN.with(Cell::get)) {
+        EARLY.with(|e| e.borrow_mut().push(message));
+        return;
+    }
     let req = match message {
         Message::Request(req) => req,
-        Message::Bytes(b) => {
-            if b.run > NEWEST_RUN.with(Cell::get) {
-                EARLY.with(|e| e.borrow_mut().push(b));
-            } else {
-                bytes_arrived(b);
-            }
-            return;
-        }
+        Message::Bytes(b) => return bytes_arrived(b),
+        Message::Converted(c) => return converted_arrived(c),
     };
     match req {
         Request::Run { seq, inputs: Some(inputs), query, page } => {
@@ -249,14 +297,17 @@ fn handle(message: Message) {
                 started,
                 parse_ms: js_sys::Date::now() - started,
                 warm_rounds: 0,
+                helper_ms: 0.0,
             };
             pending.loading.prepare_largest();
             PENDING.with(|p| *p.borrow_mut() = Some(pending));
             NEWEST_RUN.with(|n| n.set(n.get().max(seq)));
             // Bytes of this run that came first; those of older runs are of no use now.
             for early in EARLY.with(|e| std::mem::take(&mut *e.borrow_mut())) {
-                if early.run == seq {
-                    bytes_arrived(early);
+                match early {
+                    Message::Bytes(b) if b.run == seq => bytes_arrived(b),
+                    Message::Converted(c) if c.run == seq => converted_arrived(c),
+                    _ => {}
                 }
             }
             advance();
@@ -315,7 +366,7 @@ impl Slice for js_sys::Uint8Array {
 /// Puts a slice of a file's bytes in place for the pending run, if they are its, and parses the
 /// file once all of it is in (or fails the run if the file could not be read); bytes of a run
 /// that is no longer pending are dropped.
-fn bytes_arrived(Bytes { run, id, offset, bytes, error }: Bytes) {
+fn bytes_arrived(Bytes { run, id, offset, bytes, error, .. }: Bytes) {
     let took = PENDING.with(|p| {
         let mut p = p.borrow_mut();
         let pending = p.as_mut().filter(|x| x.run == run)?;
@@ -345,6 +396,134 @@ fn bytes_arrived(Bytes { run, id, offset, bytes, error }: Bytes) {
         Some(Ok(())) => advance(),
         Some(Err((seq, message))) => post(&Response::Failed { seq, message }),
         None => {}
+    }
+}
+
+/// Takes what the second worker made of input `id` for the pending run, if it is its (or fails
+/// the run if that cannot be read back); what is for a run no longer pending is dropped.
+fn converted_arrived(Converted { run, id, bytes, ms }: Converted) {
+    let took = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let pending = p.as_mut().filter(|x| x.run == run)?;
+        let t = js_sys::Date::now();
+        let Some(parsed) = podreach_core::Parsed::from_wire(&bytes.to_vec()) else {
+            let message = format!(
+                "{}: the second worker's result could not be read; reload the page and choose the files again",
+                pending.loading.name(id)
+            );
+            let seq = pending.seq;
+            *p = None;
+            return Some(Err((seq, message)));
+        };
+        pending.loading.hand_over(id, parsed);
+        pending.parse_ms += js_sys::Date::now() - t;
+        pending.helper_ms += ms;
+        Some(Ok(()))
+    });
+    drop(bytes);
+    match took {
+        Some(Ok(())) => advance(),
+        Some(Err((seq, message))) => post(&Response::Failed { seq, message }),
+        None => {}
+    }
+}
+
+/// Runs in the second worker: puts together the file the reader sends it, parses it, converts its
+/// pods and nodes, and sends the analysis worker the compact form of the result
+/// (`Parsed::to_wire`), or, for a file that holds anything else, the file's bytes to parse there.
+/// The page's one message to it carries two ports: the reader's channel and the analysis
+/// worker's.
+fn serve_helper() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let ports = ev.ports();
+        if ports.length() > 0 {
+            let (from_reader, to_worker) = (ports.get(0), ports.get(1));
+            if let (Some(from_reader), Ok(to_worker)) =
+                (from_reader.dyn_ref::<web_sys::MessagePort>(), to_worker.dyn_into::<web_sys::MessagePort>())
+            {
+                from_reader.set_onmessage(
+                    js_sys::global().unchecked_into::<DedicatedWorkerGlobalScope>().onmessage().as_ref(),
+                );
+                TO_WORKER.with(|t| *t.borrow_mut() = Some(to_worker));
+            }
+            return;
+        }
+        if let Ok(FromReader::Bytes(b)) = serde_wasm_bindgen::from_value::<FromReader>(ev.data()) {
+            help(b);
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&Response::Ready);
+}
+
+/// Posts `fields` as one message named `name` to the analysis worker, moving `bytes`' buffer.
+fn to_worker(name: &str, fields: &[(&str, JsValue)], bytes: &js_sys::Uint8Array) {
+    let inner = js_sys::Object::new();
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&inner, &JsValue::from_str(k), v);
+    }
+    let _ = js_sys::Reflect::set(&inner, &JsValue::from_str("bytes"), bytes);
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &JsValue::from_str(name), &inner);
+    TO_WORKER.with(|t| {
+        if let Some(port) = t.borrow().as_ref() {
+            let _ = port.post_message_with_transferable(&msg, &js_sys::Array::of1(&bytes.buffer()));
+        }
+    });
+}
+
+/// The second worker's part: one slice of its file.
+fn help(b: Bytes) {
+    let (run, id) = (JsValue::from(b.run), JsValue::from(b.id));
+    let failed = |error: &str| {
+        let fields =
+            [("run", run.clone()), ("id", id.clone()), ("offset", JsValue::from(0)), ("error", JsValue::from(error))];
+        to_worker("Bytes", &fields, &js_sys::Uint8Array::new_with_length(0));
+    };
+    if let Some(error) = &b.error {
+        HELPING.with(|h| h.borrow_mut().take());
+        return failed(error);
+    }
+    let whole = HELPING.with(|h| {
+        let mut h = h.borrow_mut();
+        if !h.as_ref().is_some_and(|j| j.run == b.run && j.id == b.id) {
+            let input = InputMsg { id: b.id, name: b.name.clone(), bytes: Vec::new(), follows: Some(b.size) };
+            let mut loading = Loading::new(vec![input]);
+            loading.prepare_largest();
+            *h = Some(Job { run: b.run, id: b.id, name: b.name.clone(), loading });
+        }
+        let job = h.as_mut()?;
+        match job.loading.place(b.id, b.offset, &b.bytes) {
+            Some(Placed::All) => h.take().map(Ok),
+            Some(Placed::More) => None,
+            None => Some(Err(())),
+        }
+    });
+    drop(b.bytes);
+    let mut job = match whole {
+        None => return,
+        Some(Err(())) => return failed("a slice of it did not fit where it belongs"),
+        Some(Ok(job)) => job,
+    };
+    let t = now();
+    let Some(bytes) = job.loading.take_whole(job.id) else { return failed("its bytes were not all read") };
+    let mut parsed = podreach_core::parse(&podreach_core::Input { name: &job.name, bytes: &bytes });
+    parsed.convert_k8s();
+    match parsed.to_wire() {
+        Some(wire) => {
+            drop((parsed, bytes));
+            let wire = js_sys::Uint8Array::from(wire.as_slice());
+            to_worker("Converted", &[("run", run), ("id", id), ("ms", JsValue::from(now() - t))], &wire);
+        }
+        None => {
+            drop(parsed);
+            let whole = js_sys::Uint8Array::from(bytes.as_slice());
+            drop(bytes);
+            let fields = [("run", run), ("id", id), ("offset", JsValue::from(0)), ("error", JsValue::NULL)];
+            to_worker("Bytes", &fields, &whole);
+        }
     }
 }
 
@@ -379,6 +558,7 @@ fn advance() {
         parse_ms: pending.parse_ms,
         model_ms: build_ms,
         warm_rounds: pending.warm_rounds,
+        helper_ms: pending.helper_ms,
         ..Timings::default()
     };
     run(pending.seq, pending.query.as_ref(), &pending.page, timings);
@@ -436,6 +616,9 @@ pub struct Client {
     worker: Worker,
     /// Reads chosen files off the main thread (`reader.js`) and moves their bytes to `worker`.
     reader: Worker,
+    /// The second worker, which parses a large kubectl export while `worker` parses the rest;
+    /// `None` if it could not start (the page then works without it).
+    helper: Option<Helper>,
     queue: Queue,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
@@ -481,7 +664,8 @@ impl Client {
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let reader = spawn_reader(&worker, &queue)?;
-        Ok(Client { worker, reader, queue, _on_message: on_message })
+        let helper = Helper::spawn(&worker, &reader, &queue).ok();
+        Ok(Client { worker, reader, helper, queue, _on_message: on_message })
     }
 
     /// Posts a request; `files` are the browser files its inputs refer to, by input id. The
@@ -495,19 +679,28 @@ impl Client {
         let Request::Run { seq: run, inputs: Some(inputs), .. } = req else { return Ok(()) };
         // Largest first, one at a time: the worker parses each while the next is read, and the
         // largest, read while the worker has nothing else to do, is the one it waits for.
-        let mut files: Vec<(u32, web_sys::File)> =
-            files.iter().filter(|(id, _)| inputs.iter().any(|i| i.id == *id && i.follows.is_some())).cloned().collect();
-        files.sort_by(|a, b| b.1.size().total_cmp(&a.1.size()));
+        let mut files: Vec<(&str, u32, web_sys::File)> = files
+            .iter()
+            .filter_map(|(id, f)| {
+                let input = inputs.iter().find(|i| i.id == *id && i.follows.is_some())?;
+                Some((input.name.as_str(), *id, f.clone()))
+            })
+            .collect();
+        files.sort_by(|a, b| b.2.size().total_cmp(&a.2.size()));
         let list = js_sys::Array::new();
-        for (id, file) in &files {
+        for (name, id, file) in &files {
             let item = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&item, &JsValue::from_str("id"), &JsValue::from(*id));
+            let _ = js_sys::Reflect::set(&item, &JsValue::from_str("name"), &JsValue::from_str(name));
             let _ = js_sys::Reflect::set(&item, &JsValue::from_str("file"), file);
             list.push(&item);
         }
+        let total: f64 = files.iter().map(|(_, _, f)| f.size()).sum();
+        let helped = total >= HELP_MIN_BYTES && self.helper.as_ref().is_some_and(|h| h.ready.get());
         let msg = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("run"), &JsValue::from(*run));
         let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("files"), &list);
+        let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("helper"), &JsValue::from(helped));
         // Not before the worker is ready: the reader's messages would wait on the worker's end of
         // the channel and reach it together with the request, all of a file read before its
         // progress could be shown (an e2e test saw the bar go from nothing read to parsing). The
@@ -552,8 +745,60 @@ fn transferables(v: &JsValue) -> js_sys::Array {
     out
 }
 
+/// The size of all chosen files from which the reader may give a kubectl export to the second
+/// worker: below it the files are read and parsed in a moment, and the second worker's result
+/// would come no sooner than the analysis worker could parse the file itself.
+const HELP_MIN_BYTES: f64 = 32e6;
+
+/// The page's handle on the second worker (`serve_helper`).
+struct Helper {
+    worker: Worker,
+    /// Whether it has said it is ready: only then does the reader give it a file (a run does
+    /// not wait for it).
+    ready: Rc<Cell<bool>>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+impl Helper {
+    /// Starts a second instance of the worker, named [`HELPER_NAME`], with a channel from the
+    /// reader and one to the analysis worker. Its ends of both go to it once it is ready (before
+    /// that, a message to it is lost); the analysis worker's end waits in `queue` like the
+    /// reader's.
+    fn spawn(worker: &Worker, reader: &Worker, queue: &Queue) -> Result<Helper, JsValue> {
+        let options = web_sys::WorkerOptions::new();
+        options.set_name(HELPER_NAME);
+        let helper = Worker::new_with_options("./worker_loader.js", &options)?;
+        let (from_reader, to_worker) = (web_sys::MessageChannel::new()?, web_sys::MessageChannel::new()?);
+        let connect = |key: &str| {
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(key), &JsValue::TRUE);
+            JsValue::from(o)
+        };
+        reader.post_message_with_transfer(&connect("helper"), &js_sys::Array::of1(&from_reader.port1()))?;
+        send(worker, queue, connect("connect"), js_sys::Array::of1(&to_worker.port1())).map_err(JsValue::from)?;
+        let ports = RefCell::new(Some(js_sys::Array::of2(&from_reader.port2(), &to_worker.port2())));
+        let ready = Rc::new(Cell::new(false));
+        let r = ready.clone();
+        let to = helper.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if let Ok(Response::Ready) = serde_wasm_bindgen::from_value::<Response>(ev.data()) {
+                if let Some(ports) = ports.borrow_mut().take() {
+                    let _ = to.post_message_with_transfer(&connect("helper"), &ports);
+                    r.set(true);
+                }
+            }
+        });
+        helper.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Ok(Helper { worker: helper, ready, _on_message: on_message })
+    }
+}
+
 impl Drop for Client {
     fn drop(&mut self) {
         self.worker.terminate();
+        self.reader.terminate();
+        if let Some(h) = &self.helper {
+            h.worker.terminate();
+        }
     }
 }
