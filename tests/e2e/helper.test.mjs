@@ -72,3 +72,26 @@ test('a large kubectl export is parsed by the second worker; a file that holds m
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the page works without the second worker when its wasm cannot load, and says nothing of it', async () => {
+  // The second worker's request for the wasm (its referrer is the second worker's script) is
+  // refused; the analysis worker's is served.
+  let refused = 0;
+  const fromHelper = (rel, req) => rel === 'worker_bg.wasm' && (req.headers.referer ?? '').endsWith('/helper_loader.js');
+  const { server, base } = await serve({ refuse: (rel, req) => fromHelper(rel, req) && ++refused > 0 });
+  const browser = await launch();
+  try {
+    const s = await open(browser.context, base);
+    await s.page.waitForFunction(() => performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 30000 });
+    await s.page.waitForTimeout(1500);
+    assert.ok(refused >= 1, 'the second worker asked for its wasm');
+    assert.equal(await s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length), 0);
+    const app = new PodreachPage(s.page);
+    await app.loadExample();
+    assert.deepEqual(await app.counts(), { reachable: 6, blocked: 12, unknown: 0 });
+    assert.deepEqual(s.errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

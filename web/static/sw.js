@@ -1,8 +1,8 @@
 // Offline once loaded: the page's own files, network first and the cache when offline.
 // It only ever fetches this origin's files; it never sees what you paste.
-const CACHE = 'podreach-v1';
+const CACHE = 'podreach-v2';
 const FILES = ['./', './index.html', './boot.js', './podreach-web.js', './podreach-web_bg.wasm',
-  './worker_loader.js', './worker.js', './worker_bg.wasm', './reader.js', './style.css'];
+  './worker_loader.js', './helper_loader.js', './worker.js', './worker_bg.wasm', './reader.js', './style.css'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));

@@ -18,9 +18,9 @@ export const SUBPATH = '/tools/podreach/';
 
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 
-/// Serves dist/; `hold(rel)` may return how many ms to wait before serving the file at `rel` (a
-/// test's slow network for one file).
-export function serve({ hold = () => 0 } = {}) {
+/// Serves dist/; `hold(rel, req)` may return how many ms to wait before serving the file at `rel` (a
+/// test's slow network for one file), and `refuse(rel, req)` whether to answer 503 instead.
+export function serve({ hold = () => 0, refuse = () => false } = {}) {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/index.html is missing: run `cargo xtask web` first');
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -28,7 +28,8 @@ export function serve({ hold = () => 0 } = {}) {
     let rel = decodeURIComponent(url.pathname.slice(SUBPATH.length)) || 'index.html';
     const file = path.join(dist, path.normalize(rel));
     if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) { res.writeHead(404); res.end('missing'); return; }
-    const ms = hold(rel);
+    if (refuse(rel, req)) { res.writeHead(503); res.end('refused'); return; }
+    const ms = hold(rel, req);
     if (ms > 0) await new Promise((r) => setTimeout(r, ms));
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
     fs.createReadStream(file).pipe(res);

@@ -757,17 +757,18 @@ struct Helper {
     /// not wait for it).
     ready: Rc<Cell<bool>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl Helper {
-    /// Starts a second instance of the worker, named [`HELPER_NAME`], with a channel from the
+    /// Starts a second instance of the worker (`helper_loader.js`), named [`HELPER_NAME`], with a channel from the
     /// reader and one to the analysis worker. Its ends of both go to it once it is ready (before
     /// that, a message to it is lost); the analysis worker's end waits in `queue` like the
     /// reader's.
     fn spawn(worker: &Worker, reader: &Worker, queue: &Queue) -> Result<Helper, JsValue> {
         let options = web_sys::WorkerOptions::new();
         options.set_name(HELPER_NAME);
-        let helper = Worker::new_with_options("./worker_loader.js", &options)?;
+        let helper = Worker::new_with_options("./helper_loader.js", &options)?;
         let (from_reader, to_worker) = (web_sys::MessageChannel::new()?, web_sys::MessageChannel::new()?);
         let connect = |key: &str| {
             let o = js_sys::Object::new();
@@ -785,11 +786,21 @@ impl Helper {
                 if let Some(ports) = ports.borrow_mut().take() {
                     let _ = to.post_message_with_transfer(&connect("helper"), &ports);
                     r.set(true);
+                    crate::services::browser::mark("podreach:helper-ready");
                 }
             }
         });
         helper.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Ok(Helper { worker: helper, ready, _on_message: on_message })
+        // The page works without it: if it cannot start (its wasm cut off, the network gone
+        // before it was cached, `helper_loader.js` then closes it), it is not used, and that is
+        // not the page's error.
+        let r = ready.clone();
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            ev.prevent_default();
+            r.set(false);
+        });
+        helper.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Helper { worker: helper, ready, _on_message: on_message, _on_error: on_error })
     }
 }
 
