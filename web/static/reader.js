@@ -13,7 +13,7 @@
 //
 // When the page says a run may use the second worker (`helper`: the files are large and it is
 // ready), the largest file that begins as a kubectl list of pods goes to the second worker
-// instead, read at the same time as the others; it parses the file and hands the analysis worker
+// instead, read in its turn; it parses the file and hands the analysis worker
 // the result (`services::worker::serve_helper`). Progress still goes to the analysis worker. The
 // guess from a file's first bytes only picks where the file is parsed: a file that holds anything
 // else comes back to the analysis worker whole.

@@ -94,18 +94,15 @@ impl Parsed {
     /// is built: the page does it on a second worker while the first parses the ENIs. What
     /// [`assemble`] makes of the input does not change.
     pub fn convert_k8s(&mut self) {
-        fn convert<C>(pile: &mut [K8s<C>], mut f: impl FnMut(&str, aws::K8sObject) -> Option<C>) {
-            for b in pile {
-                if let K8s::Raw(raw) = b {
-                    let file = std::mem::take(&mut raw.file);
-                    let items = std::mem::take(&mut raw.items).into_iter().filter_map(|o| f(&file, o)).collect();
-                    *b = K8s::Converted(Batch { file, items });
-                }
-            }
+        fn convert<C>(
+            pile: &mut Vec<K8s<C>>,
+            sink: &mut Sink,
+            f: impl Fn(&str, aws::K8sObject, &mut Sink) -> Option<C>,
+        ) {
+            *pile = std::mem::take(pile).into_iter().map(|b| K8s::Converted(b.converted(sink, &f))).collect();
         }
-        let sink = &mut self.sink;
-        convert(&mut self.acc.pods, |file, o| convert_pod(file, o, sink));
-        convert(&mut self.acc.nodes, |_, o| convert_node(o));
+        convert(&mut self.acc.pods, &mut self.sink, convert_pod);
+        convert(&mut self.acc.nodes, &mut self.sink, |_, o, _| convert_node(o));
     }
 }
 
@@ -196,6 +193,19 @@ type Pile<T> = Vec<Batch<T>>;
 enum K8s<C> {
     Raw(Batch<aws::K8sObject>),
     Converted(Batch<C>),
+}
+
+impl<C> K8s<C> {
+    /// The batch converted: read ones with `convert`, converted ones as they are.
+    fn converted(self, sink: &mut Sink, convert: impl Fn(&str, aws::K8sObject, &mut Sink) -> Option<C>) -> Batch<C> {
+        match self {
+            K8s::Raw(Batch { file, items }) => {
+                let items = items.into_iter().filter_map(|o| convert(&file, o, sink)).collect();
+                Batch { file, items }
+            }
+            K8s::Converted(b) => b,
+        }
+    }
 }
 
 /// Raw items gathered from every document, each batch with the file it came from.
@@ -1727,30 +1737,15 @@ fn build_k8s(pods: Vec<K8s<Pod>>, nodes: Vec<K8s<Node>>, sink: &mut Sink) -> (Ve
     (pods, in_order(nodes, order))
 }
 
-/// Every pod (or node) of a pile in input order: those read converted now, with `convert`, and
-/// those converted already taken as they are.
+/// Every pod (or node) of a pile in input order, converted ([`K8s::converted`]).
 fn converted<C>(
     pile: Vec<K8s<C>>,
     sink: &mut Sink,
     convert: impl Fn(&str, aws::K8sObject, &mut Sink) -> Option<C>,
 ) -> Vec<C> {
-    let count = pile
-        .iter()
-        .map(|b| match b {
-            K8s::Raw(b) => b.items.len(),
-            K8s::Converted(b) => b.items.len(),
-        })
-        .sum();
-    let mut out = Vec::with_capacity(count);
+    let mut out = Vec::new();
     for batch in pile {
-        match batch {
-            K8s::Raw(b) => {
-                for o in b.items {
-                    out.extend(convert(&b.file, o, sink));
-                }
-            }
-            K8s::Converted(b) => concat(&mut out, b.items),
-        }
+        concat(&mut out, batch.converted(sink, &convert).items);
     }
     out
 }

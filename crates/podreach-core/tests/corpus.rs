@@ -148,15 +148,28 @@ impl podreach_core::Join for Threads {
 /// Every case gives the same diagnostics, documents and report bytes whether its inputs are
 /// parsed one by one and assembled (in reverse, or on threads) or loaded in one call.
 fn parts_match(join: &impl podreach_core::Join) {
+    let compared = match_one_load(join, |inputs| {
+        // Parsed last input first, then put back in input order.
+        let mut parts: Vec<_> = inputs.iter().rev().map(podreach_core::parse).collect();
+        parts.reverse();
+        parts
+    });
+    assert!(compared > 60, "compared {compared} reports");
+}
+
+/// For every case, the parts `parts` makes of its inputs, assembled through `join`, give the
+/// diagnostics, documents and report bytes (with and without each query) that one load gives.
+/// Returns how many reports were compared.
+fn match_one_load(
+    join: &impl podreach_core::Join,
+    parts: impl Fn(&[podreach_core::Input<'_>]) -> Vec<podreach_core::Parsed>,
+) -> usize {
     let mut compared = 0;
     for case in podreach_fixtures::CASES {
         let spec = case.spec().unwrap();
         let inputs = case.inputs();
         let whole = podreach_core::load(&inputs);
-        // Parsed last input first, then put back in input order.
-        let mut parts: Vec<_> = inputs.iter().rev().map(podreach_core::parse).collect();
-        parts.reverse();
-        let assembled = podreach_core::assemble_with(parts, join);
+        let assembled = podreach_core::assemble_with(parts(&inputs), join);
         assert_eq!(whole.diagnostics, assembled.diagnostics, "{}", case.name);
         assert_eq!(whole.documents, assembled.documents, "{}", case.name);
         let mut queries = vec![None];
@@ -169,7 +182,7 @@ fn parts_match(join: &impl podreach_core::Join) {
             compared += 1;
         }
     }
-    assert!(compared > 60, "compared {compared} reports");
+    compared
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -190,36 +203,23 @@ fn parsed_parts_on_threads_match_one_load() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn pods_converted_early_or_handed_over_match_one_load() {
-    let (mut compared, mut handed) = (0, 0);
-    for case in podreach_fixtures::CASES {
-        let spec = case.spec().unwrap();
-        let inputs = case.inputs();
-        let whole = podreach_core::load(&inputs);
-        let parts = inputs.iter().map(|input| {
+    let handed = std::cell::Cell::new(0);
+    let compared = match_one_load(&podreach_core::Sequential, |inputs| {
+        let handed_over = |input| {
             let mut p = podreach_core::parse(input);
             p.convert_k8s();
             match p.to_wire() {
                 Some(wire) => {
-                    handed += 1;
+                    handed.set(handed.get() + 1);
                     podreach_core::Parsed::from_wire(&wire).unwrap()
                 }
                 None => p,
             }
-        });
-        let assembled = podreach_core::assemble(parts.collect::<Vec<_>>());
-        assert_eq!(whole.diagnostics, assembled.diagnostics, "{}", case.name);
-        assert_eq!(whole.documents, assembled.documents, "{}", case.name);
-        let mut queries = vec![None];
-        queries.extend(spec.queries.iter().map(|q| podreach_core::make_query(&q.to, &q.protocol, q.port).ok()));
-        for q in queries {
-            let a = podreach_core::report::build(&whole, q.as_ref()).map(|r| podreach_core::render::json(&r));
-            let b = podreach_core::report::build(&assembled, q.as_ref()).map(|r| podreach_core::render::json(&r));
-            assert_eq!(a.map_err(|e| e.0), b.map_err(|e| e.0), "{}", case.name);
-            compared += 1;
-        }
-    }
+        };
+        inputs.iter().map(handed_over).collect()
+    });
     assert!(compared > 60, "compared {compared} reports");
-    assert!(handed >= 8, "only {handed} inputs were handed over in the compact form");
+    assert!(handed.get() >= 8, "only {} inputs were handed over in the compact form", handed.get());
 }
 
 /// `part` gives what serde's readers alone give for `input`: the same diagnostics, documents

@@ -138,15 +138,7 @@ fn inputs_that_arrive_one_by_one_in_any_order_give_the_same_view() {
 /// The page reads a large file in slices, several at once, so they come in any order.
 #[test]
 fn inputs_that_arrive_in_slices_in_any_order_give_the_same_view() {
-    let mut whole = Engine::default();
-    let inputs = example_inputs();
-    whole.set_inputs(inputs.clone());
-    let expected = whole.run(Some(&story_query()), &PageReq::default());
-    let mut sent = inputs.clone();
-    for i in &mut sent {
-        i.follows = Some(i.bytes.len() as u64);
-        i.bytes.clear();
-    }
+    let (inputs, sent) = example_inputs_to_follow();
     let mut loading = Loading::new(sent);
     // As the worker does while it waits: the largest input's slices then go into that buffer.
     loading.prepare_largest();
@@ -168,11 +160,29 @@ fn inputs_that_arrive_in_slices_in_any_order_give_the_same_view() {
         }
         assert!(loading.parse(i.id), "{} was waiting", i.name);
     }
-    assert!(loading.complete());
     assert_eq!(loading.progress().0, 0);
+    gives_the_examples_view(loading);
+}
+
+/// The example's inputs, and the same inputs as a run sends them when their bytes follow.
+fn example_inputs_to_follow() -> (Vec<InputMsg>, Vec<InputMsg>) {
+    let inputs = example_inputs();
+    let mut sent = inputs.clone();
+    for i in &mut sent {
+        i.follows = Some(i.bytes.len() as u64);
+        i.bytes.clear();
+    }
+    (inputs, sent)
+}
+
+/// `loading`, complete, gives the view and export that the example's inputs given whole give.
+fn gives_the_examples_view(loading: Loading) {
+    assert!(loading.complete());
+    let mut whole = Engine::default();
+    whole.set_inputs(example_inputs());
     let mut e = Engine::default();
     loading.finish(&mut e);
-    assert_eq!(e.run(Some(&story_query()), &PageReq::default()), expected);
+    assert_eq!(e.run(Some(&story_query()), &PageReq::default()), whole.run(Some(&story_query()), &PageReq::default()));
     assert_eq!(e.export("json"), whole.export("json"));
 }
 
@@ -182,15 +192,7 @@ fn inputs_that_arrive_in_slices_in_any_order_give_the_same_view() {
 /// (the example's pods) or goes back whole (anything else).
 #[test]
 fn inputs_parsed_by_the_second_worker_give_the_same_view() {
-    let mut whole = Engine::default();
-    let inputs = example_inputs();
-    whole.set_inputs(inputs.clone());
-    let expected = whole.run(Some(&story_query()), &PageReq::default());
-    let mut sent = inputs.clone();
-    for i in &mut sent {
-        i.follows = Some(i.bytes.len() as u64);
-        i.bytes.clear();
-    }
+    let (inputs, sent) = example_inputs_to_follow();
     let mut loading = Loading::new(sent.clone());
     let mut handed = 0;
     for (i, s) in inputs.iter().zip(&sent) {
@@ -219,11 +221,7 @@ fn inputs_parsed_by_the_second_worker_give_the_same_view() {
         }
     }
     assert_eq!(handed, 2, "the example's pods and nodes are handed over, nothing else");
-    assert!(loading.complete());
-    let mut e = Engine::default();
-    loading.finish(&mut e);
-    assert_eq!(e.run(Some(&story_query()), &PageReq::default()), expected);
-    assert_eq!(e.export("json"), whole.export("json"));
+    gives_the_examples_view(loading);
 }
 
 /// Places `bytes` as the worker does with a slice the page read.

@@ -39,7 +39,6 @@ pub const HELPER_NAME: &str = "podreach-helper";
 struct Job {
     run: u32,
     id: u32,
-    name: String,
     loading: Loading,
 }
 
@@ -372,9 +371,7 @@ fn bytes_arrived(Bytes { run, id, offset, bytes, error, .. }: Bytes) {
         let pending = p.as_mut().filter(|x| x.run == run)?;
         if let Some(e) = error {
             let message = format!("{}: cannot read the file: {e}", pending.loading.name(id));
-            let seq = pending.seq;
-            *p = None;
-            return Some(Err((seq, message)));
+            return fail_pending(&mut p, message);
         }
         if pending.loading.place(id, offset, &bytes) != Some(Placed::All) {
             return Some(Ok(()));
@@ -392,6 +389,21 @@ fn bytes_arrived(Bytes { run, id, offset, bytes, error, .. }: Bytes) {
         Some(Ok(()))
     });
     drop(bytes);
+    settle(took);
+}
+
+/// What a file's bytes (or the second worker's result) did to the pending run: nothing (they
+/// were another run's), put in place, or failed it with a message for the run's `seq`.
+type Arrival = Option<Result<(), (u32, String)>>;
+
+/// Ends the pending run with `message`.
+fn fail_pending(p: &mut Option<Pending>, message: String) -> Arrival {
+    let seq = p.take()?.seq;
+    Some(Err((seq, message)))
+}
+
+/// Goes on with the pending run after an arrival, or tells the page it failed.
+fn settle(took: Arrival) {
     match took {
         Some(Ok(())) => advance(),
         Some(Err((seq, message))) => post(&Response::Failed { seq, message }),
@@ -411,9 +423,7 @@ fn converted_arrived(Converted { run, id, bytes, ms }: Converted) {
                 "{}: the second worker's result could not be read; reload the page and choose the files again",
                 pending.loading.name(id)
             );
-            let seq = pending.seq;
-            *p = None;
-            return Some(Err((seq, message)));
+            return fail_pending(&mut p, message);
         };
         pending.loading.hand_over(id, parsed);
         pending.parse_ms += js_sys::Date::now() - t;
@@ -421,11 +431,7 @@ fn converted_arrived(Converted { run, id, bytes, ms }: Converted) {
         Some(Ok(()))
     });
     drop(bytes);
-    match took {
-        Some(Ok(())) => advance(),
-        Some(Err((seq, message))) => post(&Response::Failed { seq, message }),
-        None => {}
-    }
+    settle(took);
 }
 
 /// Runs in the second worker: puts together the file the reader sends it, parses it, converts its
@@ -475,7 +481,7 @@ fn to_worker(name: &str, fields: &[(&str, JsValue)], bytes: &js_sys::Uint8Array)
 }
 
 /// The second worker's part: one slice of its file.
-fn help(b: Bytes) {
+fn help(mut b: Bytes) {
     let (run, id) = (JsValue::from(b.run), JsValue::from(b.id));
     let failed = |error: &str| {
         let fields =
@@ -489,10 +495,11 @@ fn help(b: Bytes) {
     let whole = HELPING.with(|h| {
         let mut h = h.borrow_mut();
         if !h.as_ref().is_some_and(|j| j.run == b.run && j.id == b.id) {
-            let input = InputMsg { id: b.id, name: b.name.clone(), bytes: Vec::new(), follows: Some(b.size) };
+            let input =
+                InputMsg { id: b.id, name: std::mem::take(&mut b.name), bytes: Vec::new(), follows: Some(b.size) };
             let mut loading = Loading::new(vec![input]);
             loading.prepare_largest();
-            *h = Some(Job { run: b.run, id: b.id, name: b.name.clone(), loading });
+            *h = Some(Job { run: b.run, id: b.id, loading });
         }
         let job = h.as_mut()?;
         match job.loading.place(b.id, b.offset, &b.bytes) {
@@ -509,7 +516,7 @@ fn help(b: Bytes) {
     };
     let t = now();
     let Some(bytes) = job.loading.take_whole(job.id) else { return failed("its bytes were not all read") };
-    let mut parsed = podreach_core::parse(&podreach_core::Input { name: &job.name, bytes: &bytes });
+    let mut parsed = podreach_core::parse(&podreach_core::Input { name: job.loading.name(job.id), bytes: &bytes });
     parsed.convert_k8s();
     match parsed.to_wire() {
         Some(wire) => {
@@ -761,10 +768,10 @@ struct Helper {
 }
 
 impl Helper {
-    /// Starts a second instance of the worker (`helper_loader.js`), named [`HELPER_NAME`], with a channel from the
-    /// reader and one to the analysis worker. Its ends of both go to it once it is ready (before
-    /// that, a message to it is lost); the analysis worker's end waits in `queue` like the
-    /// reader's.
+    /// Starts a second instance of the worker (`helper_loader.js`), named [`HELPER_NAME`], with a
+    /// channel from the reader and one to the analysis worker. Its ends of both go to it once it
+    /// is ready (before that, a message to it is lost); the analysis worker's end waits in
+    /// `queue` like the reader's.
     fn spawn(worker: &Worker, reader: &Worker, queue: &Queue) -> Result<Helper, JsValue> {
         let options = web_sys::WorkerOptions::new();
         options.set_name(HELPER_NAME);

@@ -51,37 +51,11 @@ impl Parsed {
             for n in [d.line, d.start, d.end, d.count] {
                 w.len(n);
             }
-            w.u8(u8::from(d.kind == ExportKind::Nodes));
+            w.u8(u8::try_from(KINDS.iter().position(|k| *k == d.kind)?).ok()?);
             w.u8(u8::from(d.partial));
         }
-        w.len(a.pods.len());
-        for b in &a.pods {
-            let K8s::Converted(b) = b else { return None };
-            w.str(&b.file);
-            w.len(b.items.len());
-            for p in &b.items {
-                w.pod(p);
-            }
-        }
-        w.len(a.nodes.len());
-        for b in &a.nodes {
-            let K8s::Converted(b) = b else { return None };
-            w.str(&b.file);
-            w.len(b.items.len());
-            for n in &b.items {
-                w.str(&n.name);
-                w.opt_str(n.instance.as_deref());
-                match n.internal_ip {
-                    Some(ip) => {
-                        w.u8(1);
-                        w.0.extend_from_slice(&ip.octets());
-                    }
-                    None => w.u8(0),
-                }
-                w.opt_str(n.eni_config.as_deref());
-                w.u8(u8::from(n.fargate));
-            }
-        }
+        w.batches(&a.pods, Writer::pod)?;
+        w.batches(&a.nodes, Writer::node)?;
         Some(w.0)
     }
 
@@ -107,28 +81,8 @@ impl Parsed {
             let partial = r.bool()?;
             parsed.documents.push(Document { file, line, start, end, kind, count, partial });
         }
-        for _ in 0..r.count(2)? {
-            let file = r.string()?;
-            let items = (0..r.count(4)?).map(|_| r.pod()).collect::<Option<Vec<Pod>>>()?;
-            parsed.acc.pods.push(K8s::Converted(Batch { file, items }));
-        }
-        for _ in 0..r.count(2)? {
-            let file = r.string()?;
-            let mut items = Vec::new();
-            for _ in 0..r.count(4)? {
-                let name = r.string()?;
-                let instance = r.opt_string()?;
-                let internal_ip = match r.u8()? {
-                    0 => None,
-                    1 => Some(Ipv4Addr::from(r.array::<4>()?)),
-                    _ => return None,
-                };
-                let eni_config = r.opt_string()?;
-                let fargate = r.bool()?;
-                items.push(Node { name, instance, internal_ip, eni_config, fargate });
-            }
-            parsed.acc.nodes.push(K8s::Converted(Batch { file, items }));
-        }
+        parsed.acc.pods = r.batches(Reader::pod)?;
+        parsed.acc.nodes = r.batches(Reader::node)?;
         (r.at == bytes.len()).then_some(parsed)
     }
 }
@@ -163,6 +117,34 @@ impl Writer {
             }
             None => self.u8(0),
         }
+    }
+
+    /// Each batch's file and items, with `item`; `None` if any batch is not converted.
+    fn batches<C>(&mut self, pile: &[K8s<C>], item: fn(&mut Writer, &C)) -> Option<()> {
+        self.len(pile.len());
+        for b in pile {
+            let K8s::Converted(b) = b else { return None };
+            self.str(&b.file);
+            self.len(b.items.len());
+            for i in &b.items {
+                item(self, i);
+            }
+        }
+        Some(())
+    }
+
+    fn node(&mut self, n: &Node) {
+        self.str(&n.name);
+        self.opt_str(n.instance.as_deref());
+        match n.internal_ip {
+            Some(ip) => {
+                self.u8(1);
+                self.0.extend_from_slice(&ip.octets());
+            }
+            None => self.u8(0),
+        }
+        self.opt_str(n.eni_config.as_deref());
+        self.u8(u8::from(n.fargate));
     }
 
     fn pod(&mut self, p: &Pod) {
@@ -252,6 +234,31 @@ impl<'b> Reader<'b> {
             1 => self.string().map(Some),
             _ => None,
         }
+    }
+
+    /// Batches as [`Writer::batches`] wrote them, each item read with `item` (at least four bytes
+    /// long each).
+    fn batches<C>(&mut self, item: fn(&mut Reader<'b>) -> Option<C>) -> Option<Vec<K8s<C>>> {
+        (0..self.count(2)?)
+            .map(|_| {
+                let file = self.string()?;
+                let items = (0..self.count(4)?).map(|_| item(self)).collect::<Option<Vec<C>>>()?;
+                Some(K8s::Converted(Batch { file, items }))
+            })
+            .collect()
+    }
+
+    fn node(&mut self) -> Option<Node> {
+        let name = self.string()?;
+        let instance = self.opt_string()?;
+        let internal_ip = match self.u8()? {
+            0 => None,
+            1 => Some(Ipv4Addr::from(self.array::<4>()?)),
+            _ => return None,
+        };
+        let eni_config = self.opt_string()?;
+        let fargate = self.bool()?;
+        Some(Node { name, instance, internal_ip, eni_config, fargate })
     }
 
     fn pod(&mut self) -> Option<Pod> {
