@@ -20,7 +20,8 @@ const groups = JSON.stringify({ SecurityGroups: [{
   IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], UserIdGroupPairs: [], PrefixListIds: [], Ipv6Ranges: [] }],
 }] }, null, 4);
 
-test('a large kubectl export is parsed by the second worker; a file that holds more goes back whole', async () => {
+/// The ENIs, their pods, and the same pods followed by the security groups, in a new directory.
+function writeExports() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'podreach-helper-'));
   const enis = path.join(dir, 'enis.json');
   fs.writeFileSync(enis, eniExport(ENIS));
@@ -33,40 +34,114 @@ test('a large kubectl export is parsed by the second worker; a file that holds m
   // The same pods, then the security groups: the second worker cannot hand this over.
   const mixed = path.join(dir, 'pods-and-groups.json');
   fs.writeFileSync(mixed, `${podText}\n${groups}\n`);
+  return { dir, enis, pods, mixed };
+}
+
+/// Opens the page on the ENIs' query once both workers have had time to say they are ready.
+async function openReady(browser, base) {
+  const s = await open(browser.context, `${base}#to=eni-00000000000000000&port=5432`);
+  // The second worker takes a file only once it has said it is ready.
+  await s.page.waitForFunction(() => performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 30000 });
+  await s.page.waitForTimeout(1000);
+  return s;
+}
+
+/// Chooses `files`, waits for the view (the `views`-th of the page), and checks that every pod
+/// came through, named, and what the second worker did: `helped`, its result was used; the
+/// counts are `{ reachable: 30, ... }` unless `groups` (then all reachable).
+async function chooseAndCheck(s, files, { helped, groups, views = 1 }) {
+  const app = new PodreachPage(s.page);
+  await s.page.locator('[data-testid="file-picker"]').setInputFiles(files);
+  await s.page.waitForFunction((n) => performance.getEntriesByName('podreach:view').length >= n, views, { timeout: 120000 });
+  await app.waitForView();
+  const timing = await app.id('timing').innerText();
+  assert.equal(/ms more on a second worker beside it/.test(timing), helped, timing);
+  // Every pod came through, named, whichever worker parsed it: pod i has the second address
+  // of ENI i (10.x.y.11).
+  const rows = await app.id('source-row').evaluateAll((rs) => rs.map((r) => [r.dataset.ip, r.textContent]));
+  const podRows = rows.filter(([ip]) => ip.endsWith('.11'));
+  assert.ok(podRows.length > 0, rows.map(([ip]) => ip).join(' '));
+  for (const [ip, text] of podRows) {
+    const [, a, b] = ip.split('.').map(Number);
+    assert.ok(text.includes(`shop/web-7f9c4-${a * 256 + b}`), `${ip}: ${text}`);
+  }
+  const counts = await app.counts();
+  // Every address of every ENI but the target's ten is a source.
+  const total = counts.reachable + counts.blocked + counts.unknown;
+  assert.equal(total, ENIS * 10 - 10, JSON.stringify(counts));
+  // Only the file that holds the group that admits them all makes them reachable; without it
+  // most are unknown (the groups were not exported). (The 30 reachable without it share the
+  // target's instance: ENIs 1-3 of i-0.)
+  if (groups) assert.equal(counts.reachable, total, JSON.stringify(counts));
+  else assert.deepEqual(counts, { reachable: 30, blocked: 0, unknown: total - 30 });
+  assert.deepEqual(s.errors, []);
+}
+
+test('a large kubectl export is parsed by the second worker; a file that holds more goes back whole', async () => {
+  const { dir, enis, pods, mixed } = writeExports();
   const { server, base } = await serve();
   const browser = await launch();
   try {
     for (const [files, helped] of [[[enis, pods], true], [[enis, mixed], false]]) {
-      const s = await open(browser.context, `${base}#to=eni-00000000000000000&port=5432`);
-      const app = new PodreachPage(s.page);
-      // The second worker takes a file only once it has said it is ready.
-      await s.page.waitForFunction(() => performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 30000 });
-      await s.page.waitForTimeout(1000);
-      await s.page.locator('[data-testid="file-picker"]').setInputFiles(files);
-      await app.waitForView();
-      const timing = await app.id('timing').innerText();
-      assert.equal(/ms more on a second worker beside it/.test(timing), helped, timing);
-      // Every pod came through, named, whichever worker parsed it: pod i has the second address
-      // of ENI i (10.x.y.11).
-      const rows = await app.id('source-row').evaluateAll((rs) => rs.map((r) => [r.dataset.ip, r.textContent]));
-      const podRows = rows.filter(([ip]) => ip.endsWith('.11'));
-      assert.ok(podRows.length > 0, rows.map(([ip]) => ip).join(' '));
-      for (const [ip, text] of podRows) {
-        const [, a, b] = ip.split('.').map(Number);
-        assert.ok(text.includes(`shop/web-7f9c4-${a * 256 + b}`), `${ip}: ${text}`);
-      }
-      const counts = await app.counts();
-      // Every address of every ENI but the target's ten is a source.
-      const total = counts.reachable + counts.blocked + counts.unknown;
-      assert.equal(total, ENIS * 10 - 10, JSON.stringify(counts));
-      // Only the file that went back whole and was parsed there brought the group that admits
-      // them all; without it most are unknown (the groups were not exported).
-      // (The 30 reachable without it share the target's instance: ENIs 1-3 of i-0.)
-      if (helped) assert.deepEqual(counts, { reachable: 30, blocked: 0, unknown: total - 30 });
-      else assert.equal(counts.reachable, total, JSON.stringify(counts));
-      assert.deepEqual(s.errors, []);
+      const s = await openReady(browser, base);
+      await chooseAndCheck(s, files, { helped, groups: !helped });
       await s.page.close();
     }
+  } finally {
+    await browser.close();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('after a run it served, a fresh second worker takes its place and serves the next run', async () => {
+  const { dir, enis, pods } = writeExports();
+  const { server, base } = await serve();
+  const browser = await launch();
+  try {
+    const s = await openReady(browser, base);
+    const ready = () => s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length);
+    assert.equal(await ready(), 1);
+    await chooseAndCheck(s, [enis, pods], { helped: true });
+    // The fresh one says it is ready a second after the view (RENEW_AFTER_MS) and a moment more.
+    await s.page.waitForFunction(() => performance.getEntriesByName('podreach:helper-ready').length === 2, null, { timeout: 30000 });
+    // The same files again, added to those loaded (their copies are merged): the fresh second
+    // worker parses the pods, so the reader and the analysis worker are connected to it.
+    await chooseAndCheck(s, [enis, pods], { helped: true, views: 2 });
+    assert.ok((await s.page.locator('[data-testid="doc-chip"]').allInnerTexts()).some((c) => c.includes('pods.json (2)')));
+  } finally {
+    await browser.close();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('when the second worker fails with the pods, the analysis worker parses them and the run ends as it would', async () => {
+  const { dir, enis, pods } = writeExports();
+  // The second worker's script, with an error thrown at its first slice of a file, as an error in
+  // its wasm would be.
+  const start = "wasm_bindgen('./worker_bg.wasm')";
+  let replaced = 0;
+  const replace = (rel, text) => {
+    if (rel !== 'helper_loader.js' || !text.includes(start)) return null;
+    replaced += 1;
+    return text.replace(start, `${start}.then(() => {
+      const own = self.onmessage;
+      self.onmessage = (e) => { if (e.data && e.data.Bytes) throw new Error('e2e: the second worker fails'); return own(e); };
+    })`);
+  };
+  const { server, base } = await serve({ replace });
+  const browser = await launch();
+  try {
+    const s = await openReady(browser, base);
+    const said = [];
+    s.page.on('console', (m) => said.push(m.text()));
+    // Served to the second worker (and to the service worker, which keeps a copy).
+    assert.ok(replaced >= 1);
+    assert.equal(await s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length), 1);
+    // Its result never came (the timing line does not name it), yet every pod is there.
+    await chooseAndCheck(s, [enis, pods], { helped: false });
+    assert.equal(said.filter((t) => t.startsWith('podreach: the second worker failed')).length, 1, said.join('\n'));
   } finally {
     await browser.close();
     server.close();

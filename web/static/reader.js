@@ -16,13 +16,18 @@
 // instead, read in its turn; it parses the file and hands the analysis worker
 // the result (`services::worker::serve_helper`). Progress still goes to the analysis worker. The
 // guess from a file's first bytes only picks where the file is parsed: a file that holds anything
-// else comes back to the analysis worker whole.
+// else comes back to the analysis worker whole. If the second worker fails, the page says so
+// (`helperLost`) and the file given to it is sent to the analysis worker; a fresh second worker
+// the page starts after a run sends its own channel, which replaces the one before.
 const SLICE_BYTES = 16 << 20;
 const LANES = 4;
 // Files smaller than this are parsed in the analysis worker in less time than the hand-over saves.
 const HELP_MIN_BYTES = 4 << 20;
 let port = null;
 let helperPort = null;
+// The file of the newest run given to the second worker ({ run, file, lost }): if the second worker
+// stops, the file is sent again, to the analysis worker.
+let given = null;
 
 onmessage = async (e) => {
   if (e.data && e.data.connect) {
@@ -30,15 +35,34 @@ onmessage = async (e) => {
     return;
   }
   if (e.data && e.data.helper === true && e.ports.length > 0) {
+    // A second worker; a new one replaces the one before (the page starts a fresh one after a run
+    // it served, to give back its memory).
     helperPort = e.ports[0];
+    return;
+  }
+  if (e.data && e.data.helperLost === true) {
+    // The second worker stopped (an error in it), and what it had of its file is lost: the
+    // analysis worker takes the file as it takes any other (if the second worker's result reached
+    // it first, it drops the bytes).
+    helperPort = null;
+    const lost = given;
+    given = null;
+    if (lost !== null) {
+      lost.lost = true;
+      await send(lost.run, lost.file, port);
+    }
     return;
   }
   const { run, files, helper } = e.data;
   const aside = helper && helperPort !== null ? await kubectlPods(files) : null;
+  const mine = { run, file: aside, lost: false };
+  if (aside !== null) given = mine;
   // One at a time, largest first, as without a second worker: read at the same time as the
   // largest, the kubectl export slowed it, and the analysis worker waits for the largest.
   for (const f of files) {
-    await send(run, f, f === aside ? helperPort : port);
+    if (f !== aside) await send(run, f, port);
+    // Unless the second worker stopped before its turn: then it has been sent again already.
+    else if (!mine.lost) await send(run, f, helperPort ?? port);
   }
 };
 

@@ -19,8 +19,9 @@ export const SUBPATH = '/tools/podreach/';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json' };
 
 /// Serves dist/; `hold(rel, req)` may return how many ms to wait before serving the file at `rel` (a
-/// test's slow network for one file), and `refuse(rel, req)` whether to answer 503 instead.
-export function serve({ hold = () => 0, refuse = () => false } = {}) {
+/// test's slow network for one file), `refuse(rel, req)` whether to answer 503 instead, and
+/// `replace(rel, text)` the text to serve instead of the file's (`text`), or null.
+export function serve({ hold = () => 0, refuse = () => false, replace = () => null } = {}) {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error('dist/index.html is missing: run `cargo xtask web` first');
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -32,7 +33,9 @@ export function serve({ hold = () => 0, refuse = () => false } = {}) {
     const ms = hold(rel, req);
     if (ms > 0) await new Promise((r) => setTimeout(r, ms));
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
-    fs.createReadStream(file).pipe(res);
+    const instead = path.extname(file) === '.js' ? replace(rel, fs.readFileSync(file, 'utf8')) : null;
+    if (instead !== null) res.end(instead);
+    else fs.createReadStream(file).pipe(res);
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, base: `http://127.0.0.1:${server.address().port}${SUBPATH}` })));
 }

@@ -624,8 +624,12 @@ pub struct Client {
     /// Reads chosen files off the main thread (`reader.js`) and moves their bytes to `worker`.
     reader: Worker,
     /// The second worker, which parses a large kubectl export while `worker` parses the rest;
-    /// `None` if it could not start (the page then works without it).
-    helper: Option<Helper>,
+    /// `None` if it could not start (the page then works without it). A fresh one replaces it
+    /// after a run it served ([`renew_later`]).
+    helper: Rc<RefCell<Option<Helper>>>,
+    /// How many runs have been offered the second worker: it is replaced only if none was since
+    /// the run it served.
+    offered: Rc<Cell<u32>>,
     queue: Queue,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
@@ -637,6 +641,9 @@ impl Client {
             Worker::new("./worker_loader.js").map_err(|e| format!("cannot start the analysis worker: {e:?}"))?;
         let queue: Queue = Rc::new(RefCell::new(Some(Vec::new())));
         let q = queue.clone();
+        let helper: Rc<RefCell<Option<Helper>>> = Rc::default();
+        let offered: Rc<Cell<u32>> = Rc::default();
+        let (h, o) = (helper.clone(), offered.clone());
         let on_response = Rc::new(on_response);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
@@ -660,6 +667,9 @@ impl Client {
                 // A view is read in this task and drawn in the next: the first view also compiles
                 // the page's drawing code, and together the two would hold the main thread too long.
                 Ok(r @ Response::View { .. }) => {
+                    if matches!(&r, Response::View { view, .. } if view.timings.helper_ms > 0.0) {
+                        renew_later(&h, &o);
+                    }
                     let f = on_response.clone();
                     crate::services::browser::after_paint(move || f(r));
                 }
@@ -671,8 +681,8 @@ impl Client {
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let reader = spawn_reader(&worker, &queue)?;
-        let helper = Helper::spawn(&worker, &reader, &queue).ok();
-        Ok(Client { worker, reader, helper, queue, _on_message: on_message })
+        *helper.borrow_mut() = Helper::spawn(&worker, &reader, &queue).ok();
+        Ok(Client { worker, reader, helper, offered, queue, _on_message: on_message })
     }
 
     /// Posts a request; `files` are the browser files its inputs refer to, by input id. The
@@ -703,7 +713,10 @@ impl Client {
             list.push(&item);
         }
         let total: f64 = files.iter().map(|(_, _, f)| f.size()).sum();
-        let helped = total >= HELP_MIN_BYTES && self.helper.as_ref().is_some_and(|h| h.ready.get());
+        let helped = total >= HELP_MIN_BYTES && self.helper.borrow().as_ref().is_some_and(|h| h.ready.get());
+        if helped {
+            self.offered.set(self.offered.get().wrapping_add(1));
+        }
         let msg = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("run"), &JsValue::from(*run));
         let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("files"), &list);
@@ -757,12 +770,43 @@ fn transferables(v: &JsValue) -> js_sys::Array {
 /// would come no sooner than the analysis worker could parse the file itself.
 const HELP_MIN_BYTES: f64 = 32e6;
 
+/// How long after the view of a run it served the second worker is replaced by a fresh one.
+/// Its wasm memory only grows, and it held what it grew to (480 MB more in the renderer at 50,000
+/// nodes, BENCHMARKS.md item 61) until the page closed. Not at once: the view is being drawn.
+const RENEW_AFTER_MS: u32 = 1000;
+
+/// Replaces the second worker by a fresh one [`RENEW_AFTER_MS`] from now, unless a run has been
+/// offered it meanwhile (that run's view asks again), so that no file it holds is lost.
+fn renew_later(helper: &Rc<RefCell<Option<Helper>>>, offered: &Rc<Cell<u32>>) {
+    let (helper, offered) = (helper.clone(), offered.clone());
+    let at = offered.get();
+    gloo::timers::callback::Timeout::new(RENEW_AFTER_MS, move || {
+        if offered.get() != at {
+            return;
+        }
+        let fresh = helper.borrow().as_ref().and_then(|h| {
+            Helper::spawn(&h.peers.0, &h.peers.1, &h.peers.2)
+                .map_err(|e| web_sys::console::debug_2(&JsValue::from("podreach: no fresh second worker:"), &e))
+                .ok()
+        });
+        if let Some(fresh) = fresh {
+            if let Some(old) = helper.borrow_mut().replace(fresh) {
+                old.worker.terminate();
+            }
+        }
+    })
+    .forget();
+}
+
 /// The page's handle on the second worker (`serve_helper`).
 struct Helper {
     worker: Worker,
-    /// Whether it has said it is ready: only then does the reader give it a file (a run does
-    /// not wait for it).
+    /// Whether it has said it is ready, and has not failed since: only then does the reader give
+    /// it a file (a run does not wait for it).
     ready: Rc<Cell<bool>>,
+    /// The analysis worker, the file reader and the queue it was connected through: a fresh one
+    /// is connected the same way.
+    peers: (Worker, Worker, Queue),
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
 }
@@ -799,15 +843,22 @@ impl Helper {
         });
         helper.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // The page works without it: if it cannot start (its wasm cut off, the network gone
-        // before it was cached, `helper_loader.js` then closes it), it is not used, and that is
-        // not the page's error.
-        let r = ready.clone();
+        // before it was cached: `helper_loader.js` then closes it) or fails, it is not used
+        // again, and that is not the page's error. A file it was given is lost with it: the
+        // reader sends that file to the analysis worker, and the run goes on.
+        let (r, to, from) = (ready.clone(), helper.clone(), reader.clone());
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
             ev.prevent_default();
             r.set(false);
+            to.terminate();
+            let lost = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&lost, &JsValue::from_str("helperLost"), &JsValue::TRUE);
+            let _ = from.post_message(&lost);
+            web_sys::console::debug_2(&JsValue::from("podreach: the second worker failed; going on without it:"), &ev);
         });
         helper.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        Ok(Helper { worker: helper, ready, _on_message: on_message, _on_error: on_error })
+        let peers = (worker.clone(), reader.clone(), queue.clone());
+        Ok(Helper { worker: helper, ready, peers, _on_message: on_message, _on_error: on_error })
     }
 }
 
@@ -815,7 +866,7 @@ impl Drop for Client {
     fn drop(&mut self) {
         self.worker.terminate();
         self.reader.terminate();
-        if let Some(h) = &self.helper {
+        if let Some(h) = self.helper.borrow().as_ref() {
             h.worker.terminate();
         }
     }
