@@ -6,7 +6,7 @@
 // chosen, as [ms after the files were chosen, ms, function]: a job that ends after the last call
 // of its function in the run (a function called once per run) only serves the next run. The time
 // is when the browser's output line was logged, so jobs logged together share it.
-// Names need a worker with its name section (wasm-opt -g; see page-trace.mjs) in PODREACH_DIST,
+// Names need a worker with its name section (`scripts/named-worker.sh DIR`) in PODREACH_DIST,
 // and wasm-opt on PATH to list them; without either, functions are shown by index.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';

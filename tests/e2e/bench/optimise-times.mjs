@@ -5,7 +5,7 @@
 // has no call counts to inline by), so the figures repeat far better than a page run's
 // (compile-times.mjs), and show what a function's own body costs to optimise.
 // Usage: node tests/e2e/bench/optimise-times.mjs WORKER.wasm [--top N] [--match REGEX]
-// Names need a worker with its name section (wasm-opt -g; see page-trace.mjs) and wasm-opt on
+// Names need a worker with its name section (`scripts/named-worker.sh DIR`) and wasm-opt on
 // PATH; without either, functions are shown by index.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

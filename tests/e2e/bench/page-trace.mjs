@@ -4,13 +4,13 @@
 // Usage: node tests/e2e/bench/page-trace.mjs DIR TARGET PORT [trace.json] [--warm] [--profile [--within REGEX]] [--threads]
 // Files are chosen the moment the worker is ready, or with --warm once it has warmed up.
 // --profile also samples the worker (V8's CPU profiler) and prints where its time went, by
-// function (self time, warm-up rounds apart): names need a worker built with its name section
-// (wasm-opt -g), for example `wasm-opt -Os -g target/wasm-bindgen/release/worker_bg.wasm` into a
-// copy of dist/ given as PODREACH_DIST. With --callers REGEX (and --profile) it also prints, for
+// function (self time, warm-up rounds apart): names need a worker built with its name section,
+// `scripts/named-worker.sh DIR` (a copy of dist/ with one, optimised with the page's own wasm-opt
+// flags) given as PODREACH_DIST=DIR. With --callers REGEX (and --profile) it also prints, for
 // the functions whose names match, the time of each caller chain two frames up (--depth N: N
 // frames in all). With --within REGEX (and --profile) only the samples under a function whose
-// name matches count (for example `set_parsed`, the model's build). --threads prints the CPU time of the page, the worker, V8's optimising
-// compiler and the IO thread per 100 ms after the files were chosen.
+// name matches count (for example `set_parsed`, the model's build). --threads prints the CPU time of the page, the workers, V8's optimising
+// compiler and the IO thread per 100 ms after the files were chosen, then each worker's.
 import fs from 'node:fs';
 import { openPage } from '../lib/harness.mjs';
 import { exportFiles } from '../lib/exports.mjs';
