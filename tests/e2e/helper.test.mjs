@@ -142,6 +142,9 @@ test('when the second worker fails with the pods, the analysis worker parses the
     // Its result never came (the timing line does not name it), yet every pod is there.
     await chooseAndCheck(s, [enis, pods], { helped: false });
     assert.equal(said.filter((t) => t.startsWith('podreach: the second worker failed')).length, 1, said.join('\n'));
+    // A second worker that failed is not replaced after the run (a fresh one would be ready by now).
+    await s.page.waitForTimeout(3000);
+    assert.equal(await s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length), 1);
   } finally {
     await browser.close();
     server.close();

@@ -628,7 +628,7 @@ pub struct Client {
     /// after a run it served ([`renew_later`]).
     helper: Rc<RefCell<Option<Helper>>>,
     /// How many runs have been offered the second worker: it is replaced only if none was since
-    /// the run it served.
+    /// the run that ended ([`renew_later`]).
     offered: Rc<Cell<u32>>,
     queue: Queue,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -642,8 +642,10 @@ impl Client {
         let queue: Queue = Rc::new(RefCell::new(Some(Vec::new())));
         let q = queue.clone();
         let helper: Rc<RefCell<Option<Helper>>> = Rc::default();
+        // Runs offered the second worker, and how many had been when it was last replaced.
         let offered: Rc<Cell<u32>> = Rc::default();
-        let (h, o) = (helper.clone(), offered.clone());
+        let counts = (offered.clone(), Rc::new(Cell::new(0)));
+        let h = helper.clone();
         let on_response = Rc::new(on_response);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
@@ -667,11 +669,13 @@ impl Client {
                 // A view is read in this task and drawn in the next: the first view also compiles
                 // the page's drawing code, and together the two would hold the main thread too long.
                 Ok(r @ Response::View { .. }) => {
-                    if matches!(&r, Response::View { view, .. } if view.timings.helper_ms > 0.0) {
-                        renew_later(&h, &o);
-                    }
+                    renew_later(&h, &counts);
                     let f = on_response.clone();
                     crate::services::browser::after_paint(move || f(r));
+                }
+                Ok(r @ Response::Failed { .. }) => {
+                    renew_later(&h, &counts);
+                    on_response(r);
                 }
                 Ok(r) => on_response(r),
                 Err(e) => {
@@ -770,21 +774,28 @@ fn transferables(v: &JsValue) -> js_sys::Array {
 /// would come no sooner than the analysis worker could parse the file itself.
 const HELP_MIN_BYTES: f64 = 32e6;
 
-/// How long after the view of a run it served the second worker is replaced by a fresh one.
-/// Its wasm memory only grows, and it held what it grew to (480 MB more in the renderer at 50,000
-/// nodes, BENCHMARKS.md item 61) until the page closed. Not at once: the view is being drawn.
+/// How long after a run it was offered ended (its view or its failure) the second worker is
+/// replaced by a fresh one. Its wasm memory only grows, and it held what it grew to (480 MB more
+/// in the renderer at 50,000 nodes, BENCHMARKS.md item 61) until the page closed. Not at once:
+/// the view is being drawn.
 const RENEW_AFTER_MS: u32 = 1000;
 
-/// Replaces the second worker by a fresh one [`RENEW_AFTER_MS`] from now, unless a run has been
-/// offered it meanwhile (that run's view asks again), so that no file it holds is lost.
-fn renew_later(helper: &Rc<RefCell<Option<Helper>>>, offered: &Rc<Cell<u32>>) {
-    let (helper, offered) = (helper.clone(), offered.clone());
+/// At the end of a run (its view or its failure): if a run has been offered the second worker
+/// since it was last replaced, replaces it by a fresh one [`RENEW_AFTER_MS`] from now, unless
+/// another run is offered it meanwhile (that run's end asks again), so that no file it holds is
+/// lost. One that failed, or never started, is not replaced: the page goes on without it.
+fn renew_later(helper: &Rc<RefCell<Option<Helper>>>, (offered, renewed): &(Rc<Cell<u32>>, Rc<Cell<u32>>)) {
     let at = offered.get();
+    if renewed.get() == at {
+        return;
+    }
+    let (helper, offered, renewed) = (helper.clone(), offered.clone(), renewed.clone());
     gloo::timers::callback::Timeout::new(RENEW_AFTER_MS, move || {
-        if offered.get() != at {
+        if offered.get() != at || renewed.get() == at {
             return;
         }
-        let fresh = helper.borrow().as_ref().and_then(|h| {
+        renewed.set(at);
+        let fresh = helper.borrow().as_ref().filter(|h| h.ready.get()).and_then(|h| {
             Helper::spawn(&h.peers.0, &h.peers.1, &h.peers.2)
                 .map_err(|e| web_sys::console::debug_2(&JsValue::from("podreach: no fresh second worker:"), &e))
                 .ok()
