@@ -77,31 +77,37 @@ async function chooseAndCheck(s, files, { helped, groups, views = 1 }) {
   assert.deepEqual(s.errors, []);
 }
 
-test('a large kubectl export is parsed by the second worker; a file that holds more goes back whole', async () => {
-  const { dir, enis, pods, mixed } = writeExports();
-  const { server, base } = await serve();
+/// How many second workers have said they are ready in the page of `s`.
+const helpersReady = (s) => s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length);
+
+/// Writes the exports, serves the page (with `options`, see harness.mjs `serve`) and launches the
+/// browser for `body`, then closes them all.
+async function withExports(options, body) {
+  const exports = writeExports();
+  const { server, base } = await serve(options);
   const browser = await launch();
   try {
+    await body({ ...exports, browser, base });
+  } finally {
+    await browser.close();
+    server.close();
+    fs.rmSync(exports.dir, { recursive: true, force: true });
+  }
+}
+
+test('a large kubectl export is parsed by the second worker; a file that holds more goes back whole', () =>
+  withExports({}, async ({ enis, pods, mixed, browser, base }) => {
     for (const [files, helped] of [[[enis, pods], true], [[enis, mixed], false]]) {
       const s = await openReady(browser, base);
       await chooseAndCheck(s, files, { helped, groups: !helped });
       await s.page.close();
     }
-  } finally {
-    await browser.close();
-    server.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('after a run it served, a fresh second worker takes its place and serves the next run', async () => {
-  const { dir, enis, pods } = writeExports();
-  const { server, base } = await serve();
-  const browser = await launch();
-  try {
+test('after a run it served, a fresh second worker takes its place and serves the next run', () =>
+  withExports({}, async ({ enis, pods, browser, base }) => {
     const s = await openReady(browser, base);
-    const ready = () => s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length);
-    assert.equal(await ready(), 1);
+    assert.equal(await helpersReady(s), 1);
     await chooseAndCheck(s, [enis, pods], { helped: true });
     // The fresh one says it is ready a second after the view (RENEW_AFTER_MS) and a moment more.
     await s.page.waitForFunction(() => performance.getEntriesByName('podreach:helper-ready').length === 2, null, { timeout: 30000 });
@@ -109,15 +115,9 @@ test('after a run it served, a fresh second worker takes its place and serves th
     // worker parses the pods, so the reader and the analysis worker are connected to it.
     await chooseAndCheck(s, [enis, pods], { helped: true, views: 2 });
     assert.ok((await s.page.locator('[data-testid="doc-chip"]').allInnerTexts()).some((c) => c.includes('pods.json (2)')));
-  } finally {
-    await browser.close();
-    server.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
+  }));
 
 test('when the second worker fails with the pods, the analysis worker parses them and the run ends as it would', async () => {
-  const { dir, enis, pods } = writeExports();
   // The second worker's script, with an error thrown at its first slice of a file, as an error in
   // its wasm would be.
   const start = "wasm_bindgen('./worker_bg.wasm')";
@@ -130,26 +130,20 @@ test('when the second worker fails with the pods, the analysis worker parses the
       self.onmessage = (e) => { if (e.data && e.data.Bytes) throw new Error('e2e: the second worker fails'); return own(e); };
     })`);
   };
-  const { server, base } = await serve({ replace });
-  const browser = await launch();
-  try {
+  await withExports({ replace }, async ({ enis, pods, browser, base }) => {
     const s = await openReady(browser, base);
     const said = [];
     s.page.on('console', (m) => said.push(m.text()));
     // Served to the second worker (and to the service worker, which keeps a copy).
     assert.ok(replaced >= 1);
-    assert.equal(await s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length), 1);
+    assert.equal(await helpersReady(s), 1);
     // Its result never came (the timing line does not name it), yet every pod is there.
     await chooseAndCheck(s, [enis, pods], { helped: false });
     assert.equal(said.filter((t) => t.startsWith('podreach: the second worker failed')).length, 1, said.join('\n'));
     // A second worker that failed is not replaced after the run (a fresh one would be ready by now).
     await s.page.waitForTimeout(3000);
-    assert.equal(await s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length), 1);
-  } finally {
-    await browser.close();
-    server.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+    assert.equal(await helpersReady(s), 1);
+  });
 });
 
 test('the page works without the second worker when its wasm cannot load, and says nothing of it', async () => {
@@ -164,7 +158,7 @@ test('the page works without the second worker when its wasm cannot load, and sa
     await s.page.waitForFunction(() => performance.getEntriesByName('podreach:worker-ready').length > 0, null, { timeout: 30000 });
     await s.page.waitForTimeout(1500);
     assert.equal(refused, 1, 'the second worker asked for its wasm once');
-    assert.equal(await s.page.evaluate(() => performance.getEntriesByName('podreach:helper-ready').length), 0);
+    assert.equal(await helpersReady(s), 0);
     const app = new PodreachPage(s.page);
     await app.loadExample();
     assert.deepEqual(await app.counts(), { reachable: 6, blocked: 12, unknown: 0 });
