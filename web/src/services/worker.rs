@@ -625,11 +625,14 @@ pub struct Client {
     reader: Worker,
     /// The second worker, which parses a large kubectl export while `worker` parses the rest;
     /// `None` if it could not start (the page then works without it). A fresh one replaces it
-    /// after a run it served ([`renew_later`]).
+    /// after a run it was offered ([`renew_later`]).
     helper: Rc<RefCell<Option<Helper>>>,
     /// How many runs have been offered the second worker: it is replaced only if none was since
     /// the run that ended ([`renew_later`]).
     offered: Rc<Cell<u32>>,
+    /// The sequence number of the newest `Run` request: a failure with it is the end of a run
+    /// (other requests fail too: an export, the JavaScript API).
+    last_run: Rc<Cell<u32>>,
     queue: Queue,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
 }
@@ -645,7 +648,8 @@ impl Client {
         // Runs offered the second worker, and how many had been when it was last replaced.
         let offered: Rc<Cell<u32>> = Rc::default();
         let counts = (offered.clone(), Rc::new(Cell::new(0)));
-        let h = helper.clone();
+        let last_run: Rc<Cell<u32>> = Rc::default();
+        let (h, last) = (helper.clone(), last_run.clone());
         let on_response = Rc::new(on_response);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
@@ -674,7 +678,9 @@ impl Client {
                     crate::services::browser::after_paint(move || f(r));
                 }
                 Ok(r @ Response::Failed { .. }) => {
-                    renew_later(&h, &counts);
+                    if matches!(&r, Response::Failed { seq, .. } if *seq == last.get()) {
+                        renew_later(&h, &counts);
+                    }
                     on_response(r);
                 }
                 Ok(r) => on_response(r),
@@ -686,7 +692,7 @@ impl Client {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let reader = spawn_reader(&worker, &queue)?;
         *helper.borrow_mut() = Helper::spawn(&worker, &reader, &queue).ok();
-        Ok(Client { worker, reader, helper, offered, queue, _on_message: on_message })
+        Ok(Client { worker, reader, helper, offered, last_run, queue, _on_message: on_message })
     }
 
     /// Posts a request; `files` are the browser files its inputs refer to, by input id. The
@@ -694,6 +700,9 @@ impl Client {
     /// as soon as they are read (moved, not copied), so the worker parses one file while the next
     /// is read.
     pub fn post(&self, req: &Request, files: &[(u32, web_sys::File)]) -> Result<(), String> {
+        if let Request::Run { seq, .. } = req {
+            self.last_run.set(*seq);
+        }
         let v = serde_wasm_bindgen::to_value(req).map_err(|e| e.to_string())?;
         let transfer = transferables(&v);
         send(&self.worker, &self.queue, v, transfer)?;
@@ -780,7 +789,8 @@ const HELP_MIN_BYTES: f64 = 32e6;
 /// the view is being drawn.
 const RENEW_AFTER_MS: u32 = 1000;
 
-/// At the end of a run (its view or its failure): if a run has been offered the second worker
+/// At the end of a run (its view, or the failure of the newest run; a view means no run is
+/// pending in the analysis worker): if a run has been offered the second worker
 /// since it was last replaced, replaces it by a fresh one [`RENEW_AFTER_MS`] from now, unless
 /// another run is offered it meanwhile (that run's end asks again), so that no file it holds is
 /// lost. One that failed, or never started, is not replaced: the page goes on without it.
