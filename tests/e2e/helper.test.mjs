@@ -146,6 +146,31 @@ test('when the second worker fails with the pods, the analysis worker parses the
   });
 });
 
+test('a run that fails on the second worker\'s result ends with a message, and a fresh second worker takes its place', async () => {
+  // The second worker's script, with its result cut short on the way out (as a damaged result
+  // would be): the analysis worker cannot read it back and fails the run.
+  const start = "wasm_bindgen('./worker_bg.wasm')";
+  const replace = (rel, text) => (rel !== 'helper_loader.js' || !text.includes(start) ? null : `${text}
+const post = MessagePort.prototype.postMessage;
+MessagePort.prototype.postMessage = function (msg, transfer) {
+  if (msg && msg.Converted) msg.Converted.bytes = msg.Converted.bytes.subarray(0, 10);
+  return post.call(this, msg, transfer);
+};
+`);
+  await withExports({ replace }, async ({ enis, pods, browser, base }) => {
+    const s = await openReady(browser, base);
+    assert.equal(await helpersReady(s), 1);
+    await s.page.locator('[data-testid="file-picker"]').setInputFiles([enis, pods]);
+    const alert = s.page.getByRole('alert');
+    await alert.waitFor({ timeout: 60000 });
+    assert.equal(await alert.innerText(), "pods.json: the second worker's result could not be read; reload the page and choose the files again");
+    assert.equal(await s.page.evaluate(() => performance.getEntriesByName('podreach:view').length), 0);
+    // The run has ended: its second worker is replaced a second later.
+    await s.page.waitForFunction(() => performance.getEntriesByName('podreach:helper-ready').length === 2, null, { timeout: 30000 });
+    assert.deepEqual(s.errors, []);
+  });
+});
+
 test('the page works without the second worker when its wasm cannot load, and says nothing of it', async () => {
   // The second worker's request for the wasm (its referrer is the second worker's script) is
   // refused; the analysis worker's is served.

@@ -868,8 +868,13 @@ impl Helper {
         // again, and that is not the page's error. A file it was given is lost with it: the
         // reader sends that file to the analysis worker, and the run goes on.
         let (r, to, from) = (ready.clone(), helper.clone(), reader.clone());
+        // Once: messages it had taken before it was stopped may fail too.
+        let failed = Cell::new(false);
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
             ev.prevent_default();
+            if failed.replace(true) {
+                return;
+            }
             r.set(false);
             to.terminate();
             let lost = js_sys::Object::new();
