@@ -31,6 +31,15 @@ thread_local! {
     static TO_WORKER: RefCell<Option<web_sys::MessagePort>> = const { RefCell::new(None) };
 }
 
+thread_local! {
+    /// When the worker last told the page how far the files are read.
+    static LAST_READ_PROGRESS: Cell<f64> = const { Cell::new(f64::NEG_INFINITY) };
+}
+
+/// How often at most the worker tells the page how far the files are read: each message is a
+/// render of the page, and the reader's progress came every 17 ms in a cold run at 5,000 nodes.
+const READ_PROGRESS_MS: f64 = 50.0;
+
 /// The name the page gives the second worker: the same module, started to parse a kubectl
 /// export beside the analysis worker ([`serve_helper`]).
 pub const HELPER_NAME: &str = "podreach-helper";
@@ -546,9 +555,13 @@ fn advance() {
         let mut p = p.borrow_mut();
         let pending = p.as_ref()?;
         if !pending.loading.complete() {
-            let (waiting, total) = pending.loading.progress();
-            let phase = format!("read {} of {} of json", human(total - waiting), human(total));
-            post(&Response::Progress { seq: pending.seq, phase, percent: read_percent((waiting, total)) });
+            let t = now();
+            if t - LAST_READ_PROGRESS.with(Cell::get) >= READ_PROGRESS_MS {
+                LAST_READ_PROGRESS.with(|l| l.set(t));
+                let (waiting, total) = pending.loading.progress();
+                let phase = format!("read {} of {} of json", human(total - waiting), human(total));
+                post(&Response::Progress { seq: pending.seq, phase, percent: read_percent((waiting, total)) });
+            }
             return None;
         }
         p.take()
