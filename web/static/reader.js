@@ -36,7 +36,7 @@ onmessage = async (e) => {
   }
   if (e.data && e.data.helper === true && e.ports.length > 0) {
     // A second worker; a new one replaces the one before (the page starts a fresh one after a run
-    // it served, to give back its memory).
+    // it was offered, to give back its memory).
     helperPort = e.ports[0];
     return;
   }
