@@ -31,10 +31,6 @@ thread_local! {
     static TO_WORKER: RefCell<Option<web_sys::MessagePort>> = const { RefCell::new(None) };
 }
 
-/// How often at most the worker tells the page how far the files are read: each message is a
-/// render of the page, and the reader's progress came every 17 ms in a cold run at 5,000 nodes.
-const READ_PROGRESS_MS: f64 = 50.0;
-
 /// The name the page gives the second worker: the same module, started to parse a kubectl
 /// export beside the analysis worker ([`serve_helper`]).
 pub const HELPER_NAME: &str = "podreach-helper";
@@ -106,8 +102,6 @@ struct Pending {
     warm_rounds: u32,
     /// What the second worker spent on the inputs it parsed.
     helper_ms: f64,
-    /// When the worker last told the page how far this run's files are read.
-    read_told_at: f64,
 }
 
 /// Posts a response to the page.
@@ -303,7 +297,6 @@ fn handle(message: Message) {
                 parse_ms: js_sys::Date::now() - started,
                 warm_rounds: 0,
                 helper_ms: 0.0,
-                read_told_at: f64::NEG_INFINITY,
             };
             pending.loading.prepare_largest();
             PENDING.with(|p| *p.borrow_mut() = Some(pending));
@@ -551,15 +544,11 @@ fn read_percent((waiting, total): (u64, u64)) -> u8 {
 fn advance() {
     let done = PENDING.with(|p| {
         let mut p = p.borrow_mut();
-        let pending = p.as_mut()?;
+        let pending = p.as_ref()?;
         if !pending.loading.complete() {
-            let t = now();
-            if t - pending.read_told_at >= READ_PROGRESS_MS {
-                pending.read_told_at = t;
-                let (waiting, total) = pending.loading.progress();
-                let phase = format!("read {} of {} of json", human(total - waiting), human(total));
-                post(&Response::Progress { seq: pending.seq, phase, percent: read_percent((waiting, total)) });
-            }
+            let (waiting, total) = pending.loading.progress();
+            let phase = format!("read {} of {} of json", human(total - waiting), human(total));
+            post(&Response::Progress { seq: pending.seq, phase, percent: read_percent((waiting, total)) });
             return None;
         }
         p.take()
