@@ -6,10 +6,17 @@
 // four slices read together took 97-111 ms against 129-148 ms read whole, and less CPU: item 52),
 // and each slice's bytes are moved (not copied) to the worker as soon as they are read; the
 // worker puts them together and parses the file while the next is read. While a file is read,
-// the reader tells the worker how far it has got (the browser's progress events, about every
-// 50 ms, and each slice once it is read: a slice read in less than that has no event of its
-// own), for the page's progress bar. The messages are the worker's `Request::Read` and
+// the reader tells the worker how far it has got (after each part of a slice it moves), for the
+// page's progress bar. The messages are the worker's `Request::Read` and
 // `services::worker::Bytes`.
+//
+// A slice's bytes are read in parts of `PART_BYTES` into a few buffers that the worker sends back
+// (`Recycle`) once it has copied their bytes, and read into again: a buffer the browser makes
+// afresh for each slice costs a page fault per 4 KB on its first write, 23,000 faults and
+// 80-90 ms of the reader's CPU for the 94.5 MB at 5,000 nodes, on two cores the run keeps busy
+// (BENCHMARKS.md item 65). A buffer that is not back in time is replaced by a fresh one, so a
+// worker that drops one (a second worker stopped) never holds up the reading. Where a browser
+// cannot read a file's stream into a given buffer, each slice is read whole, as before.
 //
 // When the page says a run may use the second worker (`helper`: the files are large and it is
 // ready), the largest file that begins as a kubectl list of pods goes to the second worker
@@ -32,12 +39,14 @@ let given = null;
 onmessage = async (e) => {
   if (e.data && e.data.connect) {
     port = e.ports[0];
+    port.onmessage = recycled;
     return;
   }
   if (e.data && e.data.helper === true && e.ports.length > 0) {
     // A second worker; a new one replaces the one before (the page starts a fresh one after a run
     // it was offered, to give back its memory).
     helperPort = e.ports[0];
+    helperPort.onmessage = recycled;
     return;
   }
   if (e.data && e.data.helperLost === true) {
@@ -95,11 +104,37 @@ async function send(run, { id, name, file }, to) {
       const k = next++;
       const offset = k * step;
       const blob = file.slice(offset, Math.min(file.size, offset + step));
+      // `recycle`: the worker sends the buffer back once the bytes are copied.
+      const post = (at, bytes, recycle) =>
+        to.postMessage({ Bytes: { run, id, offset: offset + at, bytes, error: null, size: file.size, name, recycle } }, [bytes.buffer]);
       try {
-        const bytes = new Uint8Array(await read(blob, (read) => { loaded[k] = read; progress(); }));
-        loaded[k] = blob.size;
-        progress();
-        to.postMessage({ Bytes: { run, id, offset, bytes, error: null, size: file.size, name } }, [bytes.buffer]);
+        const stream = byobReader(blob);
+        if (stream === null) {
+          const bytes = new Uint8Array(await read(blob, (read) => { loaded[k] = read; progress(); }));
+          loaded[k] = blob.size;
+          progress();
+          post(0, bytes, false);
+          continue;
+        }
+        let at = 0;
+        for (let done = false; !done;) {
+          const part = await readPart(stream);
+          done = part.done;
+          // Read before the buffer is moved: a moved buffer has no bytes here.
+          const length = part.bytes.byteLength;
+          if (length === 0) {
+            giveBack(part.bytes.buffer);
+            continue;
+          }
+          loaded[k] = at + length;
+          progress();
+          post(at, part.bytes, true);
+          at += length;
+        }
+        // An empty file has no part: the worker still needs to hear of it.
+        if (blob.size === 0) post(0, new Uint8Array(0), false);
+        // A file that changed on disk once chosen can end early; the browser says so as a rule.
+        else if (at !== blob.size) throw new Error(`only ${at} of its ${blob.size} bytes could be read; choose it again`);
       } catch (err) {
         error = String(err && err.message ? err.message : err);
       }
@@ -111,7 +146,8 @@ async function send(run, { id, name, file }, to) {
   }
 }
 
-// The blob's bytes, with `progress(bytes read)` called as they are read. (A `FileReader` reads a
+// The blob's bytes, with `progress(bytes read)` called as they are read, where a browser cannot
+// read a stream into a given buffer. (A `FileReader` reads a
 // file as fast as `Blob.arrayBuffer()`, which has no progress: 119-196 ms against 115-227 ms for
 // the 57 MB of ENIs at 5,000 nodes, five rounds each, BENCHMARKS.md item 48.)
 function read(blob, progress) {
@@ -124,4 +160,73 @@ function read(blob, progress) {
     reader.onerror = () => reject(reader.error);
     reader.readAsArrayBuffer(blob);
   });
+}
+
+// Reading into buffers that come back (see the top of this file).
+const PART_BYTES = 4 << 20;
+// Buffers made before any must come back: 24 MB. Each read lane holds one while it reads, and
+// the worker may hold a few while it is busy.
+const POOL_BUFFERS = 6;
+// How long a lane waits for a buffer to come back before it makes a fresh one.
+const WAIT_BUFFER_MS = 100;
+const pool = [];
+const waiting = [];
+let made = 0;
+
+// A reader of `blob`'s bytes into buffers it is given, or null if the browser has none.
+function byobReader(blob) {
+  try {
+    return blob.stream().getReader({ mode: 'byob' });
+  } catch {
+    return null;
+  }
+}
+
+// The next part of the stream, up to `PART_BYTES`, in a buffer of the pool: { bytes, done }.
+async function readPart(stream) {
+  let buffer = await takeBuffer();
+  let filled = 0;
+  while (filled < buffer.byteLength) {
+    const { value, done } = await stream.read(new Uint8Array(buffer, filled, buffer.byteLength - filled));
+    // The buffer read into is moved into `value`; a cancelled stream gives none back.
+    if (value === undefined) return { bytes: new Uint8Array(0), done: true };
+    buffer = value.buffer;
+    if (done) return { bytes: new Uint8Array(buffer, 0, filled), done: true };
+    filled += value.byteLength;
+  }
+  return { bytes: new Uint8Array(buffer, 0, filled), done: false };
+}
+
+// A buffer of `PART_BYTES`: one that came back, a new one while fewer than `POOL_BUFFERS` are
+// made, or the first to come back within `WAIT_BUFFER_MS` (a new one after that).
+function takeBuffer() {
+  if (pool.length > 0) return Promise.resolve(pool.pop());
+  if (made < POOL_BUFFERS) {
+    made += 1;
+    return Promise.resolve(new ArrayBuffer(PART_BYTES));
+  }
+  return new Promise((resolve) => {
+    const wait = { resolve, timer: 0 };
+    wait.timer = setTimeout(() => {
+      waiting.splice(waiting.indexOf(wait), 1);
+      resolve(new ArrayBuffer(PART_BYTES));
+    }, WAIT_BUFFER_MS);
+    waiting.push(wait);
+  });
+}
+
+// A buffer back for the next part: to a lane that waits for one, or to the pool.
+function giveBack(buffer) {
+  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== PART_BYTES) return;
+  const wait = waiting.shift();
+  if (wait !== undefined) {
+    clearTimeout(wait.timer);
+    wait.resolve(buffer);
+  } else if (pool.length < POOL_BUFFERS) {
+    pool.push(buffer);
+  }
+}
+
+function recycled(e) {
+  if (e.data && e.data.Recycle instanceof ArrayBuffer) giveBack(e.data.Recycle);
 }

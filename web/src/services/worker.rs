@@ -85,6 +85,30 @@ struct Bytes {
     size: u64,
     #[serde(default)]
     name: String,
+    /// Whether the reader wants the buffer back once the bytes are copied (`reader.js`: it reads
+    /// into the same few buffers again).
+    #[serde(default)]
+    recycle: bool,
+    /// The channel the bytes came by, set on arrival: the buffer goes back by it.
+    #[serde(skip)]
+    from: Option<web_sys::MessagePort>,
+}
+
+impl Bytes {
+    /// Sends the buffer back to the reader, if it asked for it, once its bytes are copied (the
+    /// array is then empty).
+    fn give_back(&self) {
+        let (true, Some(port)) = (self.recycle, &self.from) else { return };
+        let buffer = self.bytes.buffer();
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("Recycle"), &buffer);
+        let _ = port.post_message_with_transferable(&msg, &js_sys::Array::of1(&buffer));
+    }
+
+    /// Notes the channel of the message event `ev` as the one the bytes came by.
+    fn arrived_by(&mut self, ev: &MessageEvent) {
+        self.from = ev.target().and_then(|t| t.dyn_into::<web_sys::MessagePort>().ok());
+    }
 }
 
 /// A `Run` waiting for the bytes of its files.
@@ -138,7 +162,12 @@ pub fn serve() {
             return;
         }
         match read_message(ev.data()) {
-            Ok(m) => handle(m),
+            Ok(mut m) => {
+                if let Message::Bytes(b) = &mut m {
+                    b.arrived_by(&ev);
+                }
+                handle(m);
+            }
             Err(e) => post(&Response::Failed {
                 seq: 0,
                 message: format!("the page sent a request the worker cannot read: {e}"),
@@ -365,17 +394,31 @@ impl Slice for js_sys::Uint8Array {
 /// Puts a slice of a file's bytes in place for the pending run, if they are its, and parses the
 /// file once all of it is in (or fails the run if the file could not be read); bytes of a run
 /// that is no longer pending are dropped.
-fn bytes_arrived(Bytes { run, id, offset, bytes, error, .. }: Bytes) {
-    let took = PENDING.with(|p| {
+fn bytes_arrived(b: Bytes) {
+    let placed = PENDING.with(|p| {
         let mut p = p.borrow_mut();
-        let pending = p.as_mut().filter(|x| x.run == run)?;
-        if let Some(e) = error {
-            let message = format!("{}: cannot read the file: {e}", pending.loading.name(id));
-            return fail_pending(&mut p, message);
+        let pending = p.as_mut().filter(|x| x.run == b.run)?;
+        if let Some(e) = &b.error {
+            let message = format!("{}: cannot read the file: {e}", pending.loading.name(b.id));
+            return Some(Err(fail_pending(&mut p, message)));
         }
-        if pending.loading.place(id, offset, &bytes) != Some(Placed::All) {
-            return Some(Ok(()));
-        }
+        Some(Ok(pending.loading.place(b.id, b.offset, &b.bytes) == Some(Placed::All)))
+    });
+    // Copied, or of no use: the reader can read into the buffer again while the file is parsed.
+    b.give_back();
+    settle(match placed {
+        None => None,
+        Some(Err(failed)) => failed,
+        Some(Ok(false)) => Some(Ok(())),
+        Some(Ok(true)) => parse_placed(b.id),
+    });
+}
+
+/// Parses input `id` of the pending run, whose bytes are all in place.
+fn parse_placed(id: u32) -> Arrival {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        let pending = p.as_mut()?;
         // Read whole now: the bar says so, and which file is parsed meanwhile (a large one takes
         // a while, and no message goes out until it is done).
         let size = pending.loading.size(id);
@@ -387,9 +430,7 @@ fn bytes_arrived(Bytes { run, id, offset, bytes, error, .. }: Bytes) {
         pending.loading.parse(id);
         pending.parse_ms += js_sys::Date::now() - t;
         Some(Ok(()))
-    });
-    drop(bytes);
-    settle(took);
+    })
 }
 
 /// What a file's bytes (or the second worker's result) did to the pending run: nothing (they
@@ -455,7 +496,8 @@ fn serve_helper() {
             }
             return;
         }
-        if let Ok(FromReader::Bytes(b)) = serde_wasm_bindgen::from_value::<FromReader>(ev.data()) {
+        if let Ok(FromReader::Bytes(mut b)) = serde_wasm_bindgen::from_value::<FromReader>(ev.data()) {
+            b.arrived_by(&ev);
             help(b);
         }
     });
@@ -508,7 +550,7 @@ fn help(mut b: Bytes) {
             None => Some(Err(())),
         }
     });
-    drop(b.bytes);
+    b.give_back();
     let mut job = match whole {
         None => return,
         Some(Err(())) => return failed("a slice of it did not fit where it belongs"),
