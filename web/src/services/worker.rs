@@ -395,42 +395,35 @@ impl Slice for js_sys::Uint8Array {
 /// file once all of it is in (or fails the run if the file could not be read); bytes of a run
 /// that is no longer pending are dropped.
 fn bytes_arrived(b: Bytes) {
-    let placed = PENDING.with(|p| {
+    let took = PENDING.with(|p| {
         let mut p = p.borrow_mut();
-        let pending = p.as_mut().filter(|x| x.run == b.run)?;
+        let Some(pending) = p.as_mut().filter(|x| x.run == b.run) else {
+            b.give_back();
+            return None;
+        };
         if let Some(e) = &b.error {
             let message = format!("{}: cannot read the file: {e}", pending.loading.name(b.id));
-            return Some(Err(fail_pending(&mut p, message)));
+            return fail_pending(&mut p, message);
         }
-        Some(Ok(pending.loading.place(b.id, b.offset, &b.bytes) == Some(Placed::All)))
-    });
-    // Copied, or of no use: the reader can read into the buffer again while the file is parsed.
-    b.give_back();
-    settle(match placed {
-        None => None,
-        Some(Err(failed)) => failed,
-        Some(Ok(false)) => Some(Ok(())),
-        Some(Ok(true)) => parse_placed(b.id),
-    });
-}
-
-/// Parses input `id` of the pending run, whose bytes are all in place.
-fn parse_placed(id: u32) -> Arrival {
-    PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        let pending = p.as_mut()?;
+        let placed = pending.loading.place(b.id, b.offset, &b.bytes);
+        // Copied: the reader can read into the buffer again while the file is parsed.
+        b.give_back();
+        if placed != Some(Placed::All) {
+            return Some(Ok(()));
+        }
         // Read whole now: the bar says so, and which file is parsed meanwhile (a large one takes
         // a while, and no message goes out until it is done).
-        let size = pending.loading.size(id);
+        let size = pending.loading.size(b.id);
         if size >= 1_000_000 {
-            let phase = format!("parsing {} ({})", pending.loading.name(id), human(size));
+            let phase = format!("parsing {} ({})", pending.loading.name(b.id), human(size));
             post(&Response::Progress { seq: pending.seq, phase, percent: read_percent(pending.loading.progress()) });
         }
         let t = js_sys::Date::now();
-        pending.loading.parse(id);
+        pending.loading.parse(b.id);
         pending.parse_ms += js_sys::Date::now() - t;
         Some(Ok(()))
-    })
+    });
+    settle(took);
 }
 
 /// What a file's bytes (or the second worker's result) did to the pending run: nothing (they
