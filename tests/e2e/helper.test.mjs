@@ -95,14 +95,71 @@ async function withExports(options, body) {
   }
 }
 
+/// `reader.js` with the second worker given `base` ms (and no more per byte) to hand over a file
+/// it has whole, for a test that cannot wait the real `handedWithin`.
+function shortWatch(base) {
+  return (rel, text) => {
+    if (rel !== 'reader.js') return null;
+    const out = text.replace('const HANDED_BASE_MS = 5000;', `const HANDED_BASE_MS = ${base};`).replace('const HANDED_BYTES_PER_MS = 5000;', 'const HANDED_BYTES_PER_MS = Infinity;');
+    assert.notEqual(out, text, 'reader.js sets HANDED_BASE_MS and HANDED_BYTES_PER_MS as this test expects');
+    return out;
+  };
+}
+
+const STUCK = 'podreach: the second worker did not hand its file over';
+
+/// `reader.js` saying (on the console) when the second worker's `Handed` matches the file it was
+/// given, just as it stops waiting for it. (A time limit short enough to see it run out would race
+/// the fresh second worker the page starts a second after the view, which the reader does not wait
+/// for.)
+function sayHanded(rel, text) {
+  if (rel !== 'reader.js') return null;
+  const at = 'clearTimeout(given.timer);\n    given = null;';
+  assert.ok(text.includes(at), 'reader.js stops waiting for the second worker as this test expects');
+  return text.replace(at, `console.log('podreach-test: handed', handed.run, handed.id); ${at}`);
+}
+
 test('a large kubectl export is parsed by the second worker; a file that holds more goes back whole', () =>
-  withExports({}, async ({ enis, pods, mixed, browser, base }) => {
+  withExports({ replace: sayHanded }, async ({ enis, pods, mixed, browser, base }) => {
     for (const [files, helped] of [[[enis, pods], true], [[enis, mixed], false]]) {
       const s = await openReady(browser, base);
+      const said = [];
+      s.page.on('console', (m) => said.push(m.text()));
       await chooseAndCheck(s, files, { helped, groups: !helped });
+      // It said it had handed over its result, or the file whole, and the reader stopped waiting.
+      assert.equal(said.filter((t) => t.startsWith('podreach-test: handed')).length, 1, said.join('\n'));
+      assert.deepEqual(said.filter((t) => t.startsWith(STUCK) || t.startsWith('podreach: the second worker failed')), []);
       await s.page.close();
     }
   }));
+
+test('a second worker that never hands over its file is stopped, and the analysis worker parses the file', async () => {
+  // The second worker's script, with every slice of a file swallowed without a word, as a second
+  // worker stuck in a loop would; and the reader's wait for it cut to 1.5 s.
+  const start = "wasm_bindgen('./worker_bg.wasm')";
+  const watch = shortWatch(1500);
+  const replace = (rel, text) => {
+    if (rel === 'reader.js') return watch(rel, text);
+    if (rel !== 'helper_loader.js' || !text.includes(start)) return null;
+    return text.replace(start, `${start}.then(() => {
+      const own = self.onmessage;
+      self.onmessage = (e) => (e.data && e.data.Bytes ? undefined : own(e));
+    })`);
+  };
+  await withExports({ replace }, async ({ enis, pods, browser, base }) => {
+    const s = await openReady(browser, base);
+    const said = [];
+    s.page.on('console', (m) => said.push(m.text()));
+    assert.equal(await helpersReady(s), 1);
+    // Its result never came (the timing line does not name it), yet every pod is there.
+    await chooseAndCheck(s, [enis, pods], { helped: false });
+    assert.deepEqual(said.filter((t) => t.startsWith(STUCK)), [`${STUCK} within 1500 ms; going on without it`], said.join('\n'));
+    // Stopped as one that failed: not replaced after the run (a fresh one would be ready by now).
+    await s.page.waitForTimeout(3000);
+    assert.equal(await helpersReady(s), 1);
+    assert.deepEqual(s.errors, []);
+  });
+});
 
 test('after a run it served, a fresh second worker takes its place and serves the next run', () =>
   withExports({}, async ({ enis, pods, browser, base }) => {

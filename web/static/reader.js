@@ -25,16 +25,28 @@
 // guess from a file's first bytes only picks where the file is parsed: a file that holds anything
 // else comes back to the analysis worker whole. If the second worker fails, the page says so
 // (`helperLost`) and the file given to it is sent to the analysis worker; a fresh second worker
-// the page starts after a run sends its own channel, which replaces the one before.
+// the page starts after a run sends its own channel, which replaces the one before. Once the
+// second worker has a file whole, it has `handedWithin` its size to send the analysis worker what
+// it made of it and say so (`Handed`); one that has not by then is taken for stuck (it said
+// nothing, as one in an endless loop would): the reader tells the page (`helperStuck`), which
+// stops it as it stops one that failed.
 const SLICE_BYTES = 16 << 20;
 const LANES = 4;
 // Files smaller than this are parsed in the analysis worker in less time than the hand-over saves.
 const HELP_MIN_BYTES = 4 << 20;
 let port = null;
 let helperPort = null;
-// The file of the newest run given to the second worker ({ run, file, lost }): if the second worker
-// stops, the file is sent again, to the analysis worker.
+// The file of the newest run given to the second worker ({ run, file, lost, to, timer }), until it
+// says it has handed it over: if the second worker stops, the file is sent again, to the analysis
+// worker.
 let given = null;
+
+// How long the second worker may take, once it has a file whole, to hand it over: 5 s and 1 ms
+// per 5 KB. That is 10 s for the 25 MB of pods at 5,000 nodes, which it hands over in 0.15-0.3 s,
+// and 56 s for the 255 MB at 50,000 nodes (2-3 s): a slow machine is not taken for a stuck one.
+const HANDED_BASE_MS = 5000;
+const HANDED_BYTES_PER_MS = 5000;
+const handedWithin = (bytes) => HANDED_BASE_MS + bytes / HANDED_BYTES_PER_MS;
 
 onmessage = async (e) => {
   if (e.data && e.data.connect) {
@@ -46,7 +58,7 @@ onmessage = async (e) => {
     // A second worker; a new one replaces the one before (the page starts a fresh one after a run
     // it was offered, to give back its memory).
     helperPort = e.ports[0];
-    helperPort.onmessage = recycled;
+    helperPort.onmessage = fromHelper;
     return;
   }
   if (e.data && e.data.helperLost === true) {
@@ -57,6 +69,7 @@ onmessage = async (e) => {
     const lost = given;
     given = null;
     if (lost !== null) {
+      clearTimeout(lost.timer);
       lost.lost = true;
       await send(lost.run, lost.file, port);
     }
@@ -64,16 +77,42 @@ onmessage = async (e) => {
   }
   const { run, files, helper } = e.data;
   const aside = helper && helperPort !== null ? await kubectlPods(files) : null;
-  const mine = { run, file: aside, lost: false };
-  if (aside !== null) given = mine;
+  const mine = { run, file: aside, lost: false, to: null, timer: 0 };
+  if (aside !== null) {
+    if (given !== null) clearTimeout(given.timer);
+    given = mine;
+  }
   // One at a time, largest first, as without a second worker: read at the same time as the
   // largest, the kubectl export slowed it, and the analysis worker waits for the largest.
   for (const f of files) {
     if (f !== aside) await send(run, f, port);
     // Unless the second worker stopped before its turn: then it has been sent again already.
-    else if (!mine.lost) await send(run, f, helperPort ?? port);
+    else if (!mine.lost) {
+      mine.to = helperPort ?? port;
+      await send(run, f, mine.to);
+      if (given === mine && mine.to === helperPort) watch(mine);
+    }
   }
 };
+
+// Waits for the second worker to hand over the file `mine` gave it, and tells the page if it does
+// not in time (and is still the one it was given to: a fresh one may have taken its place).
+function watch(mine) {
+  const ms = handedWithin(mine.file.file.size);
+  mine.timer = setTimeout(() => {
+    if (given === mine && mine.to === helperPort) postMessage({ helperStuck: ms });
+  }, ms);
+}
+
+// The second worker's messages: buffers back, and that it has handed over its file.
+function fromHelper(e) {
+  recycled(e);
+  const handed = e.data && e.data.Handed;
+  if (handed && given !== null && given.run === handed.run && given.file.id === handed.id) {
+    clearTimeout(given.timer);
+    given = null;
+  }
+}
 
 // The largest of `files` (largest first) that begins as `kubectl get pods -o json` prints, if any.
 async function kubectlPods(files) {

@@ -105,6 +105,17 @@ impl Bytes {
         let _ = port.post_message_with_transferable(&msg, &js_sys::Array::of1(&buffer));
     }
 
+    /// Tells the reader, by the channel the bytes came by, `name` (`{ run, id }`) of their file.
+    fn tell_reader(&self, name: &str) {
+        let Some(port) = &self.from else { return };
+        let inner = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&inner, &JsValue::from_str("run"), &JsValue::from(self.run));
+        let _ = js_sys::Reflect::set(&inner, &JsValue::from_str("id"), &JsValue::from(self.id));
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &JsValue::from_str(name), &inner);
+        let _ = port.post_message(&msg);
+    }
+
     /// Notes the channel of the message event `ev` as the one the bytes came by.
     fn arrived_by(&mut self, ev: &MessageEvent) {
         self.from = ev.target().and_then(|t| t.dyn_into::<web_sys::MessagePort>().ok());
@@ -515,13 +526,23 @@ fn to_worker(name: &str, fields: &[(&str, JsValue)], bytes: &js_sys::Uint8Array)
     });
 }
 
-/// The second worker's part: one slice of its file.
+/// The second worker's part: one slice of its file. Once it has sent the analysis worker what it
+/// made of the file (or why it could not), it tells the reader (`Handed`), which otherwise takes
+/// it for stuck after a while and sends the file to the analysis worker (`reader.js`).
 fn help(mut b: Bytes) {
+    if job_done(&mut b) {
+        b.tell_reader("Handed");
+    }
+}
+
+/// [`help`]'s work on one slice; true once the file is done with, whatever came of it.
+fn job_done(b: &mut Bytes) -> bool {
     let (run, id) = (JsValue::from(b.run), JsValue::from(b.id));
     let failed = |error: &str| {
         let fields =
             [("run", run.clone()), ("id", id.clone()), ("offset", JsValue::from(0)), ("error", JsValue::from(error))];
         to_worker("Bytes", &fields, &js_sys::Uint8Array::new_with_length(0));
+        true
     };
     if let Some(error) = &b.error {
         HELPING.with(|h| h.borrow_mut().take());
@@ -545,7 +566,7 @@ fn help(mut b: Bytes) {
     });
     b.give_back();
     let mut job = match whole {
-        None => return,
+        None => return false,
         Some(Err(())) => return failed("a slice of it did not fit where it belongs"),
         Some(Ok(job)) => job,
     };
@@ -567,6 +588,7 @@ fn help(mut b: Bytes) {
             to_worker("Bytes", &fields, &whole);
         }
     }
+    true
 }
 
 /// The progress bar while files are read (`Loading::progress`: bytes still to read, of all):
@@ -670,6 +692,7 @@ pub struct Client {
     last_run: Rc<Cell<u32>>,
     queue: Queue,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_reader: Closure<dyn FnMut(MessageEvent)>,
 }
 
 impl Client {
@@ -727,7 +750,17 @@ impl Client {
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let reader = spawn_reader(&worker, &queue)?;
         *helper.borrow_mut() = Helper::spawn(&worker, &reader, &queue).ok();
-        Ok(Client { worker, reader, helper, offered, last_run, queue, _on_message: on_message })
+        // The reader's one message to the page: the second worker has not handed over a file.
+        let h = helper.clone();
+        let on_reader = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if let Some(ms) = get(&ev.data(), "helperStuck").and_then(|v| v.as_f64()) {
+                if let Some(helper) = h.borrow().as_ref() {
+                    helper.stuck(ms);
+                }
+            }
+        });
+        reader.set_onmessage(Some(on_reader.as_ref().unchecked_ref()));
+        Ok(Client { worker, reader, helper, offered, last_run, queue, _on_message: on_message, _on_reader: on_reader })
     }
 
     /// Posts a request; `files` are the browser files its inputs refer to, by input id. The
@@ -860,6 +893,8 @@ struct Helper {
     /// Whether it has said it is ready, and has not failed since: only then does the reader give
     /// it a file (a run does not wait for it).
     ready: Rc<Cell<bool>>,
+    /// Whether the page has stopped it ([`stop`]).
+    stopped: Rc<Cell<bool>>,
     /// The analysis worker, the file reader and the queue it was connected through: a fresh one
     /// is connected the same way.
     peers: (Worker, Worker, Queue),
@@ -902,24 +937,55 @@ impl Helper {
         // before it was cached: `helper_loader.js` then closes it) or fails, it is not used
         // again, and that is not the page's error. A file it was given is lost with it: the
         // reader sends that file to the analysis worker, and the run goes on.
-        let (r, to, from) = (ready.clone(), helper.clone(), reader.clone());
-        // Once: messages it had taken before it was stopped may fail too.
-        let failed = Cell::new(false);
+        let stopped = Rc::new(Cell::new(false));
+        let (r, to, from, s) = (ready.clone(), helper.clone(), reader.clone(), stopped.clone());
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
             ev.prevent_default();
-            if failed.replace(true) {
-                return;
-            }
-            r.set(false);
-            to.terminate();
-            let lost = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&lost, &JsValue::from_str("helperLost"), &JsValue::TRUE);
-            let _ = from.post_message(&lost);
-            web_sys::console::debug_2(&JsValue::from("podreach: the second worker failed; going on without it:"), &ev);
+            stop(
+                &to,
+                &r,
+                &s,
+                &from,
+                &JsValue::from("podreach: the second worker failed; going on without it:"),
+                Some(&ev),
+            );
         });
         helper.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         let peers = (worker.clone(), reader.clone(), queue.clone());
-        Ok(Helper { worker: helper, ready, peers, _on_message: on_message, _on_error: on_error })
+        Ok(Helper { worker: helper, ready, stopped, peers, _on_message: on_message, _on_error: on_error })
+    }
+
+    /// Stops it when the reader has waited `ms` for it to hand over a file it had whole
+    /// (`reader.js`: it seems stuck, and said nothing).
+    fn stuck(&self, ms: f64) {
+        let why =
+            format!("podreach: the second worker did not hand its file over within {ms:.0} ms; going on without it");
+        stop(&self.worker, &self.ready, &self.stopped, &self.peers.1, &JsValue::from(why), None);
+    }
+}
+
+/// Stops the second worker `helper`, once (messages it had taken before it was stopped may fail
+/// too): it is not given a file again, nor replaced, and the reader sends the file it had given
+/// it, if any, to the analysis worker (`helperLost`).
+fn stop(
+    helper: &Worker,
+    ready: &Cell<bool>,
+    stopped: &Cell<bool>,
+    reader: &Worker,
+    why: &JsValue,
+    what: Option<&JsValue>,
+) {
+    if stopped.replace(true) {
+        return;
+    }
+    ready.set(false);
+    helper.terminate();
+    let lost = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&lost, &JsValue::from_str("helperLost"), &JsValue::TRUE);
+    let _ = reader.post_message(&lost);
+    match what {
+        Some(what) => web_sys::console::debug_2(why, what),
+        None => web_sys::console::debug_1(why),
     }
 }
 
