@@ -1424,27 +1424,37 @@ fn convert_node(o: aws::K8sObject) -> Option<Node> {
 }
 
 fn build(mut acc: Acc, sink: &mut Sink, join: &impl Join) -> Model {
-    // Pods and nodes on one side; ENIs, instances and everything else (what stays in `acc`) on
-    // the other. At 5,000 nodes the pods alone take as long as the rest together. The
-    // diagnostics are added in the order a sequential build would push them: ENIs, the rest,
-    // then pods.
+    // ENIs and instances; everything else (what stays in `acc`); pods and nodes: three parts,
+    // on two threads in the CLI. At 5,000 nodes the pods alone took as long as the other two
+    // together, but at 50,000 the ENIs and the rest took 0.41 s against the pods' 0.24 s on two
+    // threads, and 0.30, 0.18 and 0.24 s as three (BENCHMARKS.md item 66). The diagnostics are
+    // added in the order a sequential build would push them: ENIs, the rest, then pods.
     let (enis, instances) = (std::mem::take(&mut acc.enis), std::mem::take(&mut acc.instances));
     let (pods, nodes) = (std::mem::take(&mut acc.pods), std::mem::take(&mut acc.nodes));
     let (mut coverage, unlabelled_entries) = (std::mem::take(&mut acc.coverage), acc.unlabelled_entries);
-    let (((net, mut model), net_sink), ((pods, nodes), k8s_sink)) = join.join(
+    let ((net, net_sink), ((mut model, rest_sink), ((pods, nodes), k8s_sink))) = join.join(
         || {
             let mut s = Sink::default();
             let net = build_enis(instances, enis, &mut s);
-            let model = build_rest(acc, &mut s);
-            ((net, model), s)
+            (net, s)
         },
         || {
-            let mut s = Sink::default();
-            let k8s = build_k8s(pods, nodes, &mut s);
-            (k8s, s)
+            join.join(
+                || {
+                    let mut s = Sink::default();
+                    let model = build_rest(acc, &mut s);
+                    (model, s)
+                },
+                || {
+                    let mut s = Sink::default();
+                    let k8s = build_k8s(pods, nodes, &mut s);
+                    (k8s, s)
+                },
+            )
         },
     );
     sink.append(net_sink);
+    sink.append(rest_sink);
     sink.append(k8s_sink);
     model.pods = pods;
     model.nodes = nodes;
@@ -1814,12 +1824,13 @@ fn merge_copies(mut copies: Vec<Eni>, sink: &mut Sink) -> Option<Eni> {
 
 #[cfg_attr(target_arch = "wasm32", inline(never))]
 fn build_index(model: &mut Model, sink: &mut Sink, join: &impl Join) {
-    // The address map (and its conflicts) on one side; the other look-ups and the candidate
-    // sources on the other: about even at 5,000 nodes.
+    // The address map (and its conflicts), the other look-ups, and the candidate sources with
+    // the ENI classes: three parts. (The address map against the other two was about even at
+    // 5,000 nodes, but 0.14 s against 0.29 s at 50,000: BENCHMARKS.md item 66.)
     let m = &*model;
     let (ip_owner, (mut idx, (sources, eni_class))) = join.join(
         || ip_owners(m, sink),
-        || (lookups(m), (crate::reach::candidate_sources(&m.enis), crate::reach::eni_classes(&m.enis))),
+        || join.join(|| lookups(m), || (crate::reach::candidate_sources(&m.enis), crate::reach::eni_classes(&m.enis))),
     );
     idx.ip_owner = ip_owner;
     idx.sources = sources;
