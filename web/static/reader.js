@@ -16,7 +16,8 @@
 // 80-90 ms of the reader's CPU for the 94.5 MB at 5,000 nodes, on two cores the run keeps busy
 // (BENCHMARKS.md item 65). A buffer that is not back in time is replaced by a fresh one, so a
 // worker that drops one (a second worker stopped) never holds up the reading. Where a browser
-// cannot read a file's stream into a given buffer, each slice is read whole, as before.
+// cannot read a file's stream into a given buffer, each slice is read whole, as before, and so is
+// the rest of a slice whose stream stops giving bytes (`STALL_MS`).
 //
 // When the page says a run may use the second worker (`helper`: the files are large and it is
 // ready), the largest file that begins as a kubectl list of pods goes to the second worker
@@ -159,6 +160,17 @@ async function send(run, { id, name, file }, to) {
         for (let done = false; !done;) {
           const part = await readPart(stream);
           done = part.done;
+          if (part.stalled) {
+            // The stream stopped giving bytes (below): the rest of the slice is read whole.
+            stream.cancel().catch(() => {});
+            const rest = blob.slice(at);
+            const bytes = new Uint8Array(await read(rest, (read) => { loaded[k] = at + read; progress(); }));
+            loaded[k] = at + bytes.byteLength;
+            progress();
+            post(at, bytes, false);
+            at += bytes.byteLength;
+            break;
+          }
           // Read before the buffer is moved: a moved buffer has no bytes here.
           const length = part.bytes.byteLength;
           if (length === 0) {
@@ -221,12 +233,27 @@ function byobReader(blob) {
   }
 }
 
-// The next part of the stream, up to `PART_BYTES`, in a buffer of the pool: { bytes, done }.
+// How long a read of a slice's stream may give nothing before the rest of the slice is read
+// whole. Chromium 156's file streams stopped for good in a cold run at 50,000 nodes (three lanes
+// at once, a few hundred MB into the 572 MB of ENIs, with every buffer back in the pool and the
+// worker idle: the run waited for ever, BENCHMARKS.md item 66); why is not known. A read of a
+// 4 MB part takes milliseconds when the stream moves.
+const STALL_MS = 2000;
+const STALLED = Symbol('stalled');
+
+// The next part of the stream, up to `PART_BYTES`, in a buffer of the pool: { bytes, done }, or
+// { stalled: true } when the stream gave nothing for `STALL_MS` (the part's bytes are lost with
+// the buffer the stream holds; the caller reads them again).
 async function readPart(stream) {
   let buffer = await takeBuffer();
   let filled = 0;
   while (filled < buffer.byteLength) {
-    const { value, done } = await stream.read(new Uint8Array(buffer, filled, buffer.byteLength - filled));
+    let timer = 0;
+    const stall = new Promise((resolve) => { timer = setTimeout(() => resolve(STALLED), STALL_MS); });
+    const next = await Promise.race([stream.read(new Uint8Array(buffer, filled, buffer.byteLength - filled)), stall]);
+    clearTimeout(timer);
+    if (next === STALLED) return { bytes: new Uint8Array(0), done: false, stalled: true };
+    const { value, done } = next;
     // The buffer read into is moved into `value`; a cancelled stream gives none back.
     if (value === undefined) return { bytes: new Uint8Array(0), done: true };
     buffer = value.buffer;
