@@ -147,30 +147,31 @@ async function send(run, { id, name, file }, to) {
       // `recycle`: the worker sends the buffer back once the bytes are copied.
       const post = (at, bytes, recycle) =>
         to.postMessage({ Bytes: { run, id, offset: offset + at, bytes, error: null, size: file.size, name, recycle } }, [bytes.buffer]);
+      // The slice's bytes from `at` on, read whole (a browser without BYOB readers, or a stream
+      // that stopped); where they end.
+      const whole = async (at) => {
+        const bytes = new Uint8Array(await read(blob.slice(at), (read) => { loaded[k] = at + read; progress(); }));
+        loaded[k] = at + bytes.byteLength;
+        progress();
+        post(at, bytes, false);
+        return at + bytes.byteLength;
+      };
       try {
         const stream = byobReader(blob);
         if (stream === null) {
-          const bytes = new Uint8Array(await read(blob, (read) => { loaded[k] = read; progress(); }));
-          loaded[k] = blob.size;
-          progress();
-          post(0, bytes, false);
+          await whole(0);
           continue;
         }
         let at = 0;
         for (let done = false; !done;) {
           const part = await readPart(stream);
-          done = part.done;
           if (part.stalled) {
             // The stream stopped giving bytes (below): the rest of the slice is read whole.
             stream.cancel().catch(() => {});
-            const rest = blob.slice(at);
-            const bytes = new Uint8Array(await read(rest, (read) => { loaded[k] = at + read; progress(); }));
-            loaded[k] = at + bytes.byteLength;
-            progress();
-            post(at, bytes, false);
-            at += bytes.byteLength;
+            at = await whole(at);
             break;
           }
+          done = part.done;
           // Read before the buffer is moved: a moved buffer has no bytes here.
           const length = part.bytes.byteLength;
           if (length === 0) {
@@ -252,7 +253,7 @@ async function readPart(stream) {
     const stall = new Promise((resolve) => { timer = setTimeout(() => resolve(STALLED), STALL_MS); });
     const next = await Promise.race([stream.read(new Uint8Array(buffer, filled, buffer.byteLength - filled)), stall]);
     clearTimeout(timer);
-    if (next === STALLED) return { bytes: new Uint8Array(0), done: false, stalled: true };
+    if (next === STALLED) return { stalled: true };
     const { value, done } = next;
     // The buffer read into is moved into `value`; a cancelled stream gives none back.
     if (value === undefined) return { bytes: new Uint8Array(0), done: true };

@@ -100,20 +100,15 @@ impl Bytes {
     fn give_back(&self) {
         let (true, Some(port)) = (self.recycle, &self.from) else { return };
         let buffer = self.bytes.buffer();
-        let msg = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&msg, &JsValue::from_str("Recycle"), &buffer);
+        let msg = object(&[("Recycle", buffer.clone().into())]);
         let _ = port.post_message_with_transferable(&msg, &js_sys::Array::of1(&buffer));
     }
 
     /// Tells the reader, by the channel the bytes came by, `name` (`{ run, id }`) of their file.
     fn tell_reader(&self, name: &str) {
         let Some(port) = &self.from else { return };
-        let inner = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&inner, &JsValue::from_str("run"), &JsValue::from(self.run));
-        let _ = js_sys::Reflect::set(&inner, &JsValue::from_str("id"), &JsValue::from(self.id));
-        let msg = js_sys::Object::new();
-        let _ = js_sys::Reflect::set(&msg, &JsValue::from_str(name), &inner);
-        let _ = port.post_message(&msg);
+        let inner = object(&[("run", JsValue::from(self.run)), ("id", JsValue::from(self.id))]);
+        let _ = port.post_message(&object(&[(name, inner.into())]));
     }
 
     /// Notes the channel of the message event `ev` as the one the bytes came by.
@@ -510,15 +505,20 @@ fn serve_helper() {
     post(&Response::Ready);
 }
 
+/// A JavaScript object with `fields`, for a message.
+fn object(fields: &[(&str, JsValue)]) -> js_sys::Object {
+    let o = js_sys::Object::new();
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o
+}
+
 /// Posts `fields` as one message named `name` to the analysis worker, moving `bytes`' buffer.
 fn to_worker(name: &str, fields: &[(&str, JsValue)], bytes: &js_sys::Uint8Array) {
-    let inner = js_sys::Object::new();
-    for (k, v) in fields {
-        let _ = js_sys::Reflect::set(&inner, &JsValue::from_str(k), v);
-    }
+    let inner = object(fields);
     let _ = js_sys::Reflect::set(&inner, &JsValue::from_str("bytes"), bytes);
-    let msg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&msg, &JsValue::from_str(name), &inner);
+    let msg = object(&[(name, inner.into())]);
     TO_WORKER.with(|t| {
         if let Some(port) = t.borrow().as_ref() {
             let _ = port.post_message_with_transferable(&msg, &js_sys::Array::of1(&bytes.buffer()));
@@ -980,9 +980,7 @@ fn stop(
     }
     ready.set(false);
     helper.terminate();
-    let lost = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&lost, &JsValue::from_str("helperLost"), &JsValue::TRUE);
-    let _ = reader.post_message(&lost);
+    let _ = reader.post_message(&object(&[("helperLost", JsValue::TRUE)]));
     match what {
         Some(what) => web_sys::console::debug_2(why, what),
         None => web_sys::console::debug_1(why),
